@@ -1,0 +1,452 @@
+//! The collector: series recorded in memory, sent once per series at flush.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use cadence::StatsdClient;
+
+use crate::context::{self, EnterGuard};
+use crate::error::{report, Error, ErrorHandler};
+use crate::flush::{send_all, FlushReport};
+use crate::global::{env_tags, global_client};
+use crate::hash::seed;
+use crate::sanitize::Rule;
+use crate::series::{Key, Kind, Sample};
+use crate::store::{Refused, Store};
+use crate::tags::{AsTag, Tags};
+
+/// How many series a collector holds unless told otherwise.
+pub const DEFAULT_MAX_SERIES: usize = 10_000;
+
+/// What every handle to one collector shares.
+pub(crate) struct Shared {
+    store: Mutex<Store>,
+    base_tags: Vec<String>,
+    client: Option<Arc<StatsdClient>>,
+    on_error: Option<ErrorHandler>,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Store> {
+        // A panic elsewhere while the lock was held leaves the series intact
+        // (every update is a single store), so poisoning is ignored.
+        self.store.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Folds one record into its series; the error, if any, is reported by
+    /// the caller once no lock or borrow is held.
+    #[inline]
+    pub(crate) fn accept<T: Tags + ?Sized>(
+        &self,
+        key: &Key<'_, T>,
+        sample: Sample,
+    ) -> Result<(), (Error, Option<ErrorHandler>)> {
+        check_value(key.name, sample).map_err(|e| (e, self.on_error.clone()))?;
+        match self.lock().record(key, sample) {
+            Ok(()) | Err(Refused::Full) => Ok(()),
+            Err(Refused::InvalidName) => Err((
+                Error::InvalidName {
+                    name: key.name.to_owned(),
+                },
+                self.on_error.clone(),
+            )),
+        }
+    }
+}
+
+pub(crate) fn check_value(name: &str, sample: Sample) -> Result<(), Error> {
+    match sample {
+        Sample::Value(value) if !value.is_finite() => Err(Error::NonFiniteValue {
+            name: name.to_owned(),
+            value,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Records metrics in memory, one total per series, and sends each series
+/// once when flushed.
+///
+/// A series is (type, name, set of tags): tags may come in any order and
+/// repeat. Counters, histograms, distributions and timings add up; a gauge
+/// keeps its last value. A `Collector` is a cheap handle: clones share the
+/// same series, so it can be handed to worker threads.
+///
+/// ```
+/// use cadence::{SpyMetricSink, StatsdClient};
+/// use collector_runtime::Collector;
+///
+/// let (received, sink) = SpyMetricSink::new();
+/// let collector = Collector::builder()
+///     .client(StatsdClient::from_sink("", sink))
+///     .tag("env:test")
+///     .build();
+///
+/// collector.histogram("query", 1, &["database:master", "verb:insert"]);
+/// collector.histogram("query", 1, &["verb:update", "database:master"]);
+/// collector.histogram("query", 1, &["database:master", "verb:update"]);
+/// collector.flush();
+///
+/// let sent: Vec<String> = received.try_iter().map(|d| String::from_utf8(d).unwrap()).collect();
+/// assert_eq!(sent, [
+///     "query:1|h|#database:master,env:test,verb:insert",
+///     "query:2|h|#database:master,env:test,verb:update",
+/// ]);
+/// ```
+#[derive(Clone)]
+pub struct Collector {
+    shared: Arc<Shared>,
+}
+
+impl Default for Collector {
+    fn default() -> Self {
+        Collector::new()
+    }
+}
+
+impl std::fmt::Debug for Collector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Collector")
+            .field("series", &self.len())
+            .field("base_tags", &self.shared.base_tags)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Collector {
+    /// A collector with no base tags that sends through the global client.
+    ///
+    /// ```
+    /// let collector = collector_runtime::Collector::new();
+    /// assert!(collector.is_empty());
+    /// ```
+    pub fn new() -> Collector {
+        Collector::builder().build()
+    }
+
+    /// Starts configuring a collector.
+    ///
+    /// ```
+    /// let collector = collector_runtime::Collector::builder()
+    ///     .tag(("job", "cleanup"))
+    ///     .max_series(100)
+    ///     .build();
+    /// assert_eq!(collector.base_tags(), ["job:cleanup"]);
+    /// ```
+    pub fn builder() -> CollectorBuilder {
+        CollectorBuilder::default()
+    }
+
+    #[inline]
+    fn record<T: Tags + ?Sized>(&self, kind: Kind, name: &str, tags: &T, sample: Sample) {
+        let key = Key::new(seed(), kind, name, tags);
+        if let Err((error, handler)) = self.shared.accept(&key, sample) {
+            report(handler.as_ref(), error);
+        }
+    }
+
+    /// Adds 1 to a counter.
+    ///
+    /// ```
+    /// let collector = collector_runtime::Collector::new();
+    /// collector.incr("cache.miss", &["region:eu"]);
+    /// collector.incr("cache.miss", &[("region", "eu")]);
+    /// assert_eq!(collector.len(), 1);
+    /// ```
+    #[inline]
+    pub fn incr(&self, name: &str, tags: impl Tags) {
+        self.record(Kind::Counter, name, &tags, Sample::Count(1));
+    }
+
+    /// Adds `n` to a counter.
+    ///
+    /// ```
+    /// let collector = collector_runtime::Collector::new();
+    /// collector.count("rows.deleted", 250, ());
+    /// # assert_eq!(collector.len(), 1);
+    /// ```
+    #[inline]
+    pub fn count(&self, name: &str, n: i64, tags: impl Tags) {
+        self.record(Kind::Counter, name, &tags, Sample::Count(n));
+    }
+
+    /// Adds `value` to a histogram series. As in the library this crate
+    /// started from, a series sums its values over the execution and sends
+    /// the total once: across executions, the agent sees the distribution of
+    /// "per execution" totals (queries per request, say).
+    ///
+    /// ```
+    /// let collector = collector_runtime::Collector::new();
+    /// collector.histogram("query", 1, &["database:replica"]);
+    /// collector.histogram("query", 1, &["database:replica"]);
+    /// # assert_eq!(collector.len(), 1);
+    /// ```
+    #[inline]
+    pub fn histogram(&self, name: &str, value: impl Into<f64>, tags: impl Tags) {
+        self.record(Kind::Histogram, name, &tags, Sample::Value(value.into()));
+    }
+
+    /// Adds `value` to a distribution series (summed, sent once as `|d`).
+    ///
+    /// ```
+    /// let collector = collector_runtime::Collector::new();
+    /// collector.distribution("payload.bytes", 512.0, ());
+    /// # assert_eq!(collector.len(), 1);
+    /// ```
+    #[inline]
+    pub fn distribution(&self, name: &str, value: impl Into<f64>, tags: impl Tags) {
+        self.record(Kind::Distribution, name, &tags, Sample::Value(value.into()));
+    }
+
+    /// Adds `elapsed` to a timer series, sent in whole milliseconds.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let collector = collector_runtime::Collector::new();
+    /// collector.timing("db.wait", Duration::from_millis(12), ());
+    /// # assert_eq!(collector.len(), 1);
+    /// ```
+    #[inline]
+    pub fn timing(&self, name: &str, elapsed: Duration, tags: impl Tags) {
+        self.record(Kind::Timing, name, &tags, Sample::Elapsed(elapsed));
+    }
+
+    /// Sets a gauge; the last value recorded is sent.
+    ///
+    /// ```
+    /// let collector = collector_runtime::Collector::new();
+    /// collector.gauge("queue.depth", 3, ());
+    /// collector.gauge("queue.depth", 1, ());
+    /// # assert_eq!(collector.len(), 1);
+    /// ```
+    #[inline]
+    pub fn gauge(&self, name: &str, value: impl Into<f64>, tags: impl Tags) {
+        self.record(Kind::Gauge, name, &tags, Sample::Value(value.into()));
+    }
+
+    /// Makes this collector current on this thread until the guard drops:
+    /// the free functions ([`crate::incr`] and friends) then record into it.
+    ///
+    /// ```
+    /// let collector = collector_runtime::Collector::new();
+    /// {
+    ///     let _current = collector.enter();
+    ///     collector_runtime::incr("jobs.started", ());
+    /// }
+    /// assert_eq!(collector.len(), 1);
+    /// ```
+    pub fn enter(&self) -> EnterGuard<'_> {
+        context::enter(&self.shared)
+    }
+
+    /// Sends every series once, through this collector's client or else the
+    /// global one, with the base tags merged; then flushes the client, so a
+    /// buffered sink puts the bytes on the wire before this returns. The
+    /// collector is left empty and can serve the next execution.
+    ///
+    /// Never panics: failures reach the error handler and are counted in
+    /// the report.
+    ///
+    /// ```
+    /// let collector = collector_runtime::Collector::builder()
+    ///     .client(cadence::StatsdClient::from_sink("", cadence::NopMetricSink))
+    ///     .build();
+    /// collector.incr("jobs.done", ());
+    /// assert_eq!(collector.flush().series_sent, 1);
+    /// assert!(collector.is_empty());
+    /// assert_eq!(collector.flush().series_sent, 0);
+    /// ```
+    pub fn flush(&self) -> FlushReport {
+        self.flush_with(&[])
+    }
+
+    /// [`Collector::flush`], with `extra` tags (already sanitized) added to
+    /// every series.
+    pub(crate) fn flush_with(&self, extra: &[&str]) -> FlushReport {
+        let (series, dropped) = self.shared.lock().take(Vec::new());
+        if series.is_empty() && dropped == 0 {
+            return FlushReport::default();
+        }
+        let on_error = self.shared.on_error.as_ref();
+        let client = match &self.shared.client {
+            Some(client) => Arc::clone(client),
+            None => match global_client() {
+                Ok(client) => client,
+                Err(err) => {
+                    report(on_error, Error::Config(err));
+                    return FlushReport {
+                        records_dropped: dropped,
+                        errors: 1,
+                        ..FlushReport::default()
+                    };
+                }
+            },
+        };
+        let mut base: Vec<&str> = self.shared.base_tags.iter().map(String::as_str).collect();
+        base.extend(env_tags().iter().map(String::as_str));
+        base.extend_from_slice(extra);
+        let report = send_all(&client, &series, dropped, &base, on_error);
+        self.shared.lock().give_back(series);
+        report
+    }
+
+    /// How many series the collector holds now.
+    ///
+    /// ```
+    /// let collector = collector_runtime::Collector::new();
+    /// collector.incr("a", ());
+    /// collector.incr("a", &["k:v"]);
+    /// assert_eq!(collector.len(), 2);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.shared.lock().len()
+    }
+
+    /// Whether the collector holds no series.
+    ///
+    /// ```
+    /// assert!(collector_runtime::Collector::new().is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The tags added to every series at flush, sanitized.
+    ///
+    /// ```
+    /// let collector = collector_runtime::Collector::builder().tag("env:test").build();
+    /// assert_eq!(collector.base_tags(), ["env:test"]);
+    /// ```
+    pub fn base_tags(&self) -> &[String] {
+        &self.shared.base_tags
+    }
+}
+
+/// Configures a [`Collector`].
+///
+/// ```
+/// use std::sync::Arc;
+/// use collector_runtime::Collector;
+///
+/// let collector = Collector::builder()
+///     .tags(&["service:billing", "team:core"])
+///     .client(cadence::StatsdClient::from_sink("app", cadence::NopMetricSink))
+///     .max_series(1_000)
+///     .error_handler(|err| eprintln!("metrics: {err}"))
+///     .build();
+/// # let _ = collector;
+/// ```
+#[must_use]
+pub struct CollectorBuilder {
+    base_tags: Vec<String>,
+    client: Option<Arc<StatsdClient>>,
+    max_series: usize,
+    on_error: Option<ErrorHandler>,
+}
+
+impl Default for CollectorBuilder {
+    fn default() -> Self {
+        CollectorBuilder {
+            base_tags: Vec::new(),
+            client: None,
+            max_series: DEFAULT_MAX_SERIES,
+            on_error: None,
+        }
+    }
+}
+
+impl CollectorBuilder {
+    /// Adds one base tag, sent with every series.
+    ///
+    /// ```
+    /// let c = collector_runtime::Collector::builder().tag("a:1").tag(("b", "2")).build();
+    /// assert_eq!(c.base_tags(), ["a:1", "b:2"]);
+    /// ```
+    pub fn tag(mut self, tag: impl AsTag) -> Self {
+        let mut text = String::new();
+        let (joint, [first, second]) = tag.as_tag().parts();
+        Rule::Tag.push_clean(first, &mut text);
+        text.push_str(joint);
+        Rule::Tag.push_clean(second, &mut text);
+        if !self.base_tags.contains(&text) {
+            self.base_tags.push(text);
+        }
+        self
+    }
+
+    /// Adds base tags.
+    ///
+    /// ```
+    /// let c = collector_runtime::Collector::builder().tags(vec!["a:1".to_owned()]).build();
+    /// assert_eq!(c.base_tags(), ["a:1"]);
+    /// ```
+    pub fn tags(mut self, tags: impl Tags) -> Self {
+        for index in 0..tags.tag_count() {
+            self = self.tag(tags.tag_at(index));
+        }
+        self
+    }
+
+    /// Sends through `client` instead of the global client.
+    ///
+    /// ```
+    /// let client = cadence::StatsdClient::from_sink("", cadence::NopMetricSink);
+    /// let c = collector_runtime::Collector::builder().client(client).build();
+    /// # let _ = c;
+    /// ```
+    pub fn client(mut self, client: impl Into<Arc<StatsdClient>>) -> Self {
+        self.client = Some(client.into());
+        self
+    }
+
+    /// Bounds the series held (default [`DEFAULT_MAX_SERIES`]). Records for
+    /// new series past the bound are counted, and the count is sent at flush
+    /// as [`DROPPED_RECORDS_METRIC`](crate::DROPPED_RECORDS_METRIC).
+    ///
+    /// ```
+    /// let c = collector_runtime::Collector::builder().max_series(1).build();
+    /// c.incr("a", ());
+    /// c.incr("b", ());
+    /// assert_eq!(c.len(), 1);
+    /// ```
+    pub fn max_series(mut self, max_series: usize) -> Self {
+        self.max_series = max_series;
+        self
+    }
+
+    /// Sends this collector's errors to `handler` instead of the global one.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    ///
+    /// let seen = Arc::new(AtomicUsize::new(0));
+    /// let counter = Arc::clone(&seen);
+    /// let c = collector_runtime::Collector::builder()
+    ///     .error_handler(move |_| { counter.fetch_add(1, Ordering::Relaxed); })
+    ///     .build();
+    /// c.gauge("load", f64::NAN, ());
+    /// assert_eq!(seen.load(Ordering::Relaxed), 1);
+    /// ```
+    pub fn error_handler(mut self, handler: impl Fn(&Error) + Send + Sync + 'static) -> Self {
+        self.on_error = Some(Arc::new(handler));
+        self
+    }
+
+    /// Builds the collector.
+    ///
+    /// ```
+    /// let c = collector_runtime::Collector::builder().build();
+    /// assert!(c.is_empty());
+    /// ```
+    pub fn build(self) -> Collector {
+        Collector {
+            shared: Arc::new(Shared {
+                store: Mutex::new(Store::new(self.max_series)),
+                base_tags: self.base_tags,
+                client: self.client,
+                on_error: self.on_error,
+            }),
+        }
+    }
+}

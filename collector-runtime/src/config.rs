@@ -1,0 +1,426 @@
+//! Building a client from the environment, as the official Datadog clients
+//! do: `DD_DOGSTATSD_URL`, else `DD_AGENT_HOST` and `DD_DOGSTATSD_PORT`, else
+//! `127.0.0.1:8125`; `DD_ENV`, `DD_SERVICE`, `DD_VERSION` and `DD_ENTITY_ID`
+//! become tags.
+
+use std::fmt;
+use std::net::{ToSocketAddrs, UdpSocket};
+use std::os::unix::net::UnixDatagram;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use cadence::{BufferedUdpMetricSink, BufferedUnixMetricSink, StatsdClient};
+
+use crate::sanitize::sanitize_tag;
+
+/// The DogStatsD port when none is configured.
+pub const DEFAULT_PORT: u16 = 8125;
+/// Bytes per UDP datagram: fits a 1500-byte Ethernet frame after headers.
+pub const UDP_PAYLOAD: usize = 1432;
+/// Bytes per Unix datagram, as the Datadog Agent expects.
+pub const UNIX_PAYLOAD: usize = 8192;
+/// How long a send to a Unix socket may wait for the agent before it fails.
+/// Blocking briefly is what makes the Unix socket lossless under load.
+const UNIX_WRITE_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// Where metrics go.
+///
+/// ```
+/// use collector_runtime::Target;
+///
+/// let target = Target::Udp { host: "127.0.0.1".into(), port: 8125 };
+/// assert_eq!(target.to_string(), "udp://127.0.0.1:8125");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// A DogStatsD server over UDP.
+    Udp {
+        /// Host name or address.
+        host: String,
+        /// Port.
+        port: u16,
+    },
+    /// A DogStatsD server on a Unix datagram socket.
+    Unix(PathBuf),
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Target::Udp { host, port } if host.contains(':') => write!(f, "udp://[{host}]:{port}"),
+            Target::Udp { host, port } => write!(f, "udp://{host}:{port}"),
+            Target::Unix(path) => write!(f, "unix://{}", path.display()),
+        }
+    }
+}
+
+/// Why no client could be built from the configuration.
+///
+/// ```
+/// use collector_runtime::ClientConfig;
+///
+/// let err = ClientConfig::from_lookup(|var| {
+///     (var == "DD_DOGSTATSD_PORT").then(|| "eighty".to_owned())
+/// })
+/// .unwrap_err();
+/// assert!(err.to_string().contains("DD_DOGSTATSD_PORT"));
+/// assert!(err.to_string().contains("eighty"));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A variable holds a value that cannot be used.
+    Invalid {
+        /// The variable's name.
+        variable: &'static str,
+        /// Its value.
+        value: String,
+        /// What is wrong and what is expected.
+        reason: &'static str,
+    },
+    /// The host name did not resolve to an address.
+    Resolve {
+        /// Where metrics were to go.
+        target: String,
+        /// The resolver's error.
+        reason: String,
+    },
+    /// The local socket could not be created.
+    Socket {
+        /// Where metrics were to go.
+        target: String,
+        /// The operating system's error.
+        reason: String,
+    },
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigError::Invalid {
+                variable,
+                value,
+                reason,
+            } => write!(f, "{variable}={value:?} is not usable: {reason}"),
+            ConfigError::Resolve { target, reason } => {
+                write!(f, "cannot resolve {target}: {reason}")
+            }
+            ConfigError::Socket { target, reason } => {
+                write!(f, "cannot open a socket for {target}: {reason}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// A client configuration read from `DD_*` variables.
+///
+/// ```
+/// use collector_runtime::{ClientConfig, Target};
+///
+/// let config = ClientConfig::from_lookup(|var| match var {
+///     "DD_DOGSTATSD_URL" => Some("unix:///var/run/datadog/dsd.socket".to_owned()),
+///     "DD_ENV" => Some("prod".to_owned()),
+///     _ => None,
+/// })
+/// .unwrap();
+/// assert_eq!(config.target, Target::Unix("/var/run/datadog/dsd.socket".into()));
+/// assert_eq!(config.tags, ["env:prod"]);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientConfig {
+    /// Where metrics go.
+    pub target: Target,
+    /// Tags added to every metric (from `DD_ENV`, `DD_SERVICE`, `DD_VERSION`,
+    /// `DD_ENTITY_ID`), sanitized.
+    pub tags: Vec<String>,
+}
+
+const TAG_VARIABLES: [(&str, &str); 4] = [
+    ("DD_ENV", "env"),
+    ("DD_SERVICE", "service"),
+    ("DD_VERSION", "version"),
+    ("DD_ENTITY_ID", "dd.internal.entity_id"),
+];
+
+/// The tags the `DD_*` variables ask for, sanitized; empty values are skipped.
+pub(crate) fn tags_from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Vec<String> {
+    TAG_VARIABLES
+        .iter()
+        .filter_map(|(variable, key)| {
+            let value = lookup(variable)?;
+            let value = value.trim();
+            (!value.is_empty()).then(|| sanitize_tag(&format!("{key}:{value}")).into_owned())
+        })
+        .collect()
+}
+
+fn parse_port(variable: &'static str, value: &str) -> Result<u16, ConfigError> {
+    match value.trim().parse::<u16>() {
+        Ok(port) if port > 0 => Ok(port),
+        _ => Err(ConfigError::Invalid {
+            variable,
+            value: value.to_owned(),
+            reason: "expected a port number from 1 to 65535",
+        }),
+    }
+}
+
+fn parse_url(value: &str) -> Result<Target, ConfigError> {
+    const VARIABLE: &str = "DD_DOGSTATSD_URL";
+    let invalid = |reason| ConfigError::Invalid {
+        variable: VARIABLE,
+        value: value.to_owned(),
+        reason,
+    };
+    if let Some(path) = value.strip_prefix("unix://") {
+        if !path.starts_with('/') {
+            return Err(invalid("expected unix:///absolute/path/to/dsd.socket"));
+        }
+        return Ok(Target::Unix(PathBuf::from(path)));
+    }
+    let Some(rest) = value.strip_prefix("udp://") else {
+        return Err(invalid(
+            "expected udp://host:port or unix:///path/to/dsd.socket",
+        ));
+    };
+    let rest = rest.strip_suffix('/').unwrap_or(rest);
+    let (host, port) = if let Some(bracketed) = rest.strip_prefix('[') {
+        let (host, after) = bracketed
+            .split_once(']')
+            .ok_or_else(|| invalid("an IPv6 host needs a closing ']'"))?;
+        match after {
+            "" => (host, None),
+            _ => match after.strip_prefix(':') {
+                Some(port) => (host, Some(port)),
+                None => return Err(invalid("expected udp://[ipv6]:port")),
+            },
+        }
+    } else {
+        match rest.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (rest, None),
+        }
+    };
+    if host.is_empty() || host.contains(['/', '?', '#', '@']) {
+        return Err(invalid("expected udp://host:port"));
+    }
+    let port = match port {
+        Some(port) => {
+            parse_port(VARIABLE, port).map_err(|_| invalid("the port must be 1 to 65535"))?
+        }
+        None => DEFAULT_PORT,
+    };
+    Ok(Target::Udp {
+        host: host.to_owned(),
+        port,
+    })
+}
+
+impl ClientConfig {
+    /// Reads the process environment.
+    ///
+    /// ```
+    /// # std::env::remove_var("DD_DOGSTATSD_URL");
+    /// # std::env::remove_var("DD_AGENT_HOST");
+    /// # std::env::remove_var("DD_DOGSTATSD_PORT");
+    /// let config = collector_runtime::ClientConfig::from_env().unwrap();
+    /// assert_eq!(config.target.to_string(), "udp://127.0.0.1:8125");
+    /// ```
+    pub fn from_env() -> Result<ClientConfig, ConfigError> {
+        ClientConfig::from_lookup(|var| std::env::var(var).ok())
+    }
+
+    /// Reads the variables through `lookup`, which returns a variable's value.
+    ///
+    /// ```
+    /// use collector_runtime::{ClientConfig, Target};
+    ///
+    /// let config = ClientConfig::from_lookup(|var| match var {
+    ///     "DD_AGENT_HOST" => Some("agent.local".to_owned()),
+    ///     "DD_DOGSTATSD_PORT" => Some("9125".to_owned()),
+    ///     _ => None,
+    /// })
+    /// .unwrap();
+    /// assert_eq!(config.target, Target::Udp { host: "agent.local".into(), port: 9125 });
+    /// ```
+    pub fn from_lookup(
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<ClientConfig, ConfigError> {
+        let set = |var: &str| lookup(var).filter(|value| !value.trim().is_empty());
+        let target = match set("DD_DOGSTATSD_URL") {
+            Some(url) => parse_url(url.trim())?,
+            None => {
+                let host = set("DD_AGENT_HOST");
+                let port = match set("DD_DOGSTATSD_PORT") {
+                    Some(port) => parse_port("DD_DOGSTATSD_PORT", &port)?,
+                    None => DEFAULT_PORT,
+                };
+                Target::Udp {
+                    host: host.map_or_else(|| "127.0.0.1".to_owned(), |h| h.trim().to_owned()),
+                    port,
+                }
+            }
+        };
+        Ok(ClientConfig {
+            target,
+            tags: tags_from_lookup(&lookup),
+        })
+    }
+
+    /// Builds a buffered client: 1432-byte UDP payloads, or 8192 bytes on a
+    /// Unix socket. The tags are not part of the client: collectors merge
+    /// them with theirs, so that every datagram's tags stay sorted.
+    ///
+    /// ```
+    /// use collector_runtime::{ClientConfig, Target};
+    ///
+    /// let config = ClientConfig { target: Target::Udp { host: "127.0.0.1".into(), port: 8125 }, tags: vec![] };
+    /// let client = config.build().unwrap();
+    /// # let _ = client;
+    /// ```
+    pub fn build(&self) -> Result<StatsdClient, ConfigError> {
+        let target = self.target.to_string();
+        let socket_error = |err: std::io::Error| ConfigError::Socket {
+            target: target.clone(),
+            reason: err.to_string(),
+        };
+        match &self.target {
+            Target::Udp { host, port } => {
+                let addr = (host.as_str(), *port)
+                    .to_socket_addrs()
+                    .map_err(|err| ConfigError::Resolve {
+                        target: target.clone(),
+                        reason: err.to_string(),
+                    })?
+                    .next()
+                    .ok_or_else(|| ConfigError::Resolve {
+                        target: target.clone(),
+                        reason: "no address found".to_owned(),
+                    })?;
+                let local = if addr.is_ipv4() {
+                    "0.0.0.0:0"
+                } else {
+                    "[::]:0"
+                };
+                let socket = UdpSocket::bind(local).map_err(socket_error)?;
+                // Never stall the caller's request on a full socket buffer:
+                // a failed send reaches the error handler instead.
+                socket.set_nonblocking(true).map_err(socket_error)?;
+                let sink = BufferedUdpMetricSink::with_capacity(addr, socket, UDP_PAYLOAD)
+                    .map_err(|err| socket_error(std::io::Error::other(err.to_string())))?;
+                Ok(StatsdClient::from_sink("", sink))
+            }
+            Target::Unix(path) => {
+                let socket = UnixDatagram::unbound().map_err(socket_error)?;
+                socket
+                    .set_write_timeout(Some(UNIX_WRITE_TIMEOUT))
+                    .map_err(socket_error)?;
+                let sink = BufferedUnixMetricSink::with_capacity(path, socket, UNIX_PAYLOAD);
+                Ok(StatsdClient::from_sink("", sink))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Result<ClientConfig, ConfigError> {
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        ClientConfig::from_lookup(move |var| {
+            vars.iter().find(|(k, _)| k == var).map(|(_, v)| v.clone())
+        })
+    }
+
+    fn udp(host: &str, port: u16) -> Target {
+        Target::Udp {
+            host: host.to_owned(),
+            port,
+        }
+    }
+
+    #[test]
+    fn defaults_to_the_local_agent() {
+        assert_eq!(config(&[]).unwrap().target, udp("127.0.0.1", 8125));
+    }
+
+    #[test]
+    fn agent_host_and_port() {
+        assert_eq!(
+            config(&[("DD_AGENT_HOST", "dd")]).unwrap().target,
+            udp("dd", 8125)
+        );
+        let both = config(&[("DD_AGENT_HOST", "dd"), ("DD_DOGSTATSD_PORT", "9999")]);
+        assert_eq!(both.unwrap().target, udp("dd", 9999));
+        let port_only = config(&[("DD_DOGSTATSD_PORT", " 9000 ")]);
+        assert_eq!(port_only.unwrap().target, udp("127.0.0.1", 9000));
+    }
+
+    #[test]
+    fn url_wins_over_host_and_port() {
+        let vars = [
+            ("DD_DOGSTATSD_URL", "udp://10.0.0.1:9125"),
+            ("DD_AGENT_HOST", "ignored"),
+        ];
+        assert_eq!(config(&vars).unwrap().target, udp("10.0.0.1", 9125));
+        let url = config(&[("DD_DOGSTATSD_URL", "udp://[::1]:8126")]);
+        assert_eq!(url.unwrap().target, udp("::1", 8126));
+        let no_port = config(&[("DD_DOGSTATSD_URL", "udp://statsd")]);
+        assert_eq!(no_port.unwrap().target, udp("statsd", 8125));
+        let unix = config(&[("DD_DOGSTATSD_URL", "unix:///run/dsd.sock")]);
+        assert_eq!(unix.unwrap().target, Target::Unix("/run/dsd.sock".into()));
+    }
+
+    #[test]
+    fn malformed_values_name_the_variable_and_the_value() {
+        for (var, value) in [
+            ("DD_DOGSTATSD_PORT", "http"),
+            ("DD_DOGSTATSD_PORT", "0"),
+            ("DD_DOGSTATSD_PORT", "70000"),
+            ("DD_DOGSTATSD_URL", "http://host:1"),
+            ("DD_DOGSTATSD_URL", "udp://host:port"),
+            ("DD_DOGSTATSD_URL", "udp://:8125"),
+            ("DD_DOGSTATSD_URL", "udp://[::1"),
+            ("DD_DOGSTATSD_URL", "unix://relative.sock"),
+        ] {
+            let err = config(&[(var, value)]).unwrap_err();
+            let text = err.to_string();
+            assert!(text.contains(var) && text.contains(value), "{text}");
+        }
+    }
+
+    #[test]
+    fn unified_service_tags_come_from_dd_variables() {
+        let vars = [
+            ("DD_ENV", "prod"),
+            ("DD_SERVICE", "billing api"),
+            ("DD_VERSION", "1.2.3"),
+            ("DD_ENTITY_ID", "abc-123"),
+        ];
+        assert_eq!(
+            config(&vars).unwrap().tags,
+            [
+                "env:prod",
+                "service:billing_api",
+                "version:1.2.3",
+                "dd.internal.entity_id:abc-123"
+            ]
+        );
+        assert!(config(&[("DD_ENV", "  ")]).unwrap().tags.is_empty());
+    }
+
+    #[test]
+    fn an_unresolvable_host_is_an_error_not_a_panic() {
+        let config = ClientConfig {
+            target: udp("host.invalid", 8125),
+            tags: vec![],
+        };
+        assert!(matches!(config.build(), Err(ConfigError::Resolve { .. })));
+    }
+}

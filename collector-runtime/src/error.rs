@@ -1,0 +1,164 @@
+//! What can go wrong while recording or flushing, and where it is reported.
+//!
+//! Recording and flushing never return errors to the caller and never panic:
+//! a metrics library must not turn a user's success into a failure. Every
+//! problem is instead handed to an [`ErrorHandler`] (per collector, or the
+//! global one), and counted in [`errors_seen`] whatever the handler does.
+
+use std::fmt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use crate::config::ConfigError;
+
+/// A problem met while recording or flushing metrics.
+///
+/// ```
+/// use collector_runtime::Error;
+///
+/// let err = Error::InvalidName { name: "|||".to_owned() };
+/// assert!(err.to_string().contains("|||"));
+/// ```
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// A metric name that is empty or has no letter or digit was refused.
+    InvalidName {
+        /// The name as the caller gave it.
+        name: String,
+    },
+    /// A value that is NaN or infinite was refused.
+    NonFiniteValue {
+        /// The metric's name.
+        name: String,
+        /// The refused value.
+        value: f64,
+    },
+    /// cadence refused or failed to send one metric.
+    Send {
+        /// The metric's name.
+        name: String,
+        /// cadence's error.
+        source: cadence::MetricError,
+    },
+    /// Flushing the client's buffered sink failed.
+    Flush(cadence::MetricError),
+    /// The sink panicked while sending or flushing; the panic was contained.
+    SinkPanicked {
+        /// The metric being sent, or `None` while flushing the sink.
+        name: Option<String>,
+    },
+    /// The default client could not be built from the environment.
+    Config(ConfigError),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::InvalidName { name } => write!(
+                f,
+                "metric name {name:?} refused: a name needs at least one letter or digit"
+            ),
+            Error::NonFiniteValue { name, value } => {
+                write!(
+                    f,
+                    "metric {name:?}: value {value} refused: values must be finite"
+                )
+            }
+            Error::Send { name, source } => write!(f, "metric {name:?} not sent: {source}"),
+            Error::Flush(source) => write!(f, "flushing the metric sink failed: {source}"),
+            Error::SinkPanicked { name: Some(name) } => {
+                write!(f, "the metric sink panicked while sending {name:?}")
+            }
+            Error::SinkPanicked { name: None } => {
+                write!(f, "the metric sink panicked while flushing")
+            }
+            Error::Config(err) => write!(f, "no metrics client: {err}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Send { source, .. } | Error::Flush(source) => Some(source),
+            Error::Config(err) => Some(err),
+            _ => None,
+        }
+    }
+}
+
+/// A function that receives every [`Error`] met while recording or flushing.
+///
+/// It may be called from any thread, and while the thread is unwinding from a
+/// panic; if it panics itself, the panic is contained and counted.
+///
+/// ```
+/// use std::sync::Arc;
+/// use collector_runtime::ErrorHandler;
+///
+/// let handler: ErrorHandler = Arc::new(|err| eprintln!("metrics: {err}"));
+/// # let _ = handler;
+/// ```
+pub type ErrorHandler = Arc<dyn Fn(&Error) + Send + Sync>;
+
+static ERRORS_SEEN: AtomicU64 = AtomicU64::new(0);
+static HANDLER_PANICS: AtomicU64 = AtomicU64::new(0);
+static GLOBAL_HANDLER: RwLock<Option<ErrorHandler>> = RwLock::new(None);
+
+/// How many errors this process has met while recording or flushing, whatever
+/// handler received them.
+///
+/// ```
+/// let before = collector_runtime::errors_seen();
+/// let collector = collector_runtime::Collector::builder().build();
+/// collector.incr("", ()); // an empty name is refused and counted
+/// assert!(collector_runtime::errors_seen() > before);
+/// ```
+pub fn errors_seen() -> u64 {
+    ERRORS_SEEN.load(Ordering::Relaxed)
+}
+
+/// How many times an error handler panicked (the panics were contained).
+///
+/// ```
+/// assert_eq!(collector_runtime::error_handler_panics(), 0);
+/// ```
+pub fn error_handler_panics() -> u64 {
+    HANDLER_PANICS.load(Ordering::Relaxed)
+}
+
+/// Installs the handler for errors of collectors built without one of their
+/// own, and of the no-collector path. The default counts and stays silent.
+///
+/// ```
+/// use std::sync::Arc;
+/// collector_runtime::set_error_handler(Arc::new(|err| eprintln!("metrics: {err}")));
+/// ```
+pub fn set_error_handler(handler: ErrorHandler) {
+    *GLOBAL_HANDLER.write().unwrap_or_else(|e| e.into_inner()) = Some(handler);
+}
+
+/// Counts `error` and hands it to `own` (or else the global handler), with any
+/// panic of the handler contained: this runs inside `Drop` while unwinding.
+pub(crate) fn report(own: Option<&ErrorHandler>, error: Error) {
+    ERRORS_SEEN.fetch_add(1, Ordering::Relaxed);
+    let global;
+    let handler = match own {
+        Some(handler) => handler,
+        None => {
+            global = GLOBAL_HANDLER
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone();
+            match &global {
+                Some(handler) => handler,
+                None => return,
+            }
+        }
+    };
+    if catch_unwind(AssertUnwindSafe(|| handler(&error))).is_err() {
+        HANDLER_PANICS.fetch_add(1, Ordering::Relaxed);
+    }
+}

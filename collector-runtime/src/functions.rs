@@ -1,0 +1,123 @@
+//! The free functions: record into the current collector, or, when none is
+//! current, send straight through the global client so nothing recorded
+//! outside an annotated call is lost.
+
+use std::time::Duration;
+
+use crate::context::with_current;
+use crate::error::report;
+use crate::flush::send_all;
+use crate::global::{env_tags, global_client};
+use crate::hash::seed;
+use crate::sanitize::is_usable_name;
+use crate::series::{Key, Kind, Sample, Series};
+use crate::tags::Tags;
+use crate::{collector::check_value, Error};
+
+#[inline]
+fn record<T: Tags + ?Sized>(kind: Kind, name: &str, tags: &T, sample: Sample) {
+    let key = Key::new(seed(), kind, name, tags);
+    match with_current(|shared| shared.accept(&key, sample)) {
+        Some(Ok(())) => {}
+        Some(Err((error, handler))) => report(handler.as_ref(), error),
+        None => send_now(&key, sample),
+    }
+}
+
+/// The no-collector path: one metric, sent and flushed at once.
+#[cold]
+fn send_now<T: Tags + ?Sized>(key: &Key<'_, T>, sample: Sample) {
+    if let Err(error) = check_value(key.name, sample) {
+        return report(None, error);
+    }
+    if !is_usable_name(key.name) {
+        let name = key.name.to_owned();
+        return report(None, Error::InvalidName { name });
+    }
+    match global_client() {
+        Ok(client) => {
+            let base: Vec<&str> = env_tags().iter().map(String::as_str).collect();
+            send_all(&client, &[Series::new(key, sample)], 0, &base, None);
+        }
+        Err(err) => report(None, Error::Config(err)),
+    }
+}
+
+/// Adds 1 to a counter of the current collector.
+///
+/// ```
+/// let collector = collector_runtime::Collector::new();
+/// let _current = collector.enter();
+/// collector_runtime::incr("jobs.retried", &["queue:mail"]);
+/// assert_eq!(collector.len(), 1);
+/// ```
+#[inline]
+pub fn incr(name: &str, tags: impl Tags) {
+    record(Kind::Counter, name, &tags, Sample::Count(1));
+}
+
+/// Adds `n` to a counter of the current collector.
+///
+/// ```
+/// let collector = collector_runtime::Collector::new();
+/// let _current = collector.enter();
+/// collector_runtime::count("rows.deleted", 40, &[("table", "sessions")]);
+/// # assert_eq!(collector.len(), 1);
+/// ```
+#[inline]
+pub fn count(name: &str, n: i64, tags: impl Tags) {
+    record(Kind::Counter, name, &tags, Sample::Count(n));
+}
+
+/// Adds `value` to a histogram series of the current collector (summed over
+/// the execution, sent once).
+///
+/// ```
+/// let collector = collector_runtime::Collector::new();
+/// let _current = collector.enter();
+/// collector_runtime::histogram("query", 1, &["database:master", "verb:insert"]);
+/// # assert_eq!(collector.len(), 1);
+/// ```
+#[inline]
+pub fn histogram(name: &str, value: impl Into<f64>, tags: impl Tags) {
+    record(Kind::Histogram, name, &tags, Sample::Value(value.into()));
+}
+
+/// Adds `value` to a distribution series of the current collector.
+///
+/// ```
+/// let collector = collector_runtime::Collector::new();
+/// let _current = collector.enter();
+/// collector_runtime::distribution("payload.bytes", 2048, ());
+/// # assert_eq!(collector.len(), 1);
+/// ```
+#[inline]
+pub fn distribution(name: &str, value: impl Into<f64>, tags: impl Tags) {
+    record(Kind::Distribution, name, &tags, Sample::Value(value.into()));
+}
+
+/// Adds `elapsed` to a timer series of the current collector.
+///
+/// ```
+/// let collector = collector_runtime::Collector::new();
+/// let _current = collector.enter();
+/// collector_runtime::timing("db.wait", std::time::Duration::from_millis(3), ());
+/// # assert_eq!(collector.len(), 1);
+/// ```
+#[inline]
+pub fn timing(name: &str, elapsed: Duration, tags: impl Tags) {
+    record(Kind::Timing, name, &tags, Sample::Elapsed(elapsed));
+}
+
+/// Sets a gauge of the current collector; the last value is sent.
+///
+/// ```
+/// let collector = collector_runtime::Collector::new();
+/// let _current = collector.enter();
+/// collector_runtime::gauge("pool.idle", 4, ());
+/// # assert_eq!(collector.len(), 1);
+/// ```
+#[inline]
+pub fn gauge(name: &str, value: impl Into<f64>, tags: impl Tags) {
+    record(Kind::Gauge, name, &tags, Sample::Value(value.into()));
+}

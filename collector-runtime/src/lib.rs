@@ -1,0 +1,64 @@
+//! Per-execution DogStatsD metrics.
+//!
+//! A [`Collector`] records counters, histograms, distributions, timings and
+//! gauges in memory, one total per series (type, name and set of tags), and
+//! sends each series once when flushed, through a cadence
+//! [`StatsdClient`](cadence::StatsdClient). Flushing at the end of a web
+//! request, a job or a cron run gives metrics at that granularity, with every
+//! tag kept, instead of "per agent flush interval".
+//!
+//! `#[collect_metrics]` gives each call of a function its own collector,
+//! current for the call and flushed when it ends; the free functions
+//! ([`incr`], [`histogram`], ...) record into the current collector.
+//!
+//! ```
+//! use cadence::{SpyMetricSink, StatsdClient};
+//! use collector_runtime::Collector;
+//!
+//! let (received, sink) = SpyMetricSink::new();
+//! let collector = Collector::builder().client(StatsdClient::from_sink("", sink)).build();
+//! {
+//!     let _current = collector.enter();
+//!     for verb in ["select", "select", "update"] {
+//!         collector_runtime::incr("query", &[("verb", verb)]);
+//!     }
+//! }
+//! collector.flush();
+//! let sent: Vec<_> = received.try_iter().map(|d| String::from_utf8(d).unwrap()).collect();
+//! assert_eq!(sent, ["query:2|c|#verb:select", "query:1|c|#verb:update"]);
+//! ```
+#![forbid(unsafe_code)]
+
+mod call;
+mod collector;
+mod config;
+mod context;
+mod error;
+mod flush;
+mod functions;
+mod global;
+mod hash;
+mod sanitize;
+mod series;
+mod store;
+mod tags;
+
+pub use collector::{Collector, CollectorBuilder, DEFAULT_MAX_SERIES};
+pub use config::{ClientConfig, ConfigError, Target, DEFAULT_PORT, UDP_PAYLOAD, UNIX_PAYLOAD};
+pub use context::EnterGuard;
+pub use error::{error_handler_panics, errors_seen, set_error_handler, Error, ErrorHandler};
+pub use flush::{FlushReport, DROPPED_RECORDS_METRIC};
+pub use functions::{count, distribution, gauge, histogram, incr, timing};
+pub use global::{global_client, set_global_client};
+pub use sanitize::{sanitize_name, sanitize_tag};
+pub use tags::{AsTag, TagRef, Tags};
+
+pub use cadence;
+
+/// What `#[collect_metrics]` expands to; not a stable API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::call::{CallScope, CallScopeBuilder, ErrProbe, OkProbe};
+    pub use core::future::poll_fn;
+    pub use core::pin::pin;
+}
