@@ -76,6 +76,8 @@ struct Entry {
 /// Up to this many tags per record are ordered on the stack.
 const INLINE_TAGS: usize = 16;
 
+// The inline variant is the point: it lives on the stack for one record.
+#[allow(clippy::large_enum_variant)]
 enum Entries {
     Inline([Entry; INLINE_TAGS], usize),
     Heap(Vec<Entry>),

@@ -1,2 +1,185 @@
-//! Shared helpers for the cross-crate tests: a small DogStatsD datagram
-//! parser written independently of the crates under test.
+//! Shared parts of the cross-crate tests: a DogStatsD datagram parser written
+//! from the protocol, independently of the crates under test, and real
+//! receivers (a loopback UDP socket, a Unix datagram socket).
+
+use std::collections::BTreeMap;
+use std::net::{SocketAddr, UdpSocket};
+use std::time::{Duration, Instant};
+
+/// One metric line, as a DogStatsD server reads it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Line {
+    /// The metric name.
+    pub name: String,
+    /// The value, parsed as a number.
+    pub value: f64,
+    /// The type: `c`, `h`, `d`, `ms`, `g`, `s`.
+    pub kind: String,
+    /// The tags, in the order sent.
+    pub tags: Vec<String>,
+}
+
+impl Line {
+    /// The series identity: type, name and tags as a sorted set.
+    pub fn series(&self) -> (String, String, Vec<String>) {
+        let mut tags = self.tags.clone();
+        tags.sort();
+        tags.dedup();
+        (self.kind.clone(), self.name.clone(), tags)
+    }
+}
+
+/// Parses one `name:value|type[|@rate][|#tag,tag][|c:container]` line.
+pub fn parse_line(line: &str) -> Result<Line, String> {
+    let bad = |why: &str| Err(format!("{why}: {line:?}"));
+    if line.contains('\n') || line.contains('\r') {
+        return bad("line break inside a line");
+    }
+    let (name, rest) = match line.split_once(':') {
+        Some(parts) => parts,
+        None => return bad("no ':' after the name"),
+    };
+    if name.is_empty() || name.contains('|') || name.contains('#') || name.contains(',') {
+        return bad("bad name");
+    }
+    let mut fields = rest.split('|');
+    let value = fields.next().unwrap_or_default();
+    let value: f64 = match value.parse() {
+        Ok(v) => v,
+        Err(_) => return bad("value is not a number"),
+    };
+    let kind = fields.next().unwrap_or_default().to_owned();
+    if !["c", "h", "d", "ms", "g", "s"].contains(&kind.as_str()) {
+        return bad("unknown type");
+    }
+    let mut tags = Vec::new();
+    for field in fields {
+        if let Some(list) = field.strip_prefix('#') {
+            if !tags.is_empty() {
+                return bad("two tag sections");
+            }
+            for tag in list.split(',') {
+                if tag.is_empty() {
+                    return bad("empty tag");
+                }
+                tags.push(tag.to_owned());
+            }
+        } else if field.starts_with('@') || field.starts_with("c:") || field.starts_with('T') {
+            continue;
+        } else {
+            return bad("unknown field");
+        }
+    }
+    Ok(Line {
+        name: name.to_owned(),
+        value,
+        kind,
+        tags,
+    })
+}
+
+/// Parses every line of a datagram (lines are separated by `\n`).
+pub fn parse_datagram(datagram: &[u8]) -> Result<Vec<Line>, String> {
+    let text = std::str::from_utf8(datagram).map_err(|e| format!("not UTF-8: {e}"))?;
+    text.split('\n')
+        .filter(|line| !line.is_empty())
+        .map(parse_line)
+        .collect()
+}
+
+/// Lines keyed by series; a series seen twice is an error (one metric per
+/// series per flush is the contract).
+pub fn by_series(lines: &[Line]) -> Result<BTreeMap<(String, String, Vec<String>), f64>, String> {
+    let mut out = BTreeMap::new();
+    for line in lines {
+        if out.insert(line.series(), line.value).is_some() {
+            return Err(format!("series sent twice: {:?}", line.series()));
+        }
+    }
+    Ok(out)
+}
+
+/// A real UDP socket on loopback that a client can send to.
+pub struct UdpReceiver {
+    socket: UdpSocket,
+}
+
+impl UdpReceiver {
+    /// Binds a free loopback port.
+    pub fn bind() -> UdpReceiver {
+        let socket = UdpSocket::bind("127.0.0.1:0").expect("bind loopback UDP");
+        UdpReceiver { socket }
+    }
+
+    /// The address to send to.
+    pub fn addr(&self) -> SocketAddr {
+        self.socket.local_addr().expect("local addr")
+    }
+
+    /// A buffered cadence client (1432-byte payloads) aimed at this socket.
+    pub fn client(&self) -> cadence::StatsdClient {
+        let socket = UdpSocket::bind("127.0.0.1:0").expect("bind sender");
+        let sink =
+            cadence::BufferedUdpMetricSink::with_capacity(self.addr(), socket, 1432).expect("sink");
+        cadence::StatsdClient::from_sink("", sink)
+    }
+
+    /// Every datagram that arrives until none has for `quiet`.
+    pub fn datagrams(&self, quiet: Duration) -> Vec<Vec<u8>> {
+        self.socket
+            .set_read_timeout(Some(quiet))
+            .expect("read timeout");
+        let mut out = Vec::new();
+        let mut buf = vec![0u8; 65_536];
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            match self.socket.recv(&mut buf) {
+                Ok(n) => out.push(buf[..n].to_vec()),
+                Err(_) => break,
+            }
+        }
+        out
+    }
+
+    /// Every line received until quiet, parsed; panics on a malformed one.
+    pub fn lines(&self) -> Vec<Line> {
+        self.datagrams(Duration::from_millis(200))
+            .iter()
+            .flat_map(|d| parse_datagram(d).unwrap_or_else(|e| panic!("{e}")))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_dogstatsd_forms() {
+        let line = parse_line("query:1.0|h|#database:master,env:test").unwrap();
+        assert_eq!(line.name, "query");
+        assert_eq!(line.value, 1.0);
+        assert_eq!(line.kind, "h");
+        assert_eq!(line.tags, ["database:master", "env:test"]);
+        assert_eq!(
+            parse_line("a.b:3|c|@0.5").unwrap().tags,
+            Vec::<String>::new()
+        );
+        assert_eq!(parse_line("t:12|ms").unwrap().kind, "ms");
+    }
+
+    #[test]
+    fn refuses_what_a_server_would_refuse() {
+        for bad in [
+            "novalue",
+            ":1|c",
+            "a:x|c",
+            "a:1|zz",
+            "a:1|c|#",
+            "a:1|c|#a,,b",
+            "a:1|c|junk",
+        ] {
+            assert!(parse_line(bad).is_err(), "{bad}");
+        }
+    }
+}
