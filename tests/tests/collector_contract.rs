@@ -276,3 +276,11 @@ fn empty_names_and_non_finite_values_are_refused_through_the_handler() {
         .collect();
     assert_eq!(only(&lines).name, "fine");
 }
+
+#[test]
+fn collectors_and_their_reports_cross_threads_and_tasks() {
+    fn send_sync<T: Send + Sync + 'static>() {}
+    send_sync::<Collector>();
+    send_sync::<collector_runtime::FlushReport>();
+    send_sync::<collector_runtime::Error>();
+}
