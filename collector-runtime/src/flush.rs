@@ -88,6 +88,16 @@ pub(crate) fn send_all(
     };
     let mut scratch = Vec::new();
     for one in series {
+        // Finite records can still add up to an infinity, which no agent
+        // reads: the series is refused like a non-finite record.
+        if let Total::Sum(value) | Total::Last(value) = one.total {
+            if !value.is_finite() {
+                report.errors += 1;
+                let name = one.name().to_owned();
+                report_error(on_error, Error::NonFiniteValue { name, value });
+                continue;
+            }
+        }
         let sent = catch_unwind(AssertUnwindSafe(|| {
             send_series(client, one, base, &mut scratch)
         }));

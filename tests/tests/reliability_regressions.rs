@@ -1,0 +1,47 @@
+//! Bugs the reliability work found, each pinned by the input that showed it.
+
+use std::sync::{Arc, Mutex};
+
+use cadence::{SpyMetricSink, StatsdClient};
+use collector_runtime::{Collector, Error};
+use collector_tests::{parse_datagram, Line};
+
+/// A collector on a spy sink whose errors are kept as text.
+fn spied(base: &[&str]) -> (Collector, Arc<Mutex<Vec<String>>>, impl Fn() -> Vec<Line>) {
+    let (received, sink) = SpyMetricSink::new();
+    let errors = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&errors);
+    let collector = Collector::builder()
+        .client(StatsdClient::from_sink("", sink))
+        .tags(base)
+        .error_handler(move |err: &Error| seen.lock().unwrap().push(err.to_string()))
+        .build();
+    let read = move || {
+        received
+            .try_iter()
+            .flat_map(|d| parse_datagram(&d).unwrap_or_else(|e| panic!("{e}")))
+            .collect()
+    };
+    (collector, errors, read)
+}
+
+/// Two finite values whose sum overflows used to reach the wire as
+/// `h:inf|h`, which an agent refuses; the series is now refused with
+/// `NonFiniteValue` through the error handler.
+#[test]
+fn a_sum_that_overflows_to_infinity_is_refused_not_sent() {
+    let (collector, errors, read) = spied(&[]);
+    collector.histogram("h", f64::MAX, ());
+    collector.histogram("h", f64::MAX, ());
+    collector.distribution("d", f64::MIN, ());
+    collector.distribution("d", f64::MIN, ());
+    collector.histogram("fine", f64::MAX, ());
+    let report = collector.flush();
+    let lines = read();
+    assert!(lines.iter().all(|l| l.value.is_finite()), "{lines:?}");
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!((report.series_sent, report.errors), (1, 2));
+    let errors = errors.lock().unwrap();
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert!(errors.iter().all(|e| e.contains("inf")), "{errors:?}");
+}
