@@ -368,7 +368,7 @@ impl CollectorBuilder {
         Rule::Tag.push_clean(first, &mut text);
         text.push_str(joint);
         Rule::Tag.push_clean(second, &mut text);
-        if !self.base_tags.contains(&text) {
+        if !text.is_empty() && !self.base_tags.contains(&text) {
             self.base_tags.push(text);
         }
         self

@@ -146,6 +146,10 @@ impl<'a, T: Tags + ?Sized> Key<'a, T> {
         };
         for index in 0..count {
             let tag = tags.tag_at(index);
+            // An empty tag is no tag: sent, it would be an empty list entry.
+            if matches!(tag, TagRef::Whole("")) {
+                continue;
+            }
             let clean = tag_clean(tag);
             let entry = Entry {
                 hash: hash_tag(seed, tag, clean),

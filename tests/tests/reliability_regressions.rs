@@ -4,7 +4,7 @@ use std::sync::{Arc, Mutex};
 
 use cadence::{SpyMetricSink, StatsdClient};
 use collector_runtime::{Collector, Error};
-use collector_tests::{parse_datagram, Line};
+use collector_tests::{by_series, parse_datagram, Line};
 
 /// A collector on a spy sink whose errors are kept as text.
 fn spied(base: &[&str]) -> (Collector, Arc<Mutex<Vec<String>>>, impl Fn() -> Vec<Line>) {
@@ -44,4 +44,26 @@ fn a_sum_that_overflows_to_infinity_is_refused_not_sent() {
     let errors = errors.lock().unwrap();
     assert_eq!(errors.len(), 2, "{errors:?}");
     assert!(errors.iter().all(|e| e.contains("inf")), "{errors:?}");
+}
+
+/// An empty tag used to be sent as an empty entry (`a:1|c|#` or `#,b`),
+/// and `["", "b"]` and `["b"]` became two lines for one series. An empty tag
+/// is now no tag, in a record and in the base tags.
+#[test]
+fn an_empty_tag_is_no_tag() {
+    let (collector, _errors, read) = spied(&[""]);
+    collector.incr("e", &[""]);
+    collector.incr("e", &["", "b"]);
+    collector.incr("e", &["b"]);
+    collector.incr("e", ());
+    collector.flush();
+    let got = by_series(&read()).unwrap();
+    let series = |tags: &[&str]| {
+        let tags = tags.iter().map(|t| t.to_string()).collect();
+        ("c".to_owned(), "e".to_owned(), tags)
+    };
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!(got[&series(&[])], 2.0);
+    assert_eq!(got[&series(&["b"])], 2.0);
+    assert!(collector.base_tags().is_empty());
 }
