@@ -183,3 +183,180 @@ mod tests {
         }
     }
 }
+
+/// The variable that marks a test process started by [`run_child`].
+pub const CHILD_MARKER: &str = "COLLECTOR_TESTS_CHILD";
+
+/// Whether this process is a child started by [`run_child`]: the test then
+/// runs its child half (with the environment the parent chose) and returns.
+pub fn is_child() -> bool {
+    std::env::var_os(CHILD_MARKER).is_some()
+}
+
+/// Re-runs the current test binary for the one test `test` (its full name,
+/// as `--exact` wants it), with every `DD_*` variable removed and then `env`
+/// set, so that the global client is built from exactly that environment.
+/// Returns the child's standard output; panics with its output if it failed.
+pub fn run_child(test: &str, env: &[(&str, &str)]) -> String {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let mut command = std::process::Command::new(exe);
+    command.args(["--exact", test, "--nocapture", "--test-threads", "1"]);
+    for (var, _) in std::env::vars_os() {
+        if var.to_string_lossy().starts_with("DD_") {
+            command.env_remove(var);
+        }
+    }
+    command.env(CHILD_MARKER, "1");
+    command.envs(env.iter().copied());
+    let output = command.output().expect("start the child test process");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "child test {test} failed ({}):\n--- stdout\n{stdout}\n--- stderr\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("1 passed"),
+        "child test {test} did not run:\n{stdout}"
+    );
+    stdout
+}
+
+/// A Unix datagram socket in a fresh temporary directory, removed on drop.
+pub struct UnixReceiver {
+    socket: std::os::unix::net::UnixDatagram,
+    dir: std::path::PathBuf,
+}
+
+impl UnixReceiver {
+    /// Binds `dsd.socket` in a new directory under the system's temp dir.
+    pub fn bind() -> UnixReceiver {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "collector-tests-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create a socket directory");
+        let socket =
+            std::os::unix::net::UnixDatagram::bind(dir.join("dsd.socket")).expect("bind socket");
+        UnixReceiver { socket, dir }
+    }
+
+    /// The socket's path.
+    pub fn path(&self) -> std::path::PathBuf {
+        self.dir.join("dsd.socket")
+    }
+
+    /// Every datagram that arrives until none has for `quiet`.
+    pub fn datagrams(&self, quiet: Duration) -> Vec<Vec<u8>> {
+        self.socket
+            .set_read_timeout(Some(quiet))
+            .expect("read timeout");
+        let mut out = Vec::new();
+        let mut buf = vec![0u8; 65_536];
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            match self.socket.recv(&mut buf) {
+                Ok(n) => out.push(buf[..n].to_vec()),
+                Err(_) => break,
+            }
+        }
+        out
+    }
+}
+
+impl Drop for UnixReceiver {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Every line of `datagrams`, parsed; panics on a malformed one.
+pub fn parse_all(datagrams: &[Vec<u8>]) -> Vec<Line> {
+    datagrams
+        .iter()
+        .flat_map(|d| parse_datagram(d).unwrap_or_else(|e| panic!("{e}")))
+        .collect()
+}
+
+/// A series key for comparisons: `(type, name, sorted tags)`.
+pub fn series(kind: &str, name: &str, tags: &[&str]) -> (String, String, Vec<String>) {
+    let mut tags: Vec<String> = tags.iter().map(|t| t.to_string()).collect();
+    tags.sort();
+    (kind.to_owned(), name.to_owned(), tags)
+}
+
+/// Reads datagrams from `recv` (a socket's `recv` with the read timeout set
+/// by `set_timeout`): waits up to `first` for the first one, then takes
+/// every one that follows until none has come for `quiet`.
+fn collect_datagrams(
+    set_timeout: &dyn Fn(Duration),
+    recv: &dyn Fn(&mut [u8]) -> std::io::Result<usize>,
+    first: Duration,
+    quiet: Duration,
+) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut buf = vec![0u8; 65_536];
+    set_timeout(first);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while Instant::now() < deadline {
+        match recv(&mut buf) {
+            Ok(n) => out.push(buf[..n].to_vec()),
+            Err(_) => break,
+        }
+        if out.len() == 1 {
+            set_timeout(quiet);
+        }
+    }
+    out
+}
+
+impl UdpReceiver {
+    /// Waits up to `first` for a datagram, then takes every one that
+    /// follows until none has come for `quiet`.
+    pub fn datagrams_within(&self, first: Duration, quiet: Duration) -> Vec<Vec<u8>> {
+        collect_datagrams(
+            &|t| self.socket.set_read_timeout(Some(t)).expect("read timeout"),
+            &|buf| self.socket.recv(buf),
+            first,
+            quiet,
+        )
+    }
+}
+
+impl UnixReceiver {
+    /// Waits up to `first` for a datagram, then takes every one that
+    /// follows until none has come for `quiet`.
+    pub fn datagrams_within(&self, first: Duration, quiet: Duration) -> Vec<Vec<u8>> {
+        collect_datagrams(
+            &|t| self.socket.set_read_timeout(Some(t)).expect("read timeout"),
+            &|buf| self.socket.recv(buf),
+            first,
+            quiet,
+        )
+    }
+}
+
+impl UdpReceiver {
+    /// Binds a free loopback port with a receive buffer of at least `bytes`,
+    /// as a DogStatsD server under load is configured (the Datadog Agent's
+    /// `dogstatsd_so_rcvbuf`): a flush of thousands of series arrives as one
+    /// burst, and the kernel drops what does not fit in the buffer.
+    pub fn bind_with_buffer(bytes: usize) -> UdpReceiver {
+        let receiver = UdpReceiver::bind();
+        let socket = socket2::SockRef::from(&receiver.socket);
+        socket.set_recv_buffer_size(bytes).expect("SO_RCVBUF");
+        let granted = socket.recv_buffer_size().expect("SO_RCVBUF");
+        assert!(
+            granted >= bytes,
+            "the receive buffer is {granted} bytes, {bytes} wanted: raise net.core.rmem_max"
+        );
+        receiver
+    }
+}
+
+pub mod oracle;
