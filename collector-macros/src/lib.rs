@@ -1,3 +1,75 @@
 //! The `#[collect_metrics]` attribute. Use it through `collector-runtime`,
 //! which re-exports it.
+//!
+//! The macro works in three steps, one module each: [`args`] parses the
+//! options for their shape, [`validate`] checks them and the function (every
+//! misuse is a compile error at the offending token, with what to write
+//! instead; the character rules are in [`rules`]), and [`expand`] wraps the
+//! body so each call has its own collector, flushed once when the call ends.
 #![forbid(unsafe_code)]
+
+use proc_macro::TokenStream;
+
+mod args;
+mod expand;
+mod rules;
+mod validate;
+
+/// Gives each call of the function its own collector: current for the body
+/// (around every poll, for an `async fn`), and flushed exactly once when the
+/// call ends, whether it returns, returns early, fails with `?`, panics or,
+/// for an `async fn`, is dropped before it completes.
+///
+/// Options, all optional:
+///
+/// - `name = "jobs.cleanup"`: the prefix of what the attribute itself sends
+///   (`timing`); the function's name by default.
+/// - `tags("env:prod", region = "eu", user = user_id)`: tags added to every
+///   series of the call. A string literal is a whole tag, `key = "value"` a
+///   literal pair, `key = expr` is formatted with `Display` once, when the
+///   call starts. Literal tags and names are checked at compile time against
+///   the rules the runtime sanitizes by.
+/// - `timing`: sends the call's duration as `<name>.duration`, in ms.
+/// - `outcome`: adds `outcome:ok`, `outcome:error` (the function returned an
+///   `Err`), `outcome:panic` or `outcome:cancelled` to every series.
+/// - `client = expr`: the cadence client to send through (anything that
+///   converts into `Arc<StatsdClient>`), instead of the global one.
+/// - `crate = path`: where `collector_runtime` is, when it was renamed.
+///
+/// ```ignore
+/// #[collect_metrics(name = "jobs.cleanup", tags("job:cleanup"), timing, outcome)]
+/// fn cleanup(db: &Db) -> Result<usize, Error> {
+///     let removed = db.remove_expired()?;
+///     collector_runtime::count("jobs.cleanup.removed", removed as i64, ());
+///     Ok(removed)
+/// }
+/// ```
+#[proc_macro_attribute]
+pub fn collect_metrics(args: TokenStream, item: TokenStream) -> TokenStream {
+    let original = proc_macro2::TokenStream::from(item.clone());
+    match run(args, item) {
+        Ok(expanded) => expanded.into(),
+        // The item is kept as it was, so one mistake in the attribute does
+        // not also make every caller fail to find the function.
+        Err(error) => {
+            let mut out = error.to_compile_error();
+            out.extend(original);
+            out.into()
+        }
+    }
+}
+
+fn run(args: TokenStream, item: TokenStream) -> syn::Result<proc_macro2::TokenStream> {
+    let func = syn::parse::<syn::Item>(item).and_then(validate::function);
+    let args = syn::parse::<args::Args>(args);
+    let (func, args) = match (func, args) {
+        (Ok(func), Ok(args)) => (func, args),
+        (Err(mut first), Err(second)) => {
+            first.combine(second);
+            return Err(first);
+        }
+        (Err(error), _) | (_, Err(error)) => return Err(error),
+    };
+    let options = validate::options(args, &func)?;
+    Ok(expand::function(func, &options))
+}
