@@ -1,0 +1,292 @@
+//! An independent model of what a collector must send for a list of records,
+//! and a check that runs the records through the real runtime and compares
+//! the parsed datagrams with the model, line for line.
+//!
+//! The sanitizing rules are re-implemented here from their documentation
+//! (DESIGN.md, "Safety and failure"), not taken from the runtime: in a tag,
+//! every character that is not a letter or a digit (Unicode ones included),
+//! `_`, `-`, `:`, `/` or `.` becomes `_`; a name follows the same rule
+//! without `:`. A name with no letter or digit is refused, and so is a
+//! non-finite value, each through the error handler.
+//!
+//! Used by the proptest suite (`reliability_properties`) and the cargo-fuzz
+//! target (`collector-runtime/fuzz`), so both check the same contract.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use cadence::{BufferedSpyMetricSink, StatsdClient};
+use collector_runtime::{Collector, Error, TagRef};
+
+use crate::parse_datagram;
+
+/// The documented tag rule.
+pub fn clean_tag(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_alphanumeric() || matches!(c, '_' | '-' | ':' | '/' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// The documented name rule: the tag rule, with `:` replaced too.
+pub fn clean_name(text: &str) -> String {
+    clean_tag(text).replace(':', "_")
+}
+
+/// One tag as a caller hands it over.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TagIn {
+    /// `"key:value"` or a bare value.
+    Whole(String),
+    /// A key and a value.
+    Pair(String, String),
+}
+
+impl TagIn {
+    /// The runtime's borrowed form.
+    pub fn as_ref(&self) -> TagRef<'_> {
+        match self {
+            TagIn::Whole(tag) => TagRef::Whole(tag),
+            TagIn::Pair(key, value) => TagRef::Pair(key, value),
+        }
+    }
+
+    /// The tag as the model expects it on the wire; `None` for no tag.
+    pub fn sent(&self) -> Option<String> {
+        match self {
+            TagIn::Whole(tag) if tag.is_empty() => None,
+            TagIn::Whole(tag) => Some(clean_tag(tag)),
+            TagIn::Pair(key, value) => Some(format!("{}:{}", clean_tag(key), clean_tag(value))),
+        }
+    }
+}
+
+/// One recorded value, with its metric type.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Value {
+    /// `count(name, n)`.
+    Count(i64),
+    /// `histogram(name, v)`.
+    Histogram(f64),
+    /// `distribution(name, v)`.
+    Distribution(f64),
+    /// `gauge(name, v)`.
+    Gauge(f64),
+    /// `timing(name, Duration::from_millis(ms))`.
+    TimingMs(u32),
+}
+
+impl Value {
+    fn kind(self) -> &'static str {
+        match self {
+            Value::Count(_) => "c",
+            Value::Histogram(_) => "h",
+            Value::Distribution(_) => "d",
+            Value::Gauge(_) => "g",
+            Value::TimingMs(_) => "ms",
+        }
+    }
+
+    fn float(self) -> Option<f64> {
+        match self {
+            Value::Histogram(v) | Value::Distribution(v) | Value::Gauge(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+/// One record.
+#[derive(Clone, Debug)]
+pub struct Record {
+    /// The metric name as given.
+    pub name: String,
+    /// The tags as given.
+    pub tags: Vec<TagIn>,
+    /// The value and type.
+    pub value: Value,
+    /// Recorded through the free functions with the collector entered,
+    /// instead of the collector's methods.
+    pub free_fn: bool,
+}
+
+/// A line as the model expects it: type, name, sorted tags, value bits.
+pub type ExpectedLine = (String, String, Vec<String>, u64);
+
+/// What a flush of `records` into a collector with `base` tags must send.
+#[derive(Debug, Default)]
+pub struct Expected {
+    /// Every line, sorted.
+    pub lines: Vec<ExpectedLine>,
+    /// Records refused while recording (unusable name, non-finite value).
+    pub refused_records: usize,
+    /// Series refused at flush (a total that overflowed to infinity).
+    pub refused_series: usize,
+}
+
+#[derive(Clone, Copy)]
+enum Acc {
+    Count(i64),
+    Sum(f64),
+    Last(f64),
+    Elapsed(Duration),
+}
+
+/// The model: series keyed by (type, name, set of record tags), folded in
+/// record order; base tags merged at flush.
+pub fn expected(base: &[TagIn], records: &[Record]) -> Expected {
+    let mut refused_records = 0;
+    let mut series: BTreeMap<(&'static str, String, BTreeSet<String>), Acc> = BTreeMap::new();
+    for record in records {
+        if record.value.float().is_some_and(|v| !v.is_finite())
+            || !record.name.chars().any(char::is_alphanumeric)
+        {
+            refused_records += 1;
+            continue;
+        }
+        let tags: BTreeSet<String> = record.tags.iter().filter_map(TagIn::sent).collect();
+        let key = (record.value.kind(), clean_name(&record.name), tags);
+        let first = match record.value {
+            Value::Count(n) => Acc::Count(n),
+            Value::Histogram(v) | Value::Distribution(v) => Acc::Sum(v),
+            Value::Gauge(v) => Acc::Last(v),
+            Value::TimingMs(ms) => Acc::Elapsed(Duration::from_millis(ms.into())),
+        };
+        series
+            .entry(key)
+            .and_modify(|acc| {
+                *acc = match (*acc, first) {
+                    (Acc::Count(a), Acc::Count(b)) => Acc::Count(a.saturating_add(b)),
+                    (Acc::Sum(a), Acc::Sum(b)) => Acc::Sum(a + b),
+                    (Acc::Last(_), Acc::Last(b)) => Acc::Last(b),
+                    (Acc::Elapsed(a), Acc::Elapsed(b)) => Acc::Elapsed(a.saturating_add(b)),
+                    _ => unreachable!("one type per key"),
+                }
+            })
+            .or_insert(first);
+    }
+    let base: BTreeSet<String> = base.iter().filter_map(TagIn::sent).collect();
+    let mut lines = Vec::new();
+    let mut refused_series = 0;
+    for ((kind, name, tags), acc) in series {
+        let value = match acc {
+            Acc::Count(n) => n as f64,
+            Acc::Sum(v) | Acc::Last(v) => v,
+            Acc::Elapsed(d) => d.as_millis() as f64,
+        };
+        if !value.is_finite() {
+            refused_series += 1;
+            continue;
+        }
+        let tags: Vec<String> = tags.union(&base).cloned().collect();
+        lines.push((kind.to_owned(), name, tags, value.to_bits()));
+    }
+    lines.sort();
+    Expected {
+        lines,
+        refused_records,
+        refused_series,
+    }
+}
+
+/// What the runtime did with the records.
+#[derive(Debug, Default)]
+pub struct Observed {
+    /// Datagrams received.
+    pub datagrams: usize,
+    /// Lines received.
+    pub lines: usize,
+    /// Errors the collector's handler received.
+    pub errors: usize,
+}
+
+/// Records `records` into a collector with `base` tags whose client sends
+/// through a buffered sink (1432-byte payloads, as over UDP), flushes, parses
+/// every datagram with the independent parser and compares with
+/// [`expected`]. `Err` says what broke.
+pub fn check(base: &[TagIn], records: &[Record]) -> Result<Observed, String> {
+    let (received, sink) = BufferedSpyMetricSink::with_capacity(None, Some(1432));
+    let errors: Arc<Mutex<Vec<String>>> = Arc::default();
+    let seen = Arc::clone(&errors);
+    let base_refs: Vec<TagRef<'_>> = base.iter().map(TagIn::as_ref).collect();
+    let collector = Collector::builder()
+        .client(StatsdClient::from_sink("", sink))
+        .tags(base_refs)
+        .error_handler(move |err: &Error| seen.lock().unwrap().push(err.to_string()))
+        .build();
+    for record in records {
+        let tags: Vec<TagRef<'_>> = record.tags.iter().map(TagIn::as_ref).collect();
+        let name = record.name.as_str();
+        if record.free_fn {
+            let _current = collector.enter();
+            match record.value {
+                Value::Count(n) => collector_runtime::count(name, n, &tags),
+                Value::Histogram(v) => collector_runtime::histogram(name, v, &tags),
+                Value::Distribution(v) => collector_runtime::distribution(name, v, &tags),
+                Value::Gauge(v) => collector_runtime::gauge(name, v, &tags),
+                Value::TimingMs(ms) => {
+                    collector_runtime::timing(name, Duration::from_millis(ms.into()), &tags)
+                }
+            }
+        } else {
+            match record.value {
+                Value::Count(n) => collector.count(name, n, &tags),
+                Value::Histogram(v) => collector.histogram(name, v, &tags),
+                Value::Distribution(v) => collector.distribution(name, v, &tags),
+                Value::Gauge(v) => collector.gauge(name, v, &tags),
+                Value::TimingMs(ms) => {
+                    collector.timing(name, Duration::from_millis(ms.into()), &tags)
+                }
+            }
+        }
+    }
+    let report = collector.flush();
+    drop(collector);
+
+    let want = expected(base, records);
+    let mut observed = Observed::default();
+    let mut got = Vec::new();
+    for datagram in received.try_iter() {
+        observed.datagrams += 1;
+        for line in parse_datagram(&datagram)? {
+            if !line.value.is_finite() {
+                return Err(format!("non-finite value sent: {line:?}"));
+            }
+            if line.tags.windows(2).any(|w| w[0] >= w[1]) {
+                return Err(format!("tags not sorted or repeated: {line:?}"));
+            }
+            got.push((line.kind, line.name, line.tags, line.value.to_bits()));
+        }
+    }
+    observed.lines = got.len();
+    observed.errors = errors.lock().unwrap().len();
+    got.sort();
+    if got != want.lines {
+        let extra: Vec<_> = got.iter().filter(|l| !want.lines.contains(l)).collect();
+        let missing: Vec<_> = want.lines.iter().filter(|l| !got.contains(l)).collect();
+        return Err(format!(
+            "sent lines differ from the model\n  extra:   {extra:?}\n  missing: {missing:?}"
+        ));
+    }
+    let refused = want.refused_records + want.refused_series;
+    if observed.errors != refused {
+        return Err(format!(
+            "{} errors reported, {refused} refusals expected: {:?}",
+            observed.errors,
+            errors.lock().unwrap()
+        ));
+    }
+    if (report.series_sent, report.errors) != (want.lines.len(), want.refused_series) {
+        return Err(format!(
+            "flush report {report:?}, expected {} sent and {} errors",
+            want.lines.len(),
+            want.refused_series
+        ));
+    }
+    Ok(observed)
+}
