@@ -28,25 +28,25 @@ fn workload() {
     {
         let _current = job.enter();
         for verb in ["select", "select", "update"] {
-            collector_runtime::incr("query", &[("verb", verb), ("database", "master")]);
+            collector_runtime::incr("query", [("verb", verb), ("database", "master")]);
         }
-        collector_runtime::incr("query", &["database:master", "verb:select"]);
-        collector_runtime::count("rows", 250, &["table:sessions"]);
+        collector_runtime::incr("query", ["database:master", "verb:select"]);
+        collector_runtime::count("rows", 250, ["table:sessions"]);
         collector_runtime::count("rows", -50, vec!["table:sessions".to_owned()]);
         collector_runtime::histogram("query.size", 2.5, ());
         collector_runtime::histogram("query.size", 1, ());
-        collector_runtime::distribution("payload.bytes", 512, &[("codec", "gzip")]);
+        collector_runtime::distribution("payload.bytes", 512, [("codec", "gzip")]);
         collector_runtime::timing("db.wait", Duration::from_millis(12), ());
         collector_runtime::timing("db.wait", Duration::from_millis(30), ());
         collector_runtime::gauge("queue.depth", 3, ());
         collector_runtime::gauge("queue.depth", 7, ());
-        collector_runtime::incr("login", &[("user", "bob|c\n#evil:1,x y")]);
+        collector_runtime::incr("login", [("user", "bob|c\n#evil:1,x y")]);
         collector_runtime::incr("bad|name\nx:1|c", ());
     }
     let report = job.flush();
     assert_eq!((report.series_sent, report.errors), (9, 0), "{report:?}");
     // With no collector current, a record is sent at once, unaggregated.
-    collector_runtime::incr("outside", &["where:nowhere"]);
+    collector_runtime::incr("outside", ["where:nowhere"]);
 }
 
 fn expected_workload() -> Series {
@@ -180,10 +180,10 @@ fn many_series() {
         let name = format!("e2e.{}.metric", kinds[i % 4]);
         let tags = [shard.as_str(), id.as_str()];
         match i % 4 {
-            0 => collector.count(&name, i as i64, &tags),
-            1 => collector.histogram(&name, i as f64 / 4.0, &tags),
-            2 => collector.gauge(&name, i as f64, &tags),
-            _ => collector.timing(&name, Duration::from_millis(i as u64), &tags),
+            0 => collector.count(&name, i as i64, tags),
+            1 => collector.histogram(&name, i as f64 / 4.0, tags),
+            2 => collector.gauge(&name, i as f64, tags),
+            _ => collector.timing(&name, Duration::from_millis(i as u64), tags),
         }
     }
     let report = collector.flush();
