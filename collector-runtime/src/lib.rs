@@ -42,6 +42,8 @@ mod sanitize;
 mod series;
 mod store;
 mod tags;
+#[cfg(feature = "tower")]
+mod tower_layer;
 
 pub use collector::{Collector, CollectorBuilder, DEFAULT_MAX_SERIES};
 pub use config::{ClientConfig, ConfigError, Target, DEFAULT_PORT, UDP_PAYLOAD, UNIX_PAYLOAD};
@@ -52,6 +54,8 @@ pub use functions::{count, distribution, gauge, histogram, incr, timing};
 pub use global::{global_client, set_global_client};
 pub use sanitize::{sanitize_name, sanitize_tag};
 pub use tags::{AsTag, TagRef, Tags};
+#[cfg(feature = "tower")]
+pub use tower_layer::{CollectorLayer, CollectorService, ResponseFuture};
 
 pub use cadence;
 
