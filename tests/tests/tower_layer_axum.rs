@@ -1,0 +1,244 @@
+//! `CollectorLayer` in front of a real axum server on a loopback port, hit by
+//! real HTTP requests over TCP: every request gets its own collector, sent
+//! as one datagram to a real UDP socket, with the route template, method and
+//! status, even when handlers hop threads between polls and when the client
+//! hangs up before the response.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
+
+use axum::extract::{MatchedPath, Path};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::Router;
+use collector_runtime::CollectorLayer;
+use collector_tests::{parse_datagram, series, Line, UdpReceiver};
+
+/// Yields to the executor so the rest of the handler may run on another
+/// worker thread.
+async fn hop() {
+    for _ in 0..3 {
+        tokio::task::yield_now().await;
+    }
+    tokio::time::sleep(Duration::from_millis(1)).await;
+}
+
+async fn get_item(Path(id): Path<u32>) -> Result<String, StatusCode> {
+    collector_runtime::incr("handled", [("req", id.to_string().as_str())]);
+    hop().await;
+    collector_runtime::histogram("db.queries", 1, [("table", "items")]);
+    hop().await;
+    collector_runtime::histogram("db.queries", 1, [("table", "items")]);
+    if id % 5 == 0 {
+        return Err(StatusCode::NOT_FOUND);
+    }
+    Ok(format!("item {id}"))
+}
+
+async fn create_item(body: String) -> StatusCode {
+    let id = body.trim().to_owned();
+    collector_runtime::incr("handled", [("req", id.as_str())]);
+    hop().await;
+    collector_runtime::count("items.created", 2, ());
+    StatusCode::CREATED
+}
+
+async fn slow(Path(id): Path<u32>) -> &'static str {
+    collector_runtime::incr("handled", [("req", id.to_string().as_str())]);
+    collector_runtime::incr("slow.started", ());
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    collector_runtime::incr("slow.finished", ());
+    "done"
+}
+
+fn app(receiver: &UdpReceiver) -> Router {
+    Router::new()
+        .route("/items/{id}", get(get_item))
+        .route("/items", post(create_item))
+        .route("/slow/{id}", get(slow))
+        .layer(
+            CollectorLayer::new()
+                .client(receiver.client())
+                .tag("service:shop")
+                .method()
+                .route_with(|extensions, _uri| {
+                    extensions
+                        .get::<MatchedPath>()
+                        .map(|path| path.as_str().to_owned())
+                })
+                .status(),
+        )
+}
+
+/// Serves `app` on a free loopback port on a multi-thread runtime.
+fn serve(app: Router) -> (SocketAddr, tokio::runtime::Runtime) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let address = listener.local_addr().unwrap();
+    runtime.spawn(async move { axum::serve(listener, app).await });
+    (address, runtime)
+}
+
+/// One HTTP/1.1 request over a fresh connection; returns the status code.
+fn request(server: SocketAddr, method: &str, path: &str, body: &str) -> u16 {
+    let mut stream = TcpStream::connect(server).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("no status in {response:?}"))
+}
+
+/// The datagrams received, one per request, keyed by the `req` tag each
+/// handler records.
+fn by_request(receiver: &UdpReceiver) -> BTreeMap<String, Vec<Line>> {
+    let mut out = BTreeMap::new();
+    for datagram in receiver.datagrams_within(Duration::from_secs(10), Duration::from_millis(300)) {
+        let lines = parse_datagram(&datagram).unwrap_or_else(|e| panic!("{e}"));
+        let id = lines
+            .iter()
+            .flat_map(|line| &line.tags)
+            .find_map(|tag| tag.strip_prefix("req:"))
+            .unwrap_or_else(|| panic!("a datagram of no request: {lines:?}"))
+            .to_owned();
+        assert!(
+            out.insert(id.clone(), lines).is_none(),
+            "request {id} was flushed twice"
+        );
+    }
+    out
+}
+
+fn series_of(lines: &[Line]) -> BTreeMap<(String, String, Vec<String>), f64> {
+    lines
+        .iter()
+        .map(|line| (line.series(), line.value))
+        .collect()
+}
+
+#[test]
+fn every_request_is_flushed_once_with_method_route_and_status() {
+    let receiver = UdpReceiver::bind_with_buffer(1 << 20);
+    let (server, runtime) = serve(app(&receiver));
+
+    // Forty requests from eight client threads at once.
+    std::thread::scope(|scope| {
+        for worker in 0..8u32 {
+            scope.spawn(move || {
+                for n in 0..5 {
+                    let id = worker * 5 + n + 1;
+                    if id % 4 == 0 {
+                        assert_eq!(request(server, "POST", "/items", &format!("{id}")), 201);
+                    } else {
+                        let status = request(server, "GET", &format!("/items/{id}"), "");
+                        assert_eq!(status, if id % 5 == 0 { 404 } else { 200 });
+                    }
+                }
+            });
+        }
+    });
+
+    let got = by_request(&receiver);
+    assert_eq!(got.len(), 40, "one datagram per request");
+    for (id, lines) in &got {
+        let n: u32 = id.parse().unwrap();
+        let req = format!("req:{id}");
+        let expected: BTreeMap<_, _> = if n % 4 == 0 {
+            let tags = ["method:POST", "route:/items", "service:shop", "status:201"];
+            let with_req: Vec<&str> = tags.iter().copied().chain([req.as_str()]).collect();
+            [
+                (series("c", "handled", &with_req), 1.0),
+                (series("c", "items.created", &tags), 2.0),
+            ]
+            .into_iter()
+            .collect()
+        } else {
+            let status = if n % 5 == 0 {
+                "status:404"
+            } else {
+                "status:200"
+            };
+            // `{` and `}` are not tag characters: the template's braces
+            // become `_`.
+            let tags = ["method:GET", "route:/items/_id_", "service:shop", status];
+            let with_req: Vec<&str> = tags.iter().copied().chain([req.as_str()]).collect();
+            let with_table: Vec<&str> = tags.iter().copied().chain(["table:items"]).collect();
+            [
+                (series("c", "handled", &with_req), 1.0),
+                (series("h", "db.queries", &with_table), 2.0),
+            ]
+            .into_iter()
+            .collect()
+        };
+        assert_eq!(series_of(lines), expected, "request {id}");
+    }
+    drop(runtime);
+}
+
+#[test]
+fn a_request_whose_client_hangs_up_is_flushed_without_status() {
+    let receiver = UdpReceiver::bind_with_buffer(1 << 20);
+    let (server, runtime) = serve(app(&receiver));
+
+    let mut stream = TcpStream::connect(server).unwrap();
+    write!(
+        stream,
+        "GET /slow/7 HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n"
+    )
+    .unwrap();
+    // Let the handler start, then hang up: hyper drops the response future.
+    std::thread::sleep(Duration::from_millis(300));
+    drop(stream);
+
+    let got = by_request(&receiver);
+    let lines = got.get("7").expect("the dropped request was flushed");
+    let tags = ["method:GET", "route:/slow/_id_", "service:shop"];
+    let with_req: Vec<&str> = tags.iter().copied().chain(["req:7"]).collect();
+    let expected: BTreeMap<_, _> = [
+        (series("c", "handled", &with_req), 1.0),
+        (series("c", "slow.started", &tags), 1.0),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(series_of(lines), expected);
+    drop(runtime);
+}
+
+#[test]
+fn without_a_route_extractor_no_route_tag_is_sent() {
+    let receiver = UdpReceiver::bind_with_buffer(1 << 20);
+    let app = Router::new()
+        .route("/items/{id}", get(get_item))
+        .layer(CollectorLayer::new().client(receiver.client()));
+    let (server, runtime) = serve(app);
+    assert_eq!(request(server, "GET", "/items/3", ""), 200);
+    let got = by_request(&receiver);
+    let expected: BTreeMap<_, _> = [
+        (series("c", "handled", &["req:3"]), 1.0),
+        (series("h", "db.queries", &["table:items"]), 2.0),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(series_of(&got["3"]), expected);
+    drop(runtime);
+}
