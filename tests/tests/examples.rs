@@ -1,0 +1,190 @@
+//! Every example of `collector-runtime` is built and run as a user would
+//! (`cargo run --example NAME`), with no agent configured, so it receives
+//! its own datagrams and prints them; the printed lines are parsed with the
+//! independent parser and checked.
+
+use std::collections::BTreeMap;
+use std::process::Command;
+
+use collector_tests::{parse_line, series, Line};
+
+/// Runs one example with every `DD_*` variable removed; returns its output.
+fn run_example(name: &str, features: &[&str], env: &[(&str, &str)]) -> String {
+    let mut command = Command::new(env!("CARGO"));
+    command
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .args([
+            "run",
+            "--quiet",
+            "-p",
+            "collector-runtime",
+            "--example",
+            name,
+        ]);
+    if !features.is_empty() {
+        command.args(["--features", &features.join(",")]);
+    }
+    for (var, _) in std::env::vars_os() {
+        if var.to_string_lossy().starts_with("DD_") {
+            command.env_remove(var);
+        }
+    }
+    command.envs(env.iter().copied());
+    let output = command.output().expect("run cargo");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "example {name} failed ({}):\n--- stdout\n{stdout}\n--- stderr\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+/// The metric lines the example printed under `received datagram:`, and
+/// how many datagrams there were.
+fn received(stdout: &str) -> (usize, Vec<Line>) {
+    let datagrams = stdout
+        .lines()
+        .filter(|l| *l == "received datagram:")
+        .count();
+    let lines = stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("  "))
+        .map(|l| parse_line(l).unwrap_or_else(|e| panic!("{e}\n{stdout}")))
+        .collect();
+    (datagrams, lines)
+}
+
+type Series = BTreeMap<(String, String, Vec<String>), f64>;
+
+/// The lines' series; the values of timers (`ms`), which depend on the
+/// machine, are left out (set to -1) after checking they are not negative.
+fn series_of(lines: &[Line]) -> Series {
+    let mut out = Series::new();
+    for line in lines {
+        let value = if line.kind == "ms" {
+            assert!(line.value >= 0.0, "{line:?}");
+            -1.0
+        } else {
+            line.value
+        };
+        assert!(
+            out.insert(line.series(), value).is_none(),
+            "series sent twice: {line:?}"
+        );
+    }
+    out
+}
+
+#[test]
+fn quickstart() {
+    let stdout = run_example("quickstart", &[], &[]);
+    let (datagrams, lines) = received(&stdout);
+    assert!(datagrams >= 1, "{stdout}");
+    let rows: f64 = lines
+        .iter()
+        .filter(|l| l.name == "cleanup.rows")
+        .map(|l| l.value)
+        .sum();
+    assert_eq!(
+        rows, 9.0,
+        "every row of the three runs is counted:\n{stdout}"
+    );
+    series_of(&lines);
+}
+
+#[test]
+fn worker_threads() {
+    let stdout = run_example("worker_threads", &[], &[]);
+    assert!(
+        stdout.contains("1000 images on 4 threads: flushed 5 series (0 errors)"),
+        "{stdout}"
+    );
+    let (datagrams, lines) = received(&stdout);
+    assert_eq!(datagrams, 1, "one flush, one datagram:\n{stdout}");
+    let batch = "batch:nightly";
+    let expected: Series = [
+        (
+            series("c", "images.resized", &[batch, "format:jpeg"]),
+            667.0,
+        ),
+        (series("c", "images.resized", &[batch, "format:png"]), 333.0),
+        // 1000 + 10 * id, summed over the ids of each format.
+        (
+            series("h", "images.bytes", &[batch, "format:jpeg"]),
+            4_003_670.0,
+        ),
+        (
+            series("h", "images.bytes", &[batch, "format:png"]),
+            2_001_330.0,
+        ),
+        (series("c", "images.thumbnail_cache_miss", &[batch]), 100.0),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(series_of(&lines), expected, "{stdout}");
+}
+
+#[test]
+fn web_request() {
+    let stdout = run_example("web_request", &["tower"], &[]);
+    for request in [
+        "GET /users/7 -> HTTP/1.1 200 OK",
+        "GET /users/0 -> HTTP/1.1 404 Not Found",
+        "GET /health -> HTTP/1.1 200 OK",
+    ] {
+        assert!(stdout.contains(request), "{request}\n{stdout}");
+    }
+    let (datagrams, lines) = received(&stdout);
+    assert_eq!(datagrams, 3, "one datagram per request:\n{stdout}");
+    let ok = ["method:GET", "route:/users/_id_", "status:200"];
+    let missing = ["method:GET", "route:/users/_id_", "status:404"];
+    let with = |base: &[&'static str], tag: &'static str| {
+        let mut tags = base.to_vec();
+        tags.push(tag);
+        tags
+    };
+    let expected: Series = [
+        (series("h", "db.queries", &with(&ok, "table:users")), 1.0),
+        (series("h", "db.queries", &with(&ok, "table:orders")), 2.0),
+        (series("c", "users.lookup", &with(&ok, "result:found")), 1.0),
+        (series("ms", "http.request.duration", &ok), -1.0),
+        (
+            series("h", "db.queries", &with(&missing, "table:users")),
+            1.0,
+        ),
+        (
+            series("c", "users.lookup", &with(&missing, "result:missing")),
+            1.0,
+        ),
+        (series("ms", "http.request.duration", &missing), -1.0),
+        (
+            series(
+                "ms",
+                "http.request.duration",
+                &["method:GET", "route:/health", "status:200"],
+            ),
+            -1.0,
+        ),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(series_of(&lines), expected, "{stdout}");
+}
+
+/// With an agent configured, an example sends there and prints nothing
+/// received: the same code path as production.
+#[test]
+fn an_example_sends_to_the_configured_agent() {
+    let agent = collector_tests::UdpReceiver::bind();
+    let url = format!("udp://{}", agent.addr());
+    let stdout = run_example("worker_threads", &[], &[("DD_DOGSTATSD_URL", &url)]);
+    assert!(
+        stdout.contains("sent to the agent configured by DD_* variables"),
+        "{stdout}"
+    );
+    assert_eq!(received(&stdout).0, 0, "{stdout}");
+    let lines = agent.lines();
+    assert_eq!(lines.len(), 5, "{lines:?}");
+}
