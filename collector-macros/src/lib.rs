@@ -61,15 +61,16 @@ pub fn collect_metrics(args: TokenStream, item: TokenStream) -> TokenStream {
 
 fn run(args: TokenStream, item: TokenStream) -> syn::Result<proc_macro2::TokenStream> {
     let func = syn::parse::<syn::Item>(item).and_then(validate::function);
-    let args = syn::parse::<args::Args>(args);
-    let (func, args) = match (func, args) {
-        (Ok(func), Ok(args)) => (func, args),
+    // The options are checked even when the item is refused, so that one
+    // build shows every mistake.
+    let ident = func.as_ref().ok().map(|func| &func.sig.ident);
+    let options = syn::parse::<args::Args>(args).and_then(|args| validate::options(args, ident));
+    match (func, options) {
+        (Ok(func), Ok(options)) => Ok(expand::function(func, &options)),
         (Err(mut first), Err(second)) => {
             first.combine(second);
-            return Err(first);
+            Err(first)
         }
-        (Err(error), _) | (_, Err(error)) => return Err(error),
-    };
-    let options = validate::options(args, &func)?;
-    Ok(expand::function(func, &options))
+        (Err(error), _) | (_, Err(error)) => Err(error),
+    }
 }

@@ -8,7 +8,7 @@
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, ToTokens};
 use syn::ext::IdentExt;
-use syn::{Expr, Item, ItemFn, LitStr, Path};
+use syn::{Expr, Ident, Item, ItemFn, LitStr, Path};
 
 use crate::args::{Arg, ArgValue, Args, TagEntry, TagKey};
 use crate::rules::{self, Problem};
@@ -124,7 +124,9 @@ fn item_keyword(item: &Item) -> TokenStream {
 
 /// Checks the options against each other and against the rules for names
 /// and tags.
-pub(crate) fn options(args: Args, func: &ItemFn) -> syn::Result<Options> {
+/// `function` is the name of the annotated function, the default `name`;
+/// `None` when the item was refused (the options are still checked).
+pub(crate) fn options(args: Args, function: Option<&Ident>) -> syn::Result<Options> {
     let mut errors = Errors::default();
     let mut seen: Vec<String> = Vec::new();
     let mut name = None;
@@ -224,9 +226,9 @@ pub(crate) fn options(args: Args, func: &ItemFn) -> syn::Result<Options> {
         }
     }
 
-    let name = name.unwrap_or_else(|| {
-        let ident = &func.sig.ident;
-        LitStr::new(&ident.unraw().to_string(), ident.span())
+    let name = name.unwrap_or_else(|| match function {
+        Some(ident) => LitStr::new(&ident.unraw().to_string(), ident.span()),
+        None => LitStr::new("", Span::call_site()),
     });
     errors.finish(Options {
         name,
@@ -337,8 +339,7 @@ fn check_key(key: &TagKey) -> syn::Result<LitStr> {
         Ok(()) => return Ok(LitStr::new(&text, span_of(key))),
         Err(Problem::Empty) => "empty tag key: write `key = value`".to_owned(),
         Err(Problem::Char(':')) => format!(
-            "a tag key cannot hold `:`, which ends the key: write the whole tag as one \
-             literal, `\"{text}:value\"`, or the key as {:?}",
+            "a tag key cannot hold `:`, which ends the key: write the key as {:?}",
             rules::cleaned(&text, rules::name_char)
         ),
         Err(Problem::Char(c)) => format!(
