@@ -1,10 +1,10 @@
 //! The `#[collect_metrics]` attribute. Use it through `collector-runtime`,
 //! which re-exports it.
 //!
-//! The macro works in three steps, one module each: [`args`] parses the
-//! options for their shape, [`validate`] checks them and the function (every
+//! The macro works in three steps, one module each: `args` parses the
+//! options for their shape, `validate` checks them and the function (every
 //! misuse is a compile error at the offending token, with what to write
-//! instead; the character rules are in [`rules`]), and [`expand`] wraps the
+//! instead; the character rules are in `rules`), and `expand` wraps the
 //! body so each call has its own collector, flushed once when the call ends.
 #![forbid(unsafe_code)]
 
