@@ -11,7 +11,7 @@ use crate::flush::{send_all, FlushReport};
 use crate::global::{env_tags, global_client};
 use crate::hash::seed;
 use crate::sanitize::Rule;
-use crate::series::{Key, Kind, Sample};
+use crate::series::{Key, Kind, Probe, Sample};
 use crate::store::{Refused, Store};
 use crate::tags::{AsTag, Tags};
 
@@ -27,6 +27,7 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    #[inline]
     fn lock(&self) -> MutexGuard<'_, Store> {
         // A panic elsewhere while the lock was held leaves the series intact
         // (every update is a single store), so poisoning is ignored.
@@ -35,13 +36,34 @@ impl Shared {
 
     /// Folds one record into its series; the error, if any, is reported by
     /// the caller once no lock or borrow is held.
+    ///
+    /// A record into a series that exists is found by a [`Probe`] of the
+    /// caller's bytes; anything else (a new series, text to sanitize,
+    /// repeated tags) goes through the sanitized [`Key`].
     #[inline]
     pub(crate) fn accept<T: Tags + ?Sized>(
+        &self,
+        kind: Kind,
+        name: &str,
+        tags: &T,
+        sample: Sample,
+    ) -> Result<(), (Error, Option<ErrorHandler>)> {
+        check_value(name, sample).map_err(|e| (e, self.on_error.clone()))?;
+        let seed = seed();
+        if let Some(probe) = Probe::new(seed, kind, name, tags) {
+            if self.lock().add_existing(&probe, sample) {
+                return Ok(());
+            }
+        }
+        self.accept_new(&Key::new(seed, kind, name, tags), sample)
+    }
+
+    #[inline(never)]
+    fn accept_new<T: Tags + ?Sized>(
         &self,
         key: &Key<'_, T>,
         sample: Sample,
     ) -> Result<(), (Error, Option<ErrorHandler>)> {
-        check_value(key.name, sample).map_err(|e| (e, self.on_error.clone()))?;
         match self.lock().record(key, sample) {
             Ok(()) | Err(Refused::Full) => Ok(()),
             Err(Refused::InvalidName) => Err((
@@ -54,6 +76,7 @@ impl Shared {
     }
 }
 
+#[inline]
 pub(crate) fn check_value(name: &str, sample: Sample) -> Result<(), Error> {
     match sample {
         Sample::Value(value) if !value.is_finite() => Err(Error::NonFiniteValue {
@@ -139,8 +162,7 @@ impl Collector {
 
     #[inline]
     fn record<T: Tags + ?Sized>(&self, kind: Kind, name: &str, tags: &T, sample: Sample) {
-        let key = Key::new(seed(), kind, name, tags);
-        if let Err((error, handler)) = self.shared.accept(&key, sample) {
+        if let Err((error, handler)) = self.shared.accept(kind, name, tags, sample) {
             report(handler.as_ref(), error);
         }
     }

@@ -16,11 +16,10 @@ use crate::{collector::check_value, Error};
 
 #[inline]
 fn record<T: Tags + ?Sized>(kind: Kind, name: &str, tags: &T, sample: Sample) {
-    let key = Key::new(seed(), kind, name, tags);
-    match with_current(|shared| shared.accept(&key, sample)) {
+    match with_current(|shared| shared.accept(kind, name, tags, sample)) {
         Some(Ok(())) => {}
         Some(Err((error, handler))) => report(handler.as_ref(), error),
-        None => send_now(&key, sample),
+        None => send_now(&Key::new(seed(), kind, name, tags), sample),
     }
 }
 

@@ -1,16 +1,14 @@
 //! A fast keyed hash over text *as it will be sent*, i.e. after the
-//! sanitizing rules, computed without building the sanitized string.
+//! sanitizing rules.
 //!
 //! Series are looked up on every record, so the hash must be cheap for the
-//! short ASCII strings metric names and tags are made of (a word at a time)
+//! short ASCII strings metric names and tags are made of (a few word loads)
 //! and must not allocate. It is keyed with a per-process random seed so that
 //! tag values taken from user input cannot be chosen to collide.
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::OnceLock;
-
-use crate::sanitize::Rule;
 
 const MULTIPLIER: u64 = 0x9E37_79B9_7F4A_7C15;
 const FINISH: u64 = 0xD6E8_FEB8_6659_FD93;
@@ -33,78 +31,90 @@ pub(crate) fn seed() -> u64 {
     })
 }
 
-/// Streams bytes into 8-byte words.
-pub(crate) struct TextHasher {
-    acc: u64,
-    pending: u64,
-    pending_len: u32,
-    len: u64,
+const SECOND: u64 = 0xA076_1D64_78BD_642F;
+
+#[inline(always)]
+fn read8(bytes: &[u8], at: usize) -> u64 {
+    let mut word = [0u8; 8];
+    word.copy_from_slice(&bytes[at..at + 8]);
+    u64::from_le_bytes(word)
 }
 
-impl TextHasher {
-    #[inline]
-    pub(crate) fn new(key: u64) -> Self {
-        TextHasher {
-            acc: key,
-            pending: 0,
-            pending_len: 0,
-            len: 0,
-        }
-    }
+#[inline(always)]
+fn read4(bytes: &[u8], at: usize) -> u64 {
+    let mut word = [0u8; 4];
+    word.copy_from_slice(&bytes[at..at + 4]);
+    u64::from(u32::from_le_bytes(word))
+}
 
-    #[inline]
-    fn mix(&mut self, word: u64) {
-        self.acc = fold(self.acc ^ word, MULTIPLIER);
-    }
-
-    #[inline]
-    pub(crate) fn write(&mut self, mut bytes: &[u8]) {
-        self.len += bytes.len() as u64;
-        if self.pending_len > 0 {
-            let take = bytes.len().min(8 - self.pending_len as usize);
-            for &b in &bytes[..take] {
-                self.pending |= u64::from(b) << (8 * self.pending_len);
-                self.pending_len += 1;
-            }
-            bytes = &bytes[take..];
-            if self.pending_len < 8 {
-                return;
-            }
-            let word = self.pending;
-            self.mix(word);
-            self.pending = 0;
-            self.pending_len = 0;
-        }
-        let mut words = bytes.chunks_exact(8);
-        for word in &mut words {
-            let mut buf = [0u8; 8];
-            buf.copy_from_slice(word);
-            self.mix(u64::from_le_bytes(buf));
-        }
-        for &b in words.remainder() {
-            self.pending |= u64::from(b) << (8 * self.pending_len);
-            self.pending_len += 1;
-        }
-    }
-
-    /// Feeds `text` as `rule` will send it. `clean` says the text is kept byte
-    /// for byte (see [`Rule::is_clean`]), which skips decoding.
-    #[inline]
-    pub(crate) fn write_text(&mut self, rule: Rule, text: &str, clean: bool) {
-        if clean {
-            self.write(text.as_bytes());
+/// Hashes a short byte string the way the record path needs it: a few loads
+/// and two multiplies for the 1 to 16 bytes names and tags mostly are
+/// (overlapping reads of the first and last words, as wyhash does), and a
+/// 16-byte stride beyond. Both operands of every multiply carry the key, so
+/// no input chosen without it can zero a product.
+#[inline(always)]
+pub(crate) fn hash_bytes(key: u64, bytes: &[u8]) -> u64 {
+    let len = bytes.len();
+    let mut state = key;
+    let (first, last) = if len <= 16 {
+        if len >= 8 {
+            (read8(bytes, 0), read8(bytes, len - 8))
+        } else if len >= 4 {
+            (read4(bytes, 0), read4(bytes, len - 4))
+        } else if len > 0 {
+            let spread = u64::from(bytes[0]) << 16
+                | u64::from(bytes[len >> 1]) << 8
+                | u64::from(bytes[len - 1]);
+            (spread, 0)
         } else {
-            let mut buf = [0u8; 4];
-            for c in text.chars() {
-                self.write(rule.map(c).encode_utf8(&mut buf).as_bytes());
-            }
+            (0, 0)
         }
-    }
+    } else {
+        let mut at = 0;
+        while len - at > 16 {
+            state = fold(
+                read8(bytes, at) ^ state ^ SECOND,
+                read8(bytes, at + 8) ^ state,
+            );
+            at += 16;
+        }
+        (read8(bytes, len - 16), read8(bytes, len - 8))
+    };
+    let mixed = fold(first ^ key ^ SECOND, last ^ state ^ MULTIPLIER);
+    fold(mixed ^ len as u64 ^ key, FINISH)
+}
 
-    #[inline]
-    pub(crate) fn finish(self) -> u64 {
-        fold(self.acc ^ self.pending, FINISH ^ self.len.rotate_left(32))
+/// Whether two byte strings are equal, with the same overlapping loads as
+/// [`hash_bytes`] for short ones instead of a call to `memcmp`.
+#[inline(always)]
+pub(crate) fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
+    let len = a.len();
+    if len != b.len() {
+        return false;
     }
+    if len > 16 {
+        return a == b;
+    }
+    if len >= 8 {
+        read8(a, 0) == read8(b, 0) && read8(a, len - 8) == read8(b, len - 8)
+    } else if len >= 4 {
+        read4(a, 0) == read4(b, 0) && read4(a, len - 4) == read4(b, len - 4)
+    } else {
+        a.iter().zip(b).all(|(x, y)| x == y)
+    }
+}
+
+/// A series' hash: its name's (keyed by the metric type) and the sum of its
+/// distinct tags' hashes, so the tags' order does not count.
+#[inline]
+pub(crate) fn key_hash(name: u64, tag_sum: u64) -> u64 {
+    fold(name ^ tag_sum.rotate_left(29), FINISH ^ MULTIPLIER)
+}
+
+/// The key a name of metric type `kind` (its discriminant) is hashed with.
+#[inline]
+pub(crate) fn name_key(seed: u64, kind: u64) -> u64 {
+    seed ^ (kind + 1).wrapping_mul(MULTIPLIER)
 }
 
 /// A `Hasher` for keys that are already hashes.
@@ -129,34 +139,48 @@ impl Hasher for PassThrough {
 mod tests {
     use super::*;
 
-    fn hash_in_pieces(pieces: &[&str]) -> u64 {
-        let mut hasher = TextHasher::new(7);
-        for piece in pieces {
-            hasher.write(piece.as_bytes());
+    #[test]
+    fn every_length_class_hashes_its_whole_content() {
+        // Short, word-sized and strided inputs: changing any one byte, or
+        // the length, changes the hash.
+        for len in 0..70usize {
+            let base: Vec<u8> = (0..len as u8).map(|b| b'a' + b % 26).collect();
+            let hash = hash_bytes(7, &base);
+            for at in 0..len {
+                let mut other = base.clone();
+                other[at] ^= 0x20;
+                assert_ne!(hash, hash_bytes(7, &other), "len {len}, byte {at}");
+            }
+            let mut longer = base.clone();
+            longer.push(0);
+            assert_ne!(hash, hash_bytes(7, &longer), "len {len}");
         }
-        hasher.finish()
-    }
-
-    #[test]
-    fn how_text_is_split_does_not_change_the_hash() {
-        let whole = hash_in_pieces(&["database:replica-01"]);
-        assert_eq!(whole, hash_in_pieces(&["database", ":", "replica-01"]));
-        assert_eq!(whole, hash_in_pieces(&["d", "atabase:repl", "", "ica-01"]));
-    }
-
-    #[test]
-    fn sanitized_text_hashes_like_its_clean_form() {
-        let mut dirty = TextHasher::new(7);
-        dirty.write_text(Rule::Tag, "a:b|c", false);
-        let mut clean = TextHasher::new(7);
-        clean.write_text(Rule::Tag, "a:b_c", true);
-        assert_eq!(dirty.finish(), clean.finish());
     }
 
     #[test]
     fn length_and_content_both_count() {
-        assert_ne!(hash_in_pieces(&["a"]), hash_in_pieces(&["a\0"]));
-        assert_ne!(hash_in_pieces(&["ab"]), hash_in_pieces(&["ba"]));
-        assert_ne!(hash_in_pieces(&[""]), hash_in_pieces(&["\0"]));
+        assert_ne!(hash_bytes(7, b"a"), hash_bytes(7, b"a\0"));
+        assert_ne!(hash_bytes(7, b"ab"), hash_bytes(7, b"ba"));
+        assert_ne!(hash_bytes(7, b""), hash_bytes(7, b"\0"));
+    }
+
+    #[test]
+    fn short_equality_compares_every_byte() {
+        for len in 0..40usize {
+            let base: Vec<u8> = (0..len as u8).collect();
+            assert!(bytes_eq(&base, &base.clone()));
+            for at in 0..len {
+                let mut other = base.clone();
+                other[at] ^= 1;
+                assert!(!bytes_eq(&base, &other), "len {len}, byte {at}");
+            }
+            assert!(!bytes_eq(&base, &base[..len.saturating_sub(1)]) || len == 0);
+        }
+    }
+
+    #[test]
+    fn the_key_changes_the_hash() {
+        assert_ne!(hash_bytes(7, b"db:main"), hash_bytes(8, b"db:main"));
+        assert_ne!(name_key(7, 0), name_key(7, 1));
     }
 }

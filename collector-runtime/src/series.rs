@@ -1,15 +1,27 @@
 //! What identifies a series (type, name, set of tags) and how a record finds
 //! its series without building any string.
 //!
-//! A record's tags are put in a canonical order, by their hash as sent, and
-//! repeats are dropped; a stored series keeps its sanitized name and tags in
-//! that same order, packed in one string. Finding the series then costs one
-//! hash of the text and one side-by-side comparison.
+//! A series keeps its sanitized name and tags packed in one string, the tags
+//! in a canonical order: by their hash as sent, then by text, repeats dropped.
+//! Its hash is the name's hash (keyed by the type) combined with the *sum* of
+//! the tags' hashes, so the order tags come in does not count.
+//!
+//! Two ways lead to a series:
+//! - [`Probe`], the record path: it hashes the caller's bytes as they are,
+//!   orders the (at most [`PROBE_TAGS`]) tags by hash on the stack and
+//!   compares them byte for byte with a stored series. The stored text is
+//!   sanitized, so an exact match proves the input was clean, and for clean
+//!   text the bytes *are* the text as sent: the hash is the right one. Input
+//!   that needs sanitizing, repeats a tag or has equal tag hashes simply
+//!   finds nothing here.
+//! - [`Key`], for everything else (a new series, dirty text, repeats, many
+//!   tags): it sanitizes each piece first, then hashes, orders and dedups.
 
-use std::cmp::Ordering;
+use std::borrow::Cow;
+use std::marker::PhantomData;
 use std::time::Duration;
 
-use crate::hash::{fold, TextHasher};
+use crate::hash::{bytes_eq, hash_bytes, key_hash, name_key};
 use crate::sanitize::Rule;
 use crate::tags::{TagRef, Tags};
 
@@ -66,162 +78,133 @@ impl Total {
 /// Separates the packed name and tags; the sanitizing rules never keep it.
 const SEPARATOR: char = '\n';
 
-#[derive(Clone, Copy, Default)]
-struct Entry {
-    hash: u64,
-    index: u32,
-    clean: bool,
-}
+/// Up to this many tags per record are looked up by [`Probe`].
+pub(crate) const PROBE_TAGS: usize = 16;
 
-/// Up to this many tags per record are ordered on the stack.
-const INLINE_TAGS: usize = 16;
+/// A `key:value` pair up to this long is hashed from a copy on the stack.
+const PROBE_PAIR: usize = 128;
 
-// The inline variant is the point: it lives on the stack for one record.
-#[allow(clippy::large_enum_variant)]
-enum Entries {
-    Inline([Entry; INLINE_TAGS], usize),
-    Heap(Vec<Entry>),
-}
-
-impl Entries {
-    fn as_slice(&self) -> &[Entry] {
-        match self {
-            Entries::Inline(entries, len) => &entries[..*len],
-            Entries::Heap(entries) => entries,
+/// The hash of one tag as it is sent, when it is clean.
+#[inline]
+fn raw_tag_hash(seed: u64, tag: TagRef<'_>) -> Option<(u64, usize)> {
+    match tag {
+        TagRef::Whole(text) => Some((hash_bytes(seed, text.as_bytes()), text.len())),
+        TagRef::Pair(key, value) => {
+            let len = key.len() + 1 + value.len();
+            if len > PROBE_PAIR {
+                return None;
+            }
+            let mut buf = [0u8; PROBE_PAIR];
+            buf[..key.len()].copy_from_slice(key.as_bytes());
+            buf[key.len()] = b':';
+            buf[key.len() + 1..len].copy_from_slice(value.as_bytes());
+            Some((hash_bytes(seed, &buf[..len]), len))
         }
     }
 }
 
-/// A record's series key, borrowed from the caller: its hash, and its tags
-/// in canonical order with repeats removed.
-pub(crate) struct Key<'a, T: Tags + ?Sized> {
-    pub(crate) kind: Kind,
-    pub(crate) name: &'a str,
-    name_clean: bool,
+/// A record's series hash, computed from the caller's bytes as they are, for
+/// finding a series that already exists.
+pub(crate) struct Probe<'a, T: Tags + ?Sized> {
+    kind: Kind,
+    name: &'a str,
     tags: &'a T,
-    entries: Entries,
+    /// Tag hashes in ascending order, with each tag's index in `tags`.
+    order: [(u64, u32); PROBE_TAGS],
+    count: usize,
+    /// The length the packed text of the series would have.
+    text_len: usize,
     pub(crate) hash: u64,
 }
 
-fn tag_clean(tag: TagRef<'_>) -> bool {
-    let (_, [first, second]) = tag.parts();
-    Rule::Tag.is_clean(first) && Rule::Tag.is_clean(second)
+impl<'a, T: Tags + ?Sized> Probe<'a, T> {
+    /// `None` when the record cannot be matched this way (too many tags, a
+    /// long pair, two tags with one hash): [`Key`] then finds its series.
+    #[inline]
+    pub(crate) fn new(seed: u64, kind: Kind, name: &'a str, tags: &'a T) -> Option<Self> {
+        let count = tags.tag_count();
+        if count > PROBE_TAGS {
+            return None;
+        }
+        let mut order = [(0u64, 0u32); PROBE_TAGS];
+        let mut text_len = name.len();
+        let mut sum = 0u64;
+        for index in 0..count {
+            let (hash, len) = raw_tag_hash(seed, tags.tag_at(index))?;
+            text_len += 1 + len;
+            sum = sum.wrapping_add(hash);
+            let mut at = index;
+            while at > 0 && order[at - 1].0 > hash {
+                order[at] = order[at - 1];
+                at -= 1;
+            }
+            if at > 0 && order[at - 1].0 == hash {
+                return None;
+            }
+            order[at] = (hash, index as u32);
+        }
+        let name_hash = hash_bytes(name_key(seed, kind as u64), name.as_bytes());
+        Some(Probe {
+            kind,
+            name,
+            tags,
+            order,
+            count,
+            text_len,
+            hash: key_hash(name_hash, sum),
+        })
+    }
 }
 
-fn hash_tag(seed: u64, tag: TagRef<'_>, clean: bool) -> u64 {
-    let mut hasher = TextHasher::new(seed);
-    let (joint, [first, second]) = tag.parts();
-    hasher.write_text(Rule::Tag, first, clean);
-    hasher.write(joint.as_bytes());
-    hasher.write_text(Rule::Tag, second, clean);
-    hasher.finish()
+/// A record's series key, sanitized: its hash, and its tags in canonical
+/// order with repeats removed.
+pub(crate) struct Key<'a, T: Tags + ?Sized> {
+    pub(crate) kind: Kind,
+    pub(crate) name: &'a str,
+    clean_name: Cow<'a, str>,
+    /// Each distinct tag as sent, with its hash, in canonical order.
+    clean_tags: Vec<(u64, Cow<'a, str>)>,
+    pub(crate) hash: u64,
+    _tags: PhantomData<&'a T>,
 }
 
-/// The characters of a tag as it is sent.
-fn sent_chars(tag: TagRef<'_>) -> impl Iterator<Item = char> + '_ {
-    let (joint, [first, second]) = tag.parts();
-    let map = |c| Rule::Tag.map(c);
-    first
-        .chars()
-        .map(map)
-        .chain(joint.chars())
-        .chain(second.chars().map(map))
-}
-
-/// Orders two tags of one record: by hash, then (never in practice) by text.
-fn order(a: (&Entry, TagRef<'_>), b: (&Entry, TagRef<'_>)) -> Ordering {
-    a.0.hash
-        .cmp(&b.0.hash)
-        .then_with(|| sent_chars(a.1).cmp(sent_chars(b.1)))
+/// One tag as it is sent.
+fn clean_tag(tag: TagRef<'_>) -> Cow<'_, str> {
+    match tag {
+        TagRef::Whole(text) => Rule::Tag.clean(text),
+        TagRef::Pair(key, value) => {
+            let mut text = String::with_capacity(key.len() + 1 + value.len());
+            Rule::Tag.push_clean(key, &mut text);
+            text.push(':');
+            Rule::Tag.push_clean(value, &mut text);
+            Cow::Owned(text)
+        }
+    }
 }
 
 impl<'a, T: Tags + ?Sized> Key<'a, T> {
-    #[inline]
     pub(crate) fn new(seed: u64, kind: Kind, name: &'a str, tags: &'a T) -> Self {
-        let count = tags.tag_count();
-        let mut entries = if count <= INLINE_TAGS {
-            Entries::Inline([Entry::default(); INLINE_TAGS], 0)
-        } else {
-            Entries::Heap(Vec::with_capacity(count))
-        };
-        for index in 0..count {
-            let tag = tags.tag_at(index);
-            // An empty tag is no tag: sent, it would be an empty list entry.
-            if matches!(tag, TagRef::Whole("")) {
-                continue;
-            }
-            let clean = tag_clean(tag);
-            let entry = Entry {
-                hash: hash_tag(seed, tag, clean),
-                index: index as u32,
-                clean,
-            };
-            // Insertion into the sorted run, dropping repeats: records carry
-            // a handful of tags, where this beats a general sort.
-            let slice: &mut [Entry] = match &mut entries {
-                Entries::Inline(buf, len) => {
-                    buf[*len] = entry;
-                    *len += 1;
-                    &mut buf[..*len]
-                }
-                Entries::Heap(buf) => {
-                    buf.push(entry);
-                    buf.as_mut_slice()
-                }
-            };
-            let mut at = slice.len() - 1;
-            let mut repeat = false;
-            while at > 0 {
-                let prev = &slice[at - 1];
-                match order((prev, tags.tag_at(prev.index as usize)), (&entry, tag)) {
-                    Ordering::Greater => {
-                        slice[at] = slice[at - 1];
-                        at -= 1;
-                    }
-                    Ordering::Equal => {
-                        repeat = true;
-                        break;
-                    }
-                    Ordering::Less => break,
-                }
-            }
-            if repeat {
-                // Shift the displaced run back and forget the new entry.
-                slice.copy_within(at + 1.., at);
-                match &mut entries {
-                    Entries::Inline(_, len) => *len -= 1,
-                    Entries::Heap(buf) => {
-                        buf.pop();
-                    }
-                }
-            } else {
-                slice[at] = entry;
-            }
-        }
-
-        let name_clean = Rule::Name.is_clean(name);
-        let mut hasher = TextHasher::new(seed ^ kind as u64);
-        hasher.write_text(Rule::Name, name, name_clean);
-        let mut hash = hasher.finish();
-        for entry in entries.as_slice() {
-            hash = fold(hash ^ entry.hash, 0x2545_F491_4F6C_DD1D);
-        }
+        let mut clean_tags: Vec<(u64, Cow<'a, str>)> = (0..tags.tag_count())
+            .map(|index| {
+                let text = clean_tag(tags.tag_at(index));
+                (hash_bytes(seed, text.as_bytes()), text)
+            })
+            .collect();
+        clean_tags.sort_unstable();
+        clean_tags.dedup();
+        let clean_name = Rule::Name.clean(name);
+        let name_hash = hash_bytes(name_key(seed, kind as u64), clean_name.as_bytes());
+        let sum = clean_tags
+            .iter()
+            .fold(0u64, |sum, (hash, _)| sum.wrapping_add(*hash));
         Key {
             kind,
             name,
-            name_clean,
-            tags,
-            entries,
-            hash,
+            clean_name,
+            clean_tags,
+            hash: key_hash(name_hash, sum),
+            _tags: PhantomData,
         }
-    }
-
-    fn sorted_tags(&self) -> impl Iterator<Item = (TagRef<'a>, bool)> + '_ {
-        let tags: &'a T = self.tags;
-        self.entries
-            .as_slice()
-            .iter()
-            .map(move |e| (tags.tag_at(e.index as usize), e.clean))
     }
 }
 
@@ -231,6 +214,9 @@ pub(crate) struct Series {
     /// preceded by [`SEPARATOR`]: one allocation per series.
     text: Box<str>,
     name_len: u32,
+    /// How many tags `text` holds (saturated; only compared with at most
+    /// [`PROBE_TAGS`]).
+    tag_count: u16,
     pub(crate) kind: Kind,
     pub(crate) total: Total,
     /// The next series with the same hash, if any.
@@ -239,16 +225,22 @@ pub(crate) struct Series {
 
 impl Series {
     pub(crate) fn new<T: Tags + ?Sized>(key: &Key<'_, T>, sample: Sample) -> Series {
-        let mut text = String::new();
-        Rule::Name.push_clean(key.name, &mut text);
-        let name_len = text.len() as u32;
-        for (tag, _) in key.sorted_tags() {
+        let len = key.clean_name.len()
+            + key
+                .clean_tags
+                .iter()
+                .map(|(_, tag)| 1 + tag.len())
+                .sum::<usize>();
+        let mut text = String::with_capacity(len);
+        text.push_str(&key.clean_name);
+        for (_, tag) in &key.clean_tags {
             text.push(SEPARATOR);
-            text.extend(sent_chars(tag));
+            text.push_str(tag);
         }
         Series {
             text: text.into_boxed_str(),
-            name_len,
+            name_len: key.clean_name.len() as u32,
+            tag_count: u16::try_from(key.clean_tags.len()).unwrap_or(u16::MAX),
             kind: key.kind,
             total: Total::first(key.kind, sample),
             next: None,
@@ -271,42 +263,62 @@ impl Series {
     }
 
     /// Whether `key` names this series.
-    #[inline]
     pub(crate) fn matches<T: Tags + ?Sized>(&self, key: &Key<'_, T>) -> bool {
-        if self.kind != key.kind || !text_eq(Rule::Name, self.name(), key.name, key.name_clean) {
+        self.kind == key.kind
+            && self.name() == key.clean_name
+            && usize::from(self.tag_count) == key.clean_tags.len()
+            && self
+                .tags()
+                .zip(&key.clean_tags)
+                .all(|(held, (_, tag))| held == tag)
+    }
+
+    /// Whether `probe` names this series, byte for byte.
+    ///
+    /// The stored text is sanitized and holds exactly `tag_count`
+    /// separators; with the name length, the tag count and the total length
+    /// equal, every separator of the probe must fall on one of them, so each
+    /// piece equals a stored piece and was clean.
+    #[inline]
+    pub(crate) fn matches_probe<T: Tags + ?Sized>(&self, probe: &Probe<'_, T>) -> bool {
+        let text = self.text.as_bytes();
+        let name = probe.name.as_bytes();
+        if self.kind != probe.kind
+            || text.len() != probe.text_len
+            || self.name_len as usize != name.len()
+            || usize::from(self.tag_count) != probe.count
+            || !bytes_eq(&text[..name.len()], name)
+        {
             return false;
         }
-        let mut stored = self.tags();
-        for (tag, clean) in key.sorted_tags() {
-            match stored.next() {
-                Some(held) if tag_eq(held, tag, clean) => {}
-                _ => return false,
+        let mut at = name.len();
+        for &(_, index) in &probe.order[..probe.count] {
+            if text[at] != SEPARATOR as u8 {
+                return false;
+            }
+            at += 1;
+            match probe.tags.tag_at(index as usize) {
+                TagRef::Whole(tag) => {
+                    let end = at + tag.len();
+                    if !bytes_eq(&text[at..end], tag.as_bytes()) {
+                        return false;
+                    }
+                    at = end;
+                }
+                TagRef::Pair(key, value) => {
+                    let colon = at + key.len();
+                    let end = colon + 1 + value.len();
+                    if !bytes_eq(&text[at..colon], key.as_bytes())
+                        || text[colon] != b':'
+                        || !bytes_eq(&text[colon + 1..end], value.as_bytes())
+                    {
+                        return false;
+                    }
+                    at = end;
+                }
             }
         }
-        stored.next().is_none()
-    }
-}
-
-#[inline]
-fn text_eq(rule: Rule, held: &str, given: &str, clean: bool) -> bool {
-    if clean {
-        held == given
-    } else {
-        held.chars().eq(given.chars().map(|c| rule.map(c)))
-    }
-}
-
-#[inline]
-fn tag_eq(held: &str, tag: TagRef<'_>, clean: bool) -> bool {
-    match (tag, clean) {
-        (TagRef::Whole(text), true) => held == text,
-        (TagRef::Pair(key, value), true) => {
-            held.len() == key.len() + 1 + value.len()
-                && held.as_bytes()[key.len()] == b':'
-                && held.starts_with(key)
-                && held.ends_with(value)
-        }
-        (tag, false) => held.chars().eq(sent_chars(tag)),
+        true
     }
 }
 
@@ -365,5 +377,58 @@ mod tests {
         let series = Series::new(&key("q", &tags), Sample::Count(1));
         assert!(series.matches(&key("q", &reversed)));
         assert_eq!(series.tags().count(), 40);
+    }
+
+    fn probe<'a, T: Tags + ?Sized>(name: &'a str, tags: &'a T) -> Probe<'a, T> {
+        Probe::new(42, Kind::Counter, name, tags).expect("probe")
+    }
+
+    #[test]
+    fn a_probe_of_clean_text_finds_the_series_in_any_order_and_shape() {
+        let series = Series::new(&key("q", &["x:1", "y:2", "z:3"]), Sample::Count(1));
+        let stored = key("q", &["x:1", "y:2", "z:3"]).hash;
+        for found in [
+            probe("q", &["z:3", "x:1", "y:2"]),
+            probe("q", &["y:2", "z:3", "x:1"]),
+        ] {
+            assert_eq!(found.hash, stored);
+            assert!(series.matches_probe(&found));
+        }
+        let pairs = [("y", "2"), ("x", "1"), ("z", "3")];
+        assert_eq!(probe("q", &pairs).hash, stored);
+        assert!(series.matches_probe(&probe("q", &pairs)));
+        let bare = Series::new(&key("q", &()), Sample::Count(1));
+        assert!(bare.matches_probe(&probe("q", &())));
+        assert!(!bare.matches_probe(&probe("q", &["x:1"])));
+    }
+
+    #[test]
+    fn a_probe_never_matches_what_needs_sanitizing_or_other_series() {
+        let series = Series::new(&key("a_b", &["x:1", "y_2"]), Sample::Count(1));
+        assert!(!series.matches_probe(&probe("a|b", &["x:1", "y_2"])));
+        assert!(!series.matches_probe(&probe("a_b", &["x:1", "y|2"])));
+        assert!(!series.matches_probe(&probe("a_b", &["x:1"])));
+        assert!(!series.matches_probe(&probe("a_b", &["x:1", "y_2", "z"])));
+        // A separator smuggled into the input cannot line up with the stored
+        // text's own separators.
+        let two = Series::new(&key("n", &["x", "y"]), Sample::Count(1));
+        assert!(!two.matches_probe(&probe("n", &["x\ny"])));
+        assert!(!two.matches_probe(&probe("n\nx", &["y"])));
+        let counter = Series::new(&key("n", &()), Sample::Count(1));
+        assert!(!counter.matches_probe(&Probe::new(42, Kind::Gauge, "n", &()).unwrap()));
+    }
+
+    #[test]
+    fn repeats_and_long_tag_lists_are_left_to_the_key() {
+        assert!(Probe::new(42, Kind::Counter, "q", &["a", "a"]).is_none());
+        assert!(Probe::new(
+            42,
+            Kind::Counter,
+            "q",
+            &[TagRef::Whole("a:1"), TagRef::Pair("a", "1")]
+        )
+        .is_none());
+        let many: Vec<String> = (0..=PROBE_TAGS).map(|i| format!("t{i}")).collect();
+        assert!(Probe::new(42, Kind::Counter, "q", &many).is_none());
     }
 }

@@ -5,7 +5,7 @@ use std::hash::BuildHasherDefault;
 
 use crate::hash::PassThrough;
 use crate::sanitize::is_usable_name;
-use crate::series::{Key, Sample, Series};
+use crate::series::{Key, Probe, Sample, Series};
 use crate::tags::Tags;
 
 /// Why a record was not kept.
@@ -37,7 +37,25 @@ impl Store {
         }
     }
 
+    /// Folds `sample` into the series `probe` names, if the store holds it.
     #[inline]
+    pub(crate) fn add_existing<T: Tags + ?Sized>(
+        &mut self,
+        probe: &Probe<'_, T>,
+        sample: Sample,
+    ) -> bool {
+        let mut at = self.index.get(&probe.hash).copied();
+        while let Some(i) = at {
+            let series = &mut self.series[i as usize];
+            if series.matches_probe(probe) {
+                series.add(sample);
+                return true;
+            }
+            at = series.next;
+        }
+        false
+    }
+
     pub(crate) fn record<T: Tags + ?Sized>(
         &mut self,
         key: &Key<'_, T>,
