@@ -1,7 +1,7 @@
 //! `CollectorLayer` in front of a real axum server on a loopback port, hit by
-//! real HTTP requests over TCP: every request gets its own collector, sent
-//! as one datagram to a real UDP socket, with the route template, method and
-//! status, even when handlers hop threads between polls and when the client
+//! real HTTP requests over TCP: every request gets its own collector,
+//! flushed once (one line per series) to a real UDP socket, tagged with the
+//! route template, method and status, even when handlers hop threads between polls and when the client
 //! hangs up before the response.
 
 use std::collections::BTreeMap;
@@ -14,7 +14,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
 use collector_runtime::CollectorLayer;
-use collector_tests::{parse_datagram, series, Line, UdpReceiver};
+use collector_tests::{parse_datagram, series, UdpReceiver};
 
 /// Yields to the executor so the rest of the handler may run on another
 /// worker thread.
@@ -109,31 +109,28 @@ fn request(server: SocketAddr, method: &str, path: &str, body: &str) -> u16 {
         .unwrap_or_else(|| panic!("no status in {response:?}"))
 }
 
-/// The datagrams received, one per request, keyed by the `req` tag each
-/// handler records.
-fn by_request(receiver: &UdpReceiver) -> BTreeMap<String, Vec<Line>> {
-    let mut out = BTreeMap::new();
+type Totals = BTreeMap<(String, String, Vec<String>), (f64, usize)>;
+
+/// Every line received, summed per series, with the number of lines that
+/// carried it. All requests share one buffered client, so the flushes of
+/// concurrent requests may share a datagram: lines are the unit, and each
+/// request sends one line per series.
+fn totals(receiver: &UdpReceiver) -> Totals {
+    let mut out = Totals::new();
     for datagram in receiver.datagrams_within(Duration::from_secs(10), Duration::from_millis(300)) {
-        let lines = parse_datagram(&datagram).unwrap_or_else(|e| panic!("{e}"));
-        let id = lines
-            .iter()
-            .flat_map(|line| &line.tags)
-            .find_map(|tag| tag.strip_prefix("req:"))
-            .unwrap_or_else(|| panic!("a datagram of no request: {lines:?}"))
-            .to_owned();
-        assert!(
-            out.insert(id.clone(), lines).is_none(),
-            "request {id} was flushed twice"
-        );
+        for line in parse_datagram(&datagram).unwrap_or_else(|e| panic!("{e}")) {
+            let entry = out.entry(line.series()).or_default();
+            entry.0 += line.value;
+            entry.1 += 1;
+        }
     }
     out
 }
 
-fn series_of(lines: &[Line]) -> BTreeMap<(String, String, Vec<String>), f64> {
-    lines
-        .iter()
-        .map(|line| (line.series(), line.value))
-        .collect()
+fn add(totals: &mut Totals, kind: &str, name: &str, tags: &[&str], value: f64) {
+    let entry = totals.entry(series(kind, name, tags)).or_default();
+    entry.0 += value;
+    entry.1 += 1;
 }
 
 #[test]
@@ -158,22 +155,16 @@ fn every_request_is_flushed_once_with_method_route_and_status() {
         }
     });
 
-    let got = by_request(&receiver);
-    assert_eq!(got.len(), 40, "one datagram per request");
-    for (id, lines) in &got {
-        let n: u32 = id.parse().unwrap();
+    let mut expected = Totals::new();
+    for id in 1..=40u32 {
         let req = format!("req:{id}");
-        let expected: BTreeMap<_, _> = if n % 4 == 0 {
+        if id % 4 == 0 {
             let tags = ["method:POST", "route:/items", "service:shop", "status:201"];
             let with_req: Vec<&str> = tags.iter().copied().chain([req.as_str()]).collect();
-            [
-                (series("c", "handled", &with_req), 1.0),
-                (series("c", "items.created", &tags), 2.0),
-            ]
-            .into_iter()
-            .collect()
+            add(&mut expected, "c", "handled", &with_req, 1.0);
+            add(&mut expected, "c", "items.created", &tags, 2.0);
         } else {
-            let status = if n % 5 == 0 {
+            let status = if id % 5 == 0 {
                 "status:404"
             } else {
                 "status:200"
@@ -183,15 +174,11 @@ fn every_request_is_flushed_once_with_method_route_and_status() {
             let tags = ["method:GET", "route:/items/_id_", "service:shop", status];
             let with_req: Vec<&str> = tags.iter().copied().chain([req.as_str()]).collect();
             let with_table: Vec<&str> = tags.iter().copied().chain(["table:items"]).collect();
-            [
-                (series("c", "handled", &with_req), 1.0),
-                (series("h", "db.queries", &with_table), 2.0),
-            ]
-            .into_iter()
-            .collect()
-        };
-        assert_eq!(series_of(lines), expected, "request {id}");
+            add(&mut expected, "c", "handled", &with_req, 1.0);
+            add(&mut expected, "h", "db.queries", &with_table, 2.0);
+        }
     }
+    assert_eq!(totals(&receiver), expected);
     drop(runtime);
 }
 
@@ -210,17 +197,16 @@ fn a_request_whose_client_hangs_up_is_flushed_without_status() {
     std::thread::sleep(Duration::from_millis(300));
     drop(stream);
 
-    let got = by_request(&receiver);
-    let lines = got.get("7").expect("the dropped request was flushed");
     let tags = ["method:GET", "route:/slow/_id_", "service:shop"];
     let with_req: Vec<&str> = tags.iter().copied().chain(["req:7"]).collect();
-    let expected: BTreeMap<_, _> = [
-        (series("c", "handled", &with_req), 1.0),
-        (series("c", "slow.started", &tags), 1.0),
-    ]
-    .into_iter()
-    .collect();
-    assert_eq!(series_of(lines), expected);
+    let mut expected = Totals::new();
+    add(&mut expected, "c", "handled", &with_req, 1.0);
+    add(&mut expected, "c", "slow.started", &tags, 1.0);
+    assert_eq!(
+        totals(&receiver),
+        expected,
+        "the dropped request was flushed"
+    );
     drop(runtime);
 }
 
@@ -232,13 +218,9 @@ fn without_a_route_extractor_no_route_tag_is_sent() {
         .layer(CollectorLayer::new().client(receiver.client()));
     let (server, runtime) = serve(app);
     assert_eq!(request(server, "GET", "/items/3", ""), 200);
-    let got = by_request(&receiver);
-    let expected: BTreeMap<_, _> = [
-        (series("c", "handled", &["req:3"]), 1.0),
-        (series("h", "db.queries", &["table:items"]), 2.0),
-    ]
-    .into_iter()
-    .collect();
-    assert_eq!(series_of(&got["3"]), expected);
+    let mut expected = Totals::new();
+    add(&mut expected, "c", "handled", &["req:3"], 1.0);
+    add(&mut expected, "h", "db.queries", &["table:items"], 2.0);
+    assert_eq!(totals(&receiver), expected);
     drop(runtime);
 }
