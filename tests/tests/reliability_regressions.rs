@@ -52,9 +52,9 @@ fn a_sum_that_overflows_to_infinity_is_refused_not_sent() {
 #[test]
 fn an_empty_tag_is_no_tag() {
     let (collector, _errors, read) = spied(&[""]);
-    collector.incr("e", &[""]);
-    collector.incr("e", &["", "b"]);
-    collector.incr("e", &["b"]);
+    collector.incr("e", [""]);
+    collector.incr("e", ["", "b"]);
+    collector.incr("e", ["b"]);
     collector.incr("e", ());
     collector.flush();
     let got = by_series(&read()).unwrap();

@@ -1,0 +1,311 @@
+//! Faults: no agent listening, a Unix socket path that does not exist, a
+//! sink that returns errors, a sink that panics, an error handler that
+//! panics, each on a call that returns and on a call that panics (the flush
+//! then runs while the thread unwinds). The caller's result or panic is
+//! exactly what it would have been without metrics, the process does not
+//! abort, and each failure reaches the handler and the process counters.
+//!
+//! The process counters (`errors_seen`, `error_handler_panics`) are global,
+//! so the tests of this binary take turns on one lock and assert exact
+//! differences.
+
+use std::io;
+use std::net::UdpSocket;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use cadence::{MetricSink, StatsdClient};
+use collector_runtime::{
+    __private::CallScope, error_handler_panics, errors_seen, ClientConfig, Collector, ConfigError,
+    Error, Target,
+};
+
+static TURN: Mutex<()> = Mutex::new(());
+
+fn turn() -> MutexGuard<'static, ()> {
+    TURN.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// How many series each job below records.
+const SERIES: usize = 3;
+
+/// The user's function, annotated: records three series, then returns
+/// `Ok(42)`, returns `Err`, or panics with its own payload. Written as
+/// `#[collect_metrics(client = Arc::clone(client), outcome)]` expands.
+fn job(client: &Arc<StatsdClient>, end: End) -> Result<u32, String> {
+    let scope = CallScope::builder("job")
+        .outcome()
+        .client(Arc::clone(client))
+        .start();
+    let _enter = scope.enter();
+    let ret = call_once(move || -> Result<u32, String> {
+        collector_runtime::incr("job.step", [("phase", "a")]);
+        collector_runtime::histogram("job.rows", 7, ());
+        collector_runtime::gauge("job.depth", 2, ());
+        match end {
+            End::Ok => Ok(42),
+            End::Err => Err("user error".to_owned()),
+            End::Panic => std::panic::panic_any(UserPanic(7)),
+        }
+    });
+    scope.set_error(ret.is_err());
+    scope.complete();
+    ret
+}
+
+fn call_once<R>(f: impl FnOnce() -> R) -> R {
+    f()
+}
+
+#[derive(Clone, Copy, Debug)]
+enum End {
+    Ok,
+    Err,
+    Panic,
+}
+
+/// The user's own panic payload, to check it comes out unchanged.
+#[derive(Debug, PartialEq)]
+struct UserPanic(u32);
+
+/// What one call did to the counters.
+#[derive(Debug, Default, PartialEq)]
+struct Seen {
+    errors: u64,
+    handler_panics: u64,
+}
+
+/// Runs `job` ending as `end`, checks the caller sees exactly what the
+/// function did, and returns the counter differences.
+fn run(client: &Arc<StatsdClient>, end: End) -> Seen {
+    let (errors, panics) = (errors_seen(), error_handler_panics());
+    let result = catch_unwind(AssertUnwindSafe(|| job(client, end)));
+    match (end, result) {
+        (End::Ok, Ok(value)) => assert_eq!(value, Ok(42)),
+        (End::Err, Ok(value)) => assert_eq!(value, Err("user error".to_owned())),
+        (End::Panic, Err(payload)) => {
+            assert_eq!(payload.downcast_ref::<UserPanic>(), Some(&UserPanic(7)));
+        }
+        (end, other) => panic!("{end:?} came out as {other:?}"),
+    }
+    Seen {
+        errors: errors_seen() - errors,
+        handler_panics: error_handler_panics() - panics,
+    }
+}
+
+/// A sink whose writes and flushes all fail, as a closed socket's do.
+struct FailingSink;
+
+impl MetricSink for FailingSink {
+    fn emit(&self, _metric: &str) -> io::Result<usize> {
+        Err(io::Error::new(
+            io::ErrorKind::ConnectionRefused,
+            "agent gone",
+        ))
+    }
+    fn flush(&self) -> io::Result<()> {
+        Err(io::Error::new(io::ErrorKind::BrokenPipe, "flush failed"))
+    }
+}
+
+/// A sink that panics on every write and flush.
+struct PanickingSink;
+
+impl MetricSink for PanickingSink {
+    fn emit(&self, _metric: &str) -> io::Result<usize> {
+        panic!("sink panic in emit")
+    }
+    fn flush(&self) -> io::Result<()> {
+        panic!("sink panic in flush")
+    }
+}
+
+/// A client whose collector... is the global handler's business: these
+/// clients carry no handler, so errors reach the global one, which the tests
+/// here leave at the default (count and stay silent).
+fn client(
+    sink: impl MetricSink + Send + Sync + std::panic::RefUnwindSafe + 'static,
+) -> Arc<StatsdClient> {
+    Arc::new(StatsdClient::from_sink("", sink))
+}
+
+fn every_end() -> [End; 3] {
+    [End::Ok, End::Err, End::Panic]
+}
+
+#[test]
+fn a_sink_that_returns_errors() {
+    let _turn = turn();
+    let client = client(FailingSink);
+    for end in every_end() {
+        // Three series and a timing-free call: three sends and one flush fail.
+        let want = Seen {
+            errors: SERIES as u64 + 1,
+            handler_panics: 0,
+        };
+        assert_eq!(run(&client, end), want, "{end:?}");
+    }
+}
+
+#[test]
+fn a_sink_that_panics() {
+    let _turn = turn();
+    let client = client(PanickingSink);
+    for end in every_end() {
+        let want = Seen {
+            errors: SERIES as u64 + 1,
+            handler_panics: 0,
+        };
+        assert_eq!(run(&client, end), want, "{end:?}");
+    }
+}
+
+#[test]
+fn no_agent_listening() {
+    let _turn = turn();
+    // A port that was free a moment ago and has nobody on it now.
+    let port = UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = ClientConfig {
+        target: Target::Udp {
+            host: "127.0.0.1".into(),
+            port,
+        },
+        tags: vec![],
+    };
+    let client = Arc::new(config.build().expect("a UDP client needs no listener"));
+    for end in every_end() {
+        // UDP gives no answer to a datagram nobody reads: at most the
+        // kernel's ICMP refusal shows up as a send error on a later write.
+        // Whatever it reports must reach the counter; the result stays.
+        let seen = run(&client, end);
+        assert!(seen.errors <= SERIES as u64 + 1, "{seen:?}");
+        assert_eq!(seen.handler_panics, 0);
+    }
+}
+
+#[test]
+fn a_unix_socket_path_that_does_not_exist() {
+    let _turn = turn();
+    let config = ClientConfig {
+        target: Target::Unix("/nonexistent/dir/dsd.socket".into()),
+        tags: vec![],
+    };
+    let client = Arc::new(config.build().expect("the socket is only used at send"));
+    for end in every_end() {
+        // The buffered sink holds the three lines; writing them out at the
+        // flush fails once.
+        let want = Seen {
+            errors: 1,
+            handler_panics: 0,
+        };
+        assert_eq!(run(&client, end), want, "{end:?}");
+    }
+}
+
+#[test]
+fn an_unresolvable_host_is_a_config_error_not_a_panic() {
+    let _turn = turn();
+    let config = ClientConfig {
+        target: Target::Udp {
+            host: "x.invalid".into(),
+            port: 8125,
+        },
+        tags: vec![],
+    };
+    let err = config.build().err().expect("x.invalid never resolves");
+    assert!(matches!(err, ConfigError::Resolve { .. }), "{err:?}");
+    assert!(err.to_string().contains("x.invalid"), "{err}");
+}
+
+/// A collector with a handler of its own that counts, then panics.
+fn panicking_handler(
+    sink: impl MetricSink + Send + Sync + std::panic::RefUnwindSafe + 'static,
+) -> (Collector, Arc<AtomicUsize>) {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let seen = Arc::clone(&calls);
+    let collector = Collector::builder()
+        .client(StatsdClient::from_sink("", sink))
+        .error_handler(move |err: &Error| {
+            seen.fetch_add(1, Ordering::Relaxed);
+            panic!("handler panic on {err}")
+        })
+        .build();
+    (collector, calls)
+}
+
+/// Flushes its collector when dropped, as a per-request guard does.
+struct FlushOnDrop(Collector);
+
+impl Drop for FlushOnDrop {
+    fn drop(&mut self) {
+        let report = self.0.flush();
+        assert_eq!(report.series_sent, 0, "every send failed");
+    }
+}
+
+#[test]
+fn an_error_handler_that_panics_with_a_failing_or_panicking_sink() {
+    let _turn = turn();
+    for panicking_sink in [false, true] {
+        for user_panics in [false, true] {
+            let (collector, calls) = if panicking_sink {
+                panicking_handler(PanickingSink)
+            } else {
+                panicking_handler(FailingSink)
+            };
+            let (errors, panics) = (errors_seen(), error_handler_panics());
+            let result = catch_unwind(AssertUnwindSafe(|| {
+                let guard = FlushOnDrop(collector.clone());
+                let _current = guard.0.enter();
+                for series in ["a", "b", "c"] {
+                    collector_runtime::incr(series, ());
+                }
+                // A refused record reaches the same panicking handler.
+                collector_runtime::histogram("d", f64::NAN, ());
+                if user_panics {
+                    std::panic::panic_any(UserPanic(9));
+                }
+                "done"
+            }));
+            match result {
+                Ok(value) => assert!(!user_panics && value == "done"),
+                Err(payload) => {
+                    assert!(user_panics);
+                    assert_eq!(payload.downcast_ref::<UserPanic>(), Some(&UserPanic(9)));
+                }
+            }
+            // One refused record, three failed sends, one failed flush.
+            let case = (panicking_sink, user_panics);
+            assert_eq!(calls.load(Ordering::Relaxed), 5, "{case:?}");
+            assert_eq!(errors_seen() - errors, 5, "{case:?}");
+            assert_eq!(error_handler_panics() - panics, 5, "{case:?}");
+        }
+    }
+}
+
+#[test]
+fn a_panicking_sink_flushed_from_drop_while_another_thread_unwinds() {
+    let _turn = turn();
+    let errors = errors_seen();
+    let collector = Collector::builder()
+        .client(StatsdClient::from_sink("", PanickingSink))
+        .build();
+    let worker = {
+        let collector = collector.clone();
+        std::thread::spawn(move || {
+            let guard = FlushOnDrop(collector);
+            guard.0.incr("work", ());
+            panic!("worker failed")
+        })
+    };
+    let payload = worker.join().expect_err("the worker panicked");
+    assert_eq!(payload.downcast_ref::<&str>(), Some(&"worker failed"));
+    // One send and one flush, both panicked and were contained.
+    assert_eq!(errors_seen() - errors, 2);
+}

@@ -1,0 +1,206 @@
+//! Load: 100,000 annotated calls, each flushing 10 series, to a real
+//! loopback UDP receiver and to a real Unix datagram socket, each drained
+//! on its own thread. Over the Unix socket (blocking, with a 500 ms write
+//! timeout) nothing may be lost; over UDP (non-blocking, as the default
+//! client sends) the loss rate is reported, with the sink's own counters.
+//!
+//! Every datagram that arrives must parse, hold exactly one call's 10
+//! lines with their exact values, and no call may arrive twice.
+//!
+//! The two runs take turns so that the loss figure is not the other run's
+//! doing.
+
+use std::collections::HashSet;
+use std::io;
+use std::net::UdpSocket;
+use std::os::unix::net::UnixDatagram;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use cadence::{BufferedUdpMetricSink, MetricSink, SinkStats, StatsdClient};
+use collector_runtime::__private::CallScope;
+use collector_runtime::{errors_seen, ClientConfig, Target, UDP_PAYLOAD};
+use collector_tests::parse_datagram;
+
+const CALLS: u64 = 100_000;
+const SERIES: u64 = 10;
+const NAMES: [&str; SERIES as usize] = [
+    "load.s0", "load.s1", "load.s2", "load.s3", "load.s4", "load.s5", "load.s6", "load.s7",
+    "load.s8", "load.s9",
+];
+
+static TURN: Mutex<()> = Mutex::new(());
+
+/// One call: 10 series, tagged with the call's id. Written as
+/// `#[collect_metrics(name = "load", tags(call = id), client = Arc::clone(client))]`
+/// expands.
+fn call(client: &Arc<StatsdClient>, id: u64) {
+    let scope = CallScope::builder("load")
+        .tag_display("call", &id)
+        .client(Arc::clone(client))
+        .start();
+    let _enter = scope.enter();
+    for (s, name) in NAMES.iter().enumerate() {
+        collector_runtime::count(name, (id % 1000) as i64 + s as i64, ());
+    }
+}
+
+/// What the receiving thread saw.
+#[derive(Debug, Default)]
+struct Received {
+    datagrams: u64,
+    lines: u64,
+    calls: HashSet<u64>,
+}
+
+/// Checks one datagram: exactly one call's 10 lines, with their values, and
+/// a call not seen before.
+fn check_datagram(datagram: &[u8], into: &mut Received) {
+    let lines = parse_datagram(datagram).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(lines.len() as u64, SERIES, "{lines:?}");
+    let id: u64 = lines[0].tags[0]
+        .strip_prefix("call:")
+        .and_then(|id| id.parse().ok())
+        .unwrap_or_else(|| panic!("no call tag: {:?}", lines[0]));
+    for line in &lines {
+        assert_eq!(line.tags, [format!("call:{id}")], "{line:?}");
+        assert_eq!(line.kind, "c");
+        let s: u64 = line.name.strip_prefix("load.s").unwrap().parse().unwrap();
+        assert_eq!(line.value, ((id % 1000) + s) as f64, "{line:?}");
+    }
+    assert!(into.calls.insert(id), "call {id} arrived twice");
+    into.datagrams += 1;
+    into.lines += lines.len() as u64;
+}
+
+/// Receives on `recv` until `done` is set and the socket has been quiet for
+/// the read timeout.
+fn drain(
+    recv: impl Fn(&mut [u8]) -> io::Result<usize> + Send + 'static,
+    done: Arc<AtomicBool>,
+) -> JoinHandle<Received> {
+    std::thread::spawn(move || {
+        let mut received = Received::default();
+        let mut buf = vec![0u8; 65_536];
+        loop {
+            match recv(&mut buf) {
+                Ok(n) => check_datagram(&buf[..n], &mut received),
+                Err(_) if done.load(Ordering::Acquire) => break,
+                Err(_) => {}
+            }
+        }
+        received
+    })
+}
+
+/// The kernel's count of UDP datagrams dropped for a full receive buffer
+/// (system-wide), from `/proc/net/snmp`.
+fn udp_rcvbuf_errors() -> Option<u64> {
+    let snmp = std::fs::read_to_string("/proc/net/snmp").ok()?;
+    let mut udp = snmp.lines().filter(|l| l.starts_with("Udp:"));
+    let (names, values) = (udp.next()?, udp.next()?);
+    let at = names.split_whitespace().position(|n| n == "RcvbufErrors")?;
+    values.split_whitespace().nth(at)?.parse().ok()
+}
+
+/// Forwards to a shared sink, so its counters stay readable once the client
+/// owns the forwarder.
+struct Shared(Arc<BufferedUdpMetricSink>);
+
+impl MetricSink for Shared {
+    fn emit(&self, metric: &str) -> io::Result<usize> {
+        self.0.emit(metric)
+    }
+    fn flush(&self) -> io::Result<()> {
+        self.0.flush()
+    }
+    fn stats(&self) -> SinkStats {
+        self.0.stats()
+    }
+}
+
+#[test]
+fn a_hundred_thousand_calls_over_loopback_udp() {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let receiver = UdpSocket::bind("127.0.0.1:0").unwrap();
+    receiver
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    let addr = receiver.local_addr().unwrap();
+    // The sink the default client builds (ClientConfig::build): a
+    // non-blocking socket and 1432-byte payloads; shared to read its stats.
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket.set_nonblocking(true).unwrap();
+    let sink = Arc::new(BufferedUdpMetricSink::with_capacity(addr, socket, UDP_PAYLOAD).unwrap());
+    let client = Arc::new(StatsdClient::from_sink("", Shared(Arc::clone(&sink))));
+
+    let done = Arc::new(AtomicBool::new(false));
+    let drained = drain(move |buf| receiver.recv(buf), Arc::clone(&done));
+    let kernel_before = udp_rcvbuf_errors();
+    let errors_before = errors_seen();
+    for id in 0..CALLS {
+        call(&client, id);
+    }
+    done.store(true, Ordering::Release);
+    let received = drained.join().unwrap();
+    let errors = errors_seen() - errors_before;
+    let stats = sink.stats();
+    let kernel = kernel_before.zip(udp_rcvbuf_errors()).map(|(a, b)| b - a);
+
+    // Each call's flush is one datagram: sent or refused by the socket.
+    assert_eq!(
+        stats.packets_sent + stats.packets_dropped,
+        CALLS,
+        "{stats:?}"
+    );
+    // A datagram the socket refused is a flush error the handler saw.
+    assert_eq!(stats.packets_dropped, errors, "{stats:?}");
+    assert!(received.datagrams <= stats.packets_sent);
+    let loss = 1.0 - received.lines as f64 / (CALLS * SERIES) as f64;
+    println!(
+        "UDP: {CALLS} calls, {} lines sent; {} datagrams / {} lines received; \
+         loss {:.3}%; sink stats {stats:?}; errors reported {errors}; \
+         kernel RcvbufErrors +{kernel:?} (system-wide)",
+        CALLS * SERIES,
+        received.datagrams,
+        received.lines,
+        loss * 100.0
+    );
+}
+
+#[test]
+fn a_hundred_thousand_calls_over_a_unix_socket_lose_nothing() {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let path = std::env::temp_dir().join(format!("reliability-load-{}.sock", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let receiver = UnixDatagram::bind(&path).unwrap();
+    receiver
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    let config = ClientConfig {
+        target: Target::Unix(path.clone()),
+        tags: vec![],
+    };
+    let client = Arc::new(config.build().unwrap());
+
+    let done = Arc::new(AtomicBool::new(false));
+    let drained = drain(move |buf| receiver.recv(buf), Arc::clone(&done));
+    let errors_before = errors_seen();
+    for id in 0..CALLS {
+        call(&client, id);
+    }
+    done.store(true, Ordering::Release);
+    let received = drained.join().unwrap();
+    let errors = errors_seen() - errors_before;
+    let _ = std::fs::remove_file(&path);
+    println!(
+        "Unix: {CALLS} calls; {} datagrams / {} lines received; errors reported {errors}",
+        received.datagrams, received.lines
+    );
+    assert_eq!(errors, 0);
+    assert_eq!(received.lines, CALLS * SERIES);
+    assert_eq!(received.datagrams, CALLS);
+    assert_eq!(received.calls.len() as u64, CALLS);
+}
