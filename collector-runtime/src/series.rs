@@ -184,11 +184,11 @@ fn clean_tag(tag: TagRef<'_>) -> Cow<'_, str> {
 
 impl<'a, T: Tags + ?Sized> Key<'a, T> {
     pub(crate) fn new(seed: u64, kind: Kind, name: &'a str, tags: &'a T) -> Self {
+        // An empty tag is no tag: sent, it would be an empty list entry.
         let mut clean_tags: Vec<(u64, Cow<'a, str>)> = (0..tags.tag_count())
-            .map(|index| {
-                let text = clean_tag(tags.tag_at(index));
-                (hash_bytes(seed, text.as_bytes()), text)
-            })
+            .map(|index| clean_tag(tags.tag_at(index)))
+            .filter(|text| !text.is_empty())
+            .map(|text| (hash_bytes(seed, text.as_bytes()), text))
             .collect();
         clean_tags.sort_unstable();
         clean_tags.dedup();
