@@ -122,9 +122,9 @@ impl MetricSink for PanickingSink {
     }
 }
 
-/// A client whose collector... is the global handler's business: these
-/// clients carry no handler, so errors reach the global one, which the tests
-/// here leave at the default (count and stay silent).
+/// A client on `sink`. The annotated calls have no handler of their own, so
+/// their errors reach the global one, left at the default here: count them
+/// in `errors_seen` and stay silent.
 fn client(
     sink: impl MetricSink + Send + Sync + std::panic::RefUnwindSafe + 'static,
 ) -> Arc<StatsdClient> {
