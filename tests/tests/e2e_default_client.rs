@@ -2,11 +2,14 @@
 //! from `DD_*` variables, once per process, so each scenario runs in a child
 //! process (this same binary, one test, a chosen environment) while the
 //! parent holds a real socket, reads every datagram and checks it with the
-//! independent parser of `collector_tests`.
+//! independent parser of `collector_tests`. The workload records through a
+//! `Collector`, through `#[collect_metrics]` calls and outside any collector.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+// `collector_runtime::collect_metrics` once the runtime re-exports the macro.
+use collector_macros::collect_metrics;
 use collector_runtime::{Collector, UDP_PAYLOAD, UNIX_PAYLOAD};
 use collector_tests::{
     by_series, is_child, parse_all, run_child, series, UdpReceiver, UnixReceiver,
@@ -19,6 +22,17 @@ const SERVICE_ENV: [(&str, &str); 3] = [
     ("DD_SERVICE", "checkout api"),
     ("DD_VERSION", "1.2.3"),
 ];
+
+/// A job run through the attribute: one collector per call, sent through
+/// the default client.
+#[collect_metrics(tags("kind:annotated"), outcome)]
+fn annotated_job(items: i64) -> Result<i64, String> {
+    collector_runtime::count("e2e.items", items, ());
+    if items > 2 {
+        return Err(format!("{items} items is too many"));
+    }
+    Ok(items)
+}
 
 /// What the child records: every metric type, repeated records, tags in
 /// several forms and orders, a hostile tag, and one record made outside any
@@ -45,6 +59,8 @@ fn workload() {
     }
     let report = job.flush();
     assert_eq!((report.series_sent, report.errors), (9, 0), "{report:?}");
+    assert_eq!(annotated_job(1), Ok(1));
+    assert!(annotated_job(5).is_err());
     // With no collector current, a record is sent at once, unaggregated.
     collector_runtime::incr("outside", ["where:nowhere"]);
 }
@@ -90,6 +106,22 @@ fn expected_workload() -> Series {
         ),
         (series("c", "bad_name_x_1_c", &with(&[], true)), 1.0),
         (
+            series(
+                "c",
+                "e2e.items",
+                &with(&["kind:annotated", "outcome:ok"], false),
+            ),
+            1.0,
+        ),
+        (
+            series(
+                "c",
+                "e2e.items",
+                &with(&["kind:annotated", "outcome:error"], false),
+            ),
+            5.0,
+        ),
+        (
             series("c", "outside", &with(&["where:nowhere"], false)),
             1.0,
         ),
@@ -125,9 +157,9 @@ fn udp_default_client_sends_every_series_once() {
         check_datagrams(&datagrams, UDP_PAYLOAD),
         expected_workload()
     );
-    // The flush is one buffered write; the record outside a collector is sent
-    // on its own.
-    assert_eq!(datagrams.len(), 2, "{datagrams:?}");
+    // Each flush is one buffered write (the collector's, then each annotated
+    // call's); the record outside a collector is sent on its own.
+    assert_eq!(datagrams.len(), 4, "{datagrams:?}");
 }
 
 #[test]
@@ -165,7 +197,7 @@ fn unix_socket_default_client_sends_every_series_once() {
         check_datagrams(&datagrams, UNIX_PAYLOAD),
         expected_workload()
     );
-    assert_eq!(datagrams.len(), 2, "{datagrams:?}");
+    assert_eq!(datagrams.len(), 4, "{datagrams:?}");
 }
 
 const MANY: usize = 10_000;

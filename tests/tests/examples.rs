@@ -188,3 +188,51 @@ fn an_example_sends_to_the_configured_agent() {
     let lines = agent.lines();
     assert_eq!(lines.len(), 5, "{lines:?}");
 }
+
+#[test]
+fn background_jobs() {
+    let stdout = run_example("background_jobs", &[], &[]);
+    assert!(stdout.contains("6 jobs succeeded, 2 failed"), "{stdout}");
+    let (datagrams, lines) = received(&stdout);
+    assert!(datagrams >= 1, "{stdout}");
+    // Eight runs share one buffered client, so their flushes may share
+    // datagrams: each series is summed over the runs, with the number of
+    // lines that carried it (one per run that recorded it).
+    let mut got: BTreeMap<_, (f64, usize)> = BTreeMap::new();
+    for line in &lines {
+        let entry = got.entry(line.series()).or_default();
+        if line.kind != "ms" {
+            entry.0 += line.value;
+        }
+        entry.1 += 1;
+    }
+    let tags =
+        |outcome: &'static str, priority: &'static str| vec![outcome, priority, "queue:mail"];
+    let (ok_high, ok_normal, error_normal) = (
+        tags("outcome:ok", "priority:high"),
+        tags("outcome:ok", "priority:normal"),
+        tags("outcome:error", "priority:normal"),
+    );
+    let mut rejected = error_normal.clone();
+    rejected.push("reason:mailbox_full");
+    let expected: BTreeMap<_, (f64, usize)> = [
+        // Jobs 1 and 2 are high priority; 4 and 8 fail; 3 and 6 take two
+        // SMTP round trips.
+        (series("c", "email.rendered", &ok_high), (2.0, 2)),
+        (series("c", "email.rendered", &ok_normal), (4.0, 4)),
+        (series("c", "email.rendered", &error_normal), (2.0, 2)),
+        (series("h", "email.smtp_roundtrips", &ok_high), (2.0, 2)),
+        (series("h", "email.smtp_roundtrips", &ok_normal), (6.0, 4)),
+        (
+            series("h", "email.smtp_roundtrips", &error_normal),
+            (2.0, 2),
+        ),
+        (series("c", "email.rejected", &rejected), (2.0, 2)),
+        (series("ms", "jobs.email.duration", &ok_high), (0.0, 2)),
+        (series("ms", "jobs.email.duration", &ok_normal), (0.0, 4)),
+        (series("ms", "jobs.email.duration", &error_normal), (0.0, 2)),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(got, expected, "{stdout}");
+}

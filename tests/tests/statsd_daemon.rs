@@ -1,7 +1,7 @@
 //! Against a real StatsD daemon: the reference Etsy `statsd` server (npm
 //! package `statsd`, installed under `tests/node_modules` by `.ci/run`),
 //! started on free loopback ports with a config file written here, fed a
-//! workload of annotated calls through a cadence UDP client, then read back
+//! workload of `#[collect_metrics]` calls through a cadence UDP client, then read back
 //! through its management interface.
 //!
 //! What the daemon does with what we send (read from its `stats.js` and
@@ -31,7 +31,8 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use cadence::{BufferedUdpMetricSink, StatsdClient};
-use collector_runtime::Collector;
+// `collector_runtime::collect_metrics` once the runtime re-exports the macro.
+use collector_macros::collect_metrics;
 
 const INSTALL: &str = "install Node.js (apt-get install -y nodejs npm) and the reference \
                        daemon: npm install --prefix tests --no-save --no-package-lock statsd@0.9.0";
@@ -278,48 +279,41 @@ fn aim_client_at(daemon: &Daemon) {
     let _ = CLIENT.set(Arc::new(StatsdClient::from_sink("", sink)));
 }
 
-/// Lines flushed by the workload, counted by the collectors' reports.
-static LINES_SENT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-
-fn flush(collector: &Collector) {
-    let report = collector.flush();
-    assert_eq!(report.errors, 0, "{report:?}");
-    LINES_SENT.fetch_add(report.series_sent, std::sync::atomic::Ordering::Relaxed);
+/// One checkout: what a request handler records. Each call is one
+/// collector, flushed through the daemon's client when the call returns;
+/// `timing` adds `shop.checkout.duration`.
+#[collect_metrics(name = "shop.checkout", client = daemon_client(), tags("service:shop"), timing)]
+fn checkout(verb: &str, items: u32) {
+    collector_runtime::incr("query", [("database", "master"), ("verb", verb)]);
+    collector_runtime::incr("query", [("verb", verb), ("database", "master")]);
+    collector_runtime::histogram("cart.items", items, ());
+    collector_runtime::distribution("cart.value", items * 10, ["currency:eur"]);
+    collector_runtime::timing("db.wait", Duration::from_millis(u64::from(items)), ());
+    collector_runtime::gauge("pool.idle", items, ());
 }
 
-/// One checkout: what a request handler records.
-fn checkout(verb: &str, items: u32) {
-    let call = Collector::builder()
-        .client(daemon_client())
-        .tag("service:shop")
-        .build();
-    {
-        let _current = call.enter();
-        collector_runtime::incr("query", [("database", "master"), ("verb", verb)]);
-        collector_runtime::incr("query", [("verb", verb), ("database", "master")]);
-        collector_runtime::histogram("cart.items", items, ());
-        collector_runtime::distribution("cart.value", items * 10, ["currency:eur"]);
-        collector_runtime::timing("db.wait", Duration::from_millis(u64::from(items)), ());
-        collector_runtime::gauge("pool.idle", items, ());
-    }
-    flush(&call);
+/// Series per `checkout` call: query, cart.items, cart.value, db.wait,
+/// pool.idle and the call's duration.
+const CHECKOUT_SERIES: usize = 6;
+
+/// A tag expression fed with user input, evaluated when the call starts.
+#[collect_metrics(client = daemon_client(), tags(user = user))]
+fn login(user: &str) {
+    collector_runtime::incr("login", ());
 }
 
 /// What a handler records when names and tags come from user input.
+#[collect_metrics(client = daemon_client())]
 fn hostile() {
-    let call = Collector::builder().client(daemon_client()).build();
-    {
-        let _current = call.enter();
-        collector_runtime::incr("login", [("user", "bob|c\n#evil:1,x y")]);
-        collector_runtime::incr("evil|name\nx:1|c", ());
-        collector_runtime::incr("files", [("path", "/a;b=c")]);
-        collector_runtime::incr("visits", [("city", "Zürich")]);
-        collector_runtime::incr("orders", ["canary", "a#b:c"]);
-        collector_runtime::count("café.orders", 2, ());
-        collector_runtime::gauge("temp\r\n:9|g", 21, ());
-    }
-    flush(&call);
+    collector_runtime::incr("evil|name\nx:1|c", ());
+    collector_runtime::incr("files", [("path", "/a;b=c")]);
+    collector_runtime::incr("visits", [("city", "Zürich")]);
+    collector_runtime::incr("orders", ["canary", "a#b:c"]);
+    collector_runtime::count("café.orders", 2, ());
+    collector_runtime::gauge("temp\r\n:9|g", 21, ());
 }
+
+const HOSTILE_SERIES: usize = 1 + 6;
 
 #[test]
 fn the_reference_statsd_daemon_receives_every_series_exactly() {
@@ -329,9 +323,10 @@ fn the_reference_statsd_daemon_receives_every_series_exactly() {
     for (verb, items) in [("select", 1), ("insert", 3), ("select", 5)] {
         checkout(verb, items);
     }
+    login("bob|c\n#evil:1,x y");
     hostile();
 
-    let sent = LINES_SENT.load(std::sync::atomic::Ordering::Relaxed);
+    let sent = 3 * CHECKOUT_SERIES + HOSTILE_SERIES;
     // The probe, then one line per series per call.
     daemon.wait_for_lines(1 + sent);
 
@@ -377,7 +372,12 @@ fn the_reference_statsd_daemon_receives_every_series_exactly() {
     assert_eq!(own_gauges, expected_gauges, "gauges");
 
     // One timer value per call: the per-call total, not one per record.
-    let timers = daemon.timers();
+    let mut timers = daemon.timers();
+    let durations = timers
+        .remove("shop.checkout.duration;service=shop")
+        .expect("the attribute's timing");
+    assert_eq!(durations.len(), 3, "one duration per call: {durations:?}");
+    assert!(durations.iter().all(|ms| *ms >= 0.0), "{durations:?}");
     let expected_timers: BTreeMap<String, Vec<f64>> =
         [("db.wait;service=shop".to_owned(), vec![1.0, 3.0, 5.0])]
             .into_iter()

@@ -1,0 +1,156 @@
+//! The plain alternative to the layer: an axum handler annotated with
+//! `#[collect_metrics]`, served by a real axum server on a loopback port and
+//! hit by real HTTP requests. Each call of the handler is one collector, one
+//! flush, one datagram; the client comes from the application's state.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::Router;
+use cadence::StatsdClient;
+// `collector_runtime::collect_metrics` once the runtime re-exports the macro.
+use collector_macros::collect_metrics;
+use collector_tests::{parse_datagram, series, UdpReceiver};
+
+#[derive(Clone)]
+struct AppState {
+    metrics: Arc<StatsdClient>,
+}
+
+async fn hop() {
+    tokio::task::yield_now().await;
+    tokio::time::sleep(Duration::from_millis(1)).await;
+}
+
+/// Every series of a call carries `api:v1`, the cart's size class (an
+/// expression read when the call starts) and the outcome; the call's
+/// duration is sent as `checkout.duration`.
+#[collect_metrics(
+    name = "checkout",
+    client = state.metrics.clone(),
+    tags("api:v1", size = if cart < 100 { "small" } else { "large" }),
+    timing,
+    outcome
+)]
+async fn checkout(
+    State(state): State<AppState>,
+    Path(cart): Path<u32>,
+) -> Result<String, StatusCode> {
+    collector_runtime::incr("cart.loaded", [("cart", cart.to_string().as_str())]);
+    hop().await;
+    collector_runtime::histogram("db.queries", 2, ());
+    hop().await;
+    if cart % 2 == 1 {
+        collector_runtime::incr("payment.declined", ());
+        return Err(StatusCode::PAYMENT_REQUIRED);
+    }
+    collector_runtime::histogram("db.queries", 1, ());
+    Ok(format!("cart {cart} paid"))
+}
+
+fn get_status(server: SocketAddr, path: &str) -> u16 {
+    let mut stream = TcpStream::connect(server).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("no status in {response:?}"))
+}
+
+#[test]
+fn an_annotated_axum_handler_flushes_once_per_request() {
+    let receiver = UdpReceiver::bind_with_buffer(1 << 20);
+    let state = AppState {
+        metrics: Arc::new(receiver.client()),
+    };
+    let app = Router::new()
+        .route("/checkout/{cart}", get(checkout))
+        .with_state(state);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let server = listener.local_addr().unwrap();
+    runtime.spawn(async move { axum::serve(listener, app).await });
+
+    let carts: Vec<u32> = (1..=6).chain([100, 101, 250]).collect();
+    std::thread::scope(|scope| {
+        for &cart in &carts {
+            scope.spawn(move || {
+                let status = get_status(server, &format!("/checkout/{cart}"));
+                assert_eq!(status, if cart % 2 == 1 { 402 } else { 200 });
+            });
+        }
+    });
+
+    // The client is one buffered UDP client shared by all requests, so the
+    // requests' flushes may share datagrams; what counts is the lines. Each
+    // series is summed over the requests, with the number of lines that
+    // carried it: one line per series per request.
+    let datagrams = receiver.datagrams_within(Duration::from_secs(10), Duration::from_millis(300));
+    let mut got: BTreeMap<_, (f64, usize)> = BTreeMap::new();
+    for datagram in &datagrams {
+        for line in parse_datagram(datagram).unwrap_or_else(|e| panic!("{e}")) {
+            let value = if line.kind == "ms" { 0.0 } else { line.value };
+            let entry = got.entry(line.series()).or_default();
+            entry.0 += value;
+            entry.1 += 1;
+        }
+    }
+
+    let mut expected: BTreeMap<_, (f64, usize)> = BTreeMap::new();
+    for &cart in &carts {
+        let outcome = if cart % 2 == 1 {
+            "outcome:error"
+        } else {
+            "outcome:ok"
+        };
+        let size = if cart < 100 {
+            "size:small"
+        } else {
+            "size:large"
+        };
+        let cart_tag = format!("cart:{cart}");
+        let tags = ["api:v1", outcome, size];
+        let mut add = |kind: &str, name: &str, tags: &[&str], value: f64| {
+            let entry = expected.entry(series(kind, name, tags)).or_default();
+            entry.0 += value;
+            entry.1 += 1;
+        };
+        add(
+            "c",
+            "cart.loaded",
+            &["api:v1", &cart_tag, outcome, size],
+            1.0,
+        );
+        add("ms", "checkout.duration", &tags, 0.0);
+        if cart % 2 == 1 {
+            add("h", "db.queries", &tags, 2.0);
+            add("c", "payment.declined", &tags, 1.0);
+        } else {
+            add("h", "db.queries", &tags, 3.0);
+        }
+    }
+    assert_eq!(got, expected);
+    drop(runtime);
+}
