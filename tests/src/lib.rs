@@ -21,7 +21,7 @@ pub struct Line {
 
 impl Line {
     /// The series identity: type, name and tags as a sorted set.
-    pub fn series(&self) -> (String, String, Vec<String>) {
+    pub fn series(&self) -> SeriesId {
         let mut tags = self.tags.clone();
         tags.sort();
         tags.dedup();
@@ -87,9 +87,12 @@ pub fn parse_datagram(datagram: &[u8]) -> Result<Vec<Line>, String> {
         .collect()
 }
 
+/// A series' identity: type, name, sorted tags.
+pub type SeriesId = (String, String, Vec<String>);
+
 /// Lines keyed by series; a series seen twice is an error (one metric per
 /// series per flush is the contract).
-pub fn by_series(lines: &[Line]) -> Result<BTreeMap<(String, String, Vec<String>), f64>, String> {
+pub fn by_series(lines: &[Line]) -> Result<BTreeMap<SeriesId, f64>, String> {
     let mut out = BTreeMap::new();
     for line in lines {
         if out.insert(line.series(), line.value).is_some() {
