@@ -1,0 +1,121 @@
+//! Shared by the `attribute_*` tests: a cadence sink that keeps what each
+//! flush of the client sent, so a test can check both the series and that a
+//! call flushed exactly once. The lines are checked with the independent
+//! parser of `collector_tests`.
+
+#![allow(dead_code)] // each test binary uses its own part
+
+use std::io;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use cadence::{MetricSink, StatsdClient};
+use collector_tests::{parse_line, Line};
+
+/// What one client sent, cut at each sink flush.
+#[derive(Clone, Default)]
+pub(crate) struct Recorder(Arc<Mutex<Sent>>);
+
+#[derive(Default)]
+struct Sent {
+    /// Lines emitted since the last flush.
+    pending: Vec<String>,
+    /// The lines of each flush, in order.
+    flushes: Vec<Vec<String>>,
+}
+
+/// cadence's sink trait, implemented to count flushes.
+struct RecordingSink(Recorder);
+
+impl MetricSink for RecordingSink {
+    fn emit(&self, metric: &str) -> io::Result<usize> {
+        self.0.lock().pending.push(metric.to_owned());
+        Ok(metric.len())
+    }
+
+    fn flush(&self) -> io::Result<()> {
+        let mut sent = self.0.lock();
+        let batch = std::mem::take(&mut sent.pending);
+        sent.flushes.push(batch);
+        Ok(())
+    }
+}
+
+impl Recorder {
+    /// A recorder with nothing sent yet.
+    pub(crate) fn new() -> Recorder {
+        Recorder::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Sent> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A client whose every line and flush lands here.
+    pub(crate) fn client(&self) -> StatsdClient {
+        StatsdClient::from_sink("", RecordingSink(self.clone()))
+    }
+
+    /// How many times the client was flushed.
+    pub(crate) fn flush_count(&self) -> usize {
+        self.lock().flushes.len()
+    }
+
+    /// The lines of every flush, each checked by the parser.
+    pub(crate) fn flushes(&self) -> Vec<Vec<Line>> {
+        let sent = self.lock();
+        assert!(
+            sent.pending.is_empty(),
+            "lines sent but never flushed: {:?}",
+            sent.pending
+        );
+        sent.flushes
+            .iter()
+            .map(|batch| {
+                batch
+                    .iter()
+                    .map(|line| parse_line(line).unwrap_or_else(|e| panic!("{e}")))
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// The lines of the one flush there must have been, as sent, sorted.
+    pub(crate) fn one_flush(&self) -> Vec<String> {
+        let flushes = self.flushes();
+        assert_eq!(flushes.len(), 1, "expected exactly one flush: {flushes:?}");
+        let mut lines: Vec<String> = self.lock().flushes[0].clone();
+        lines.sort();
+        lines
+    }
+
+    /// The parsed lines of the one flush there must have been.
+    pub(crate) fn one_flush_lines(&self) -> Vec<Line> {
+        let mut flushes = self.flushes();
+        assert_eq!(flushes.len(), 1, "expected exactly one flush: {flushes:?}");
+        flushes.remove(0)
+    }
+
+    /// Forgets everything sent so far.
+    pub(crate) fn clear(&self) {
+        let mut sent = self.lock();
+        sent.pending.clear();
+        sent.flushes.clear();
+    }
+}
+
+thread_local! {
+    static LOCAL: Recorder = Recorder::new();
+}
+
+/// A recorder of this thread's own: for functions that a test harness also
+/// runs by itself on another thread (`#[tokio::test]`).
+pub(crate) fn thread_recorder() -> Recorder {
+    LOCAL.with(Recorder::clone)
+}
+
+/// The line of one series, with the value left out (durations vary).
+pub(crate) fn without_value(line: &Line) -> String {
+    let mut tags = line.tags.clone();
+    tags.sort();
+    format!("{}|{}|#{}", line.name, line.kind, tags.join(","))
+}
