@@ -1,0 +1,10 @@
+use collector_macros::collect_metrics;
+
+#[collect_metrics]
+const fn answer() -> u32 {
+    42
+}
+
+fn main() {
+    let _ = answer();
+}

@@ -1,0 +1,8 @@
+use collector_macros::collect_metrics;
+
+#[collect_metrics(tags("env prod", "", "ok:fine", "route:/a,b", region = "eu|west"))]
+fn job() {}
+
+fn main() {
+    job();
+}

@@ -1,0 +1,10 @@
+use collector_macros::collect_metrics;
+
+#[collect_metrics]
+struct Job {
+    id: u32,
+}
+
+fn main() {
+    let _ = Job { id: 1 }.id;
+}

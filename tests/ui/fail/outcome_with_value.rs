@@ -1,0 +1,10 @@
+use collector_macros::collect_metrics;
+
+#[collect_metrics(outcome("error"))]
+fn job() -> Result<(), ()> {
+    Ok(())
+}
+
+fn main() {
+    let _ = job();
+}

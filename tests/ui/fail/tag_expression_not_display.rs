@@ -1,0 +1,10 @@
+use collector_macros::collect_metrics;
+
+struct Opaque;
+
+#[collect_metrics(tags(thing = Opaque))]
+fn job() {}
+
+fn main() {
+    job();
+}

@@ -1,0 +1,53 @@
+//! `unsafe fn` keeps its unsafe body (here, where `unsafe_code` is not
+//! forbidden as it is in the test crate itself).
+#![deny(warnings)]
+
+use cadence::{SpyMetricSink, StatsdClient};
+// `collector_runtime::collect_metrics` once the runtime re-exports the macro.
+use collector_macros::collect_metrics;
+use collector_runtime::incr;
+
+/// # Safety
+/// `ptr` must be valid for reads.
+#[collect_metrics(client = client, outcome)]
+unsafe fn read(client: StatsdClient, ptr: *const u64) -> u64 {
+    incr("reads", ());
+    // In edition 2021 the body of an `unsafe fn` is an unsafe context.
+    *ptr
+}
+
+/// # Safety
+/// `ptr` must be valid for reads.
+#[collect_metrics(client = client)]
+async unsafe fn read_later(client: StatsdClient, ptr: *const u64) -> u64 {
+    incr("reads.later", ());
+    *ptr
+}
+
+fn main() {
+    let (received, sink) = SpyMetricSink::new();
+    let value = 7u64;
+    // SAFETY: a reference is valid for reads.
+    assert_eq!(
+        unsafe { read(StatsdClient::from_sink("", sink), &value) },
+        7
+    );
+    let sent: Vec<String> = received
+        .try_iter()
+        .map(|d| String::from_utf8(d).unwrap())
+        .collect();
+    assert_eq!(sent, ["reads:1|c|#outcome:ok"]);
+
+    let (received, sink) = SpyMetricSink::new();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    // SAFETY: a reference is valid for reads.
+    let read = runtime.block_on(unsafe { read_later(StatsdClient::from_sink("", sink), &value) });
+    assert_eq!(read, 7);
+    let sent: Vec<String> = received
+        .try_iter()
+        .map(|d| String::from_utf8(d).unwrap())
+        .collect();
+    assert_eq!(sent, ["reads.later:1|c"]);
+}
