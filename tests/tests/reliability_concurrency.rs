@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use cadence::{SpyMetricSink, StatsdClient};
-use collector_runtime::__private::{pin, poll_fn, CallScope};
+use collector_macros::collect_metrics;
 use collector_runtime::Collector;
 use collector_tests::{parse_datagram, Line};
 
@@ -103,26 +103,15 @@ fn eight_threads_share_one_collector_while_it_is_flushed() {
 
 /// An annotated async call: `steps` awaits, each of which may resume on
 /// another worker thread, each recording into the call's own collector.
-/// Written as `#[collect_metrics(name = "call", tags(call = id),
-/// client = Arc::clone(&client), outcome)]` expands.
+#[collect_metrics(name = "call", tags(call = id), client = Arc::clone(&client), outcome)]
 async fn call(client: Arc<StatsdClient>, id: u64) -> u64 {
-    let scope = CallScope::builder("call")
-        .outcome()
-        .tag_display("call", &id)
-        .client(Arc::clone(&client))
-        .start();
-    let mut body = pin!(async move {
-        let steps = id % 5 + 1;
-        for _ in 0..steps {
-            collector_runtime::incr("call.steps", ());
-            tokio::task::yield_now().await;
-            collector_runtime::histogram("call.bytes", id as f64, ());
-        }
-        steps
-    });
-    let ret = poll_fn(|cx| scope.poll_in(body.as_mut(), cx)).await;
-    scope.complete();
-    ret
+    let steps = id % 5 + 1;
+    for _ in 0..steps {
+        collector_runtime::incr("call.steps", ());
+        tokio::task::yield_now().await;
+        collector_runtime::histogram("call.bytes", id as f64, ());
+    }
+    steps
 }
 
 #[test]

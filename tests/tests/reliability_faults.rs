@@ -16,9 +16,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use cadence::{MetricSink, StatsdClient};
+use collector_macros::collect_metrics;
 use collector_runtime::{
-    __private::CallScope, error_handler_panics, errors_seen, ClientConfig, Collector, ConfigError,
-    Error, Target,
+    error_handler_panics, errors_seen, ClientConfig, Collector, ConfigError, Error, Target,
 };
 
 static TURN: Mutex<()> = Mutex::new(());
@@ -31,31 +31,17 @@ fn turn() -> MutexGuard<'static, ()> {
 const SERIES: usize = 3;
 
 /// The user's function, annotated: records three series, then returns
-/// `Ok(42)`, returns `Err`, or panics with its own payload. Written as
-/// `#[collect_metrics(client = Arc::clone(client), outcome)]` expands.
+/// `Ok(42)`, returns `Err`, or panics with its own payload.
+#[collect_metrics(client = Arc::clone(client), outcome)]
 fn job(client: &Arc<StatsdClient>, end: End) -> Result<u32, String> {
-    let scope = CallScope::builder("job")
-        .outcome()
-        .client(Arc::clone(client))
-        .start();
-    let _enter = scope.enter();
-    let ret = call_once(move || -> Result<u32, String> {
-        collector_runtime::incr("job.step", [("phase", "a")]);
-        collector_runtime::histogram("job.rows", 7, ());
-        collector_runtime::gauge("job.depth", 2, ());
-        match end {
-            End::Ok => Ok(42),
-            End::Err => Err("user error".to_owned()),
-            End::Panic => std::panic::panic_any(UserPanic(7)),
-        }
-    });
-    scope.set_error(ret.is_err());
-    scope.complete();
-    ret
-}
-
-fn call_once<R>(f: impl FnOnce() -> R) -> R {
-    f()
+    collector_runtime::incr("job.step", [("phase", "a")]);
+    collector_runtime::histogram("job.rows", 7, ());
+    collector_runtime::gauge("job.depth", 2, ());
+    match end {
+        End::Ok => Ok(42),
+        End::Err => Err("user error".to_owned()),
+        End::Panic => std::panic::panic_any(UserPanic(7)),
+    }
 }
 
 #[derive(Clone, Copy, Debug)]

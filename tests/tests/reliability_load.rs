@@ -20,7 +20,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use cadence::{BufferedUdpMetricSink, MetricSink, SinkStats, StatsdClient};
-use collector_runtime::__private::CallScope;
+use collector_macros::collect_metrics;
 use collector_runtime::{errors_seen, ClientConfig, Target, UDP_PAYLOAD};
 use collector_tests::parse_datagram;
 
@@ -33,15 +33,9 @@ const NAMES: [&str; SERIES as usize] = [
 
 static TURN: Mutex<()> = Mutex::new(());
 
-/// One call: 10 series, tagged with the call's id. Written as
-/// `#[collect_metrics(name = "load", tags(call = id), client = Arc::clone(client))]`
-/// expands.
+/// One call: 10 series, tagged with the call's id by the attribute.
+#[collect_metrics(name = "load", tags(call = id), client = Arc::clone(client))]
 fn call(client: &Arc<StatsdClient>, id: u64) {
-    let scope = CallScope::builder("load")
-        .tag_display("call", &id)
-        .client(Arc::clone(client))
-        .start();
-    let _enter = scope.enter();
     for (s, name) in NAMES.iter().enumerate() {
         collector_runtime::count(name, (id % 1000) as i64 + s as i64, ());
     }

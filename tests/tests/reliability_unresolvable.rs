@@ -9,21 +9,18 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
 
-use collector_runtime::__private::CallScope;
+use collector_macros::collect_metrics;
 use collector_runtime::{errors_seen, global_client, set_error_handler, Collector, Error};
 
 #[derive(Debug, PartialEq)]
 struct UserPanic;
 
-/// Written as `#[collect_metrics]` (no client option) expands.
+#[collect_metrics]
 fn annotated(panics: bool) -> u8 {
-    let scope = CallScope::builder("annotated").start();
-    let _enter = scope.enter();
     collector_runtime::incr("annotated.step", ());
     if panics {
         std::panic::panic_any(UserPanic);
     }
-    scope.complete();
     5
 }
 
