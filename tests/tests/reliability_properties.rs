@@ -4,10 +4,15 @@
 //! documented sanitizing rules, and every refusal reaches the handler.
 //!
 //! Case counts are moderate (256 to 512 per property) so the suite stays
-//! within a few seconds on two cores; `PROPTEST_CASES` raises them.
+//! within a few seconds on two cores.
 
+use std::sync::Arc;
+
+use cadence::{SpyMetricSink, StatsdClient};
+use collector_macros::collect_metrics;
 use collector_runtime::{sanitize_name, sanitize_tag};
 use collector_tests::oracle::{check, clean_name, clean_tag, Record, TagIn, Value};
+use collector_tests::parse_datagram;
 use proptest::prelude::*;
 
 /// Characters that matter to DogStatsD or to sanitizing, and Unicode letters,
@@ -141,5 +146,43 @@ proptest! {
         let observed = check(&[], &records).map_err(TestCaseError::fail)?;
         prop_assert_eq!(observed.lines, n);
         prop_assert_eq!(observed.errors, 0);
+    }
+}
+
+/// A handler whose call tag comes from user input, formatted by the
+/// attribute when the call starts.
+#[collect_metrics(name = "handler", tags(user = user), client = Arc::clone(client), outcome)]
+fn handler(client: &Arc<StatsdClient>, user: &str, fail: bool) -> Result<u8, String> {
+    collector_runtime::incr("handler.hits", ());
+    if fail {
+        Err(user.to_owned())
+    } else {
+        Ok(1)
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// A user-controlled value in an attribute's `tags(key = expr)` stays
+    /// one sanitized tag beside the outcome: one line, two tags.
+    #[test]
+    fn an_attribute_tag_from_user_input_stays_one_tag(user in text(), fail in any::<bool>()) {
+        let (received, sink) = SpyMetricSink::new();
+        let client = Arc::new(StatsdClient::from_sink("", sink));
+        let result = handler(&client, &user, fail);
+        prop_assert_eq!(result.is_err(), fail);
+        let lines: Vec<_> = received
+            .try_iter()
+            .map(|d| parse_datagram(&d).map_err(TestCaseError::fail))
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .flatten()
+            .collect();
+        prop_assert_eq!(lines.len(), 1, "{:?}", lines);
+        let outcome = if fail { "outcome:error" } else { "outcome:ok" };
+        let want = [outcome.to_owned(), format!("user:{}", clean_tag(&user))];
+        prop_assert_eq!(&lines[0].name, "handler.hits");
+        prop_assert_eq!(&lines[0].tags[..], &want[..]);
     }
 }
