@@ -20,6 +20,7 @@ use collector_macros::collect_metrics;
 use collector_runtime::{
     error_handler_panics, errors_seen, ClientConfig, Collector, ConfigError, Error, Target,
 };
+use collector_tests::UdpReceiver;
 
 static TURN: Mutex<()> = Mutex::new(());
 
@@ -294,4 +295,30 @@ fn a_panicking_sink_flushed_from_drop_while_another_thread_unwinds() {
     assert_eq!(payload.downcast_ref::<&str>(), Some(&"worker failed"));
     // One send and one flush, both panicked and were contained.
     assert_eq!(errors_seen() - errors, 2);
+}
+
+#[test]
+fn a_line_too_long_for_a_udp_datagram_is_an_error_and_the_rest_arrives() {
+    let _turn = turn();
+    let receiver = UdpReceiver::bind();
+    let addr = receiver.addr();
+    let config = ClientConfig {
+        target: Target::Udp {
+            host: addr.ip().to_string(),
+            port: addr.port(),
+        },
+        tags: vec![],
+    };
+    let collector = Collector::builder().client(config.build().unwrap()).build();
+    let huge = "v".repeat(70_000);
+    collector.incr("before", ());
+    collector.incr("huge", [("k", huge.as_str())]);
+    collector.incr("after", ());
+    let errors = errors_seen();
+    let report = collector.flush();
+    assert_eq!((report.series_sent, report.errors), (2, 1), "{report:?}");
+    assert_eq!(errors_seen() - errors, 1);
+    let mut names: Vec<String> = receiver.lines().into_iter().map(|l| l.name).collect();
+    names.sort();
+    assert_eq!(names, ["after", "before"]);
 }
