@@ -9,9 +9,8 @@ use crate::context::{self, EnterGuard};
 use crate::error::{report, Error, ErrorHandler};
 use crate::flush::{send_all, FlushReport};
 use crate::global::{env_tags, global_client};
-use crate::hash::seed;
 use crate::sanitize::Rule;
-use crate::series::{Key, Kind, Probe, Sample};
+use crate::series::{Kind, Sample};
 use crate::store::{Refused, Store};
 use crate::tags::{AsTag, Tags};
 
@@ -23,7 +22,8 @@ pub(crate) struct Shared {
     store: Mutex<Store>,
     base_tags: Vec<String>,
     client: Option<Arc<StatsdClient>>,
-    on_error: Option<ErrorHandler>,
+    pub(crate) on_error: Option<ErrorHandler>,
+    pub(crate) max_series: usize,
 }
 
 impl Shared {
@@ -34,13 +34,9 @@ impl Shared {
         self.store.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Folds one record into its series; the error, if any, is reported by
-    /// the caller once no lock or borrow is held.
-    ///
-    /// A record into a series that exists is found by a [`Probe`] of the
-    /// caller's bytes; anything else (a new series, text to sanitize,
-    /// repeated tags) goes through the sanitized [`Key`].
-    #[inline]
+    /// Folds one record into the shared store, for a thread that has not
+    /// entered the collector; the error, if any, is reported by the caller
+    /// once no lock or borrow is held.
     pub(crate) fn accept<T: Tags + ?Sized>(
         &self,
         kind: Kind,
@@ -49,30 +45,35 @@ impl Shared {
         sample: Sample,
     ) -> Result<(), (Error, Option<ErrorHandler>)> {
         check_value(name, sample).map_err(|e| (e, self.on_error.clone()))?;
-        let seed = seed();
-        if let Some(probe) = Probe::new(seed, kind, name, tags) {
-            if self.lock().add_existing(&probe, sample) {
-                return Ok(());
-            }
-        }
-        self.accept_new(&Key::new(seed, kind, name, tags), sample)
+        let kept = self.lock().accept(kind, name, tags, sample);
+        refused(kept, name, &self.on_error)
     }
 
-    #[inline(never)]
-    fn accept_new<T: Tags + ?Sized>(
-        &self,
-        key: &Key<'_, T>,
-        sample: Sample,
-    ) -> Result<(), (Error, Option<ErrorHandler>)> {
-        match self.lock().record(key, sample) {
-            Ok(()) | Err(Refused::Full) => Ok(()),
-            Err(Refused::InvalidName) => Err((
-                Error::InvalidName {
-                    name: key.name.to_owned(),
-                },
-                self.on_error.clone(),
-            )),
+    /// Moves what one thread recorded while it had the collector entered
+    /// into the shared store.
+    pub(crate) fn absorb(&self, local: &mut Store) {
+        if !local.is_empty() {
+            self.lock().absorb(local);
         }
+    }
+}
+
+/// The error to report for a refused record, if any: a full collector only
+/// counts.
+#[inline]
+pub(crate) fn refused(
+    kept: Result<(), Refused>,
+    name: &str,
+    on_error: &Option<ErrorHandler>,
+) -> Result<(), (Error, Option<ErrorHandler>)> {
+    match kept {
+        Ok(()) | Err(Refused::Full) => Ok(()),
+        Err(Refused::InvalidName) => Err((
+            Error::InvalidName {
+                name: name.to_owned(),
+            },
+            on_error.clone(),
+        )),
     }
 }
 
@@ -162,7 +163,10 @@ impl Collector {
 
     #[inline]
     fn record<T: Tags + ?Sized>(&self, kind: Kind, name: &str, tags: &T, sample: Sample) {
-        if let Err((error, handler)) = self.shared.accept(kind, name, tags, sample) {
+        // Entered on this thread: record without taking the lock.
+        let kept = context::accept_if_current(&self.shared, kind, name, tags, sample)
+            .unwrap_or_else(|| self.shared.accept(kind, name, tags, sample));
+        if let Err((error, handler)) = kept {
             report(handler.as_ref(), error);
         }
     }
@@ -249,6 +253,12 @@ impl Collector {
     /// Makes this collector current on this thread until the guard drops:
     /// the free functions ([`crate::incr`] and friends) then record into it.
     ///
+    /// While entered, this thread's records are kept apart, without a lock,
+    /// and join the collector's series when the guard drops (or when this
+    /// thread calls [`Collector::flush`] or [`Collector::len`]). Threads
+    /// sharing a collector therefore never wait on each other per record;
+    /// flush once their guards are dropped (e.g. after the threads join).
+    ///
     /// ```
     /// let collector = collector_runtime::Collector::new();
     /// {
@@ -285,6 +295,7 @@ impl Collector {
     /// [`Collector::flush`], with `extra` tags (already sanitized) added to
     /// every series.
     pub(crate) fn flush_with(&self, extra: &[&str]) -> FlushReport {
+        context::absorb_here(&self.shared);
         let (series, dropped) = self.shared.lock().take(Vec::new());
         if series.is_empty() && dropped == 0 {
             return FlushReport::default();
@@ -321,6 +332,7 @@ impl Collector {
     /// assert_eq!(collector.len(), 2);
     /// ```
     pub fn len(&self) -> usize {
+        context::absorb_here(&self.shared);
         self.shared.lock().len()
     }
 
@@ -468,6 +480,7 @@ impl CollectorBuilder {
                 base_tags: self.base_tags,
                 client: self.client,
                 on_error: self.on_error,
+                max_series: self.max_series,
             }),
         }
     }

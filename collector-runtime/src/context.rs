@@ -1,17 +1,42 @@
-//! Which collector is current on this thread.
+//! Which collector is current on this thread, and what this thread recorded
+//! into it.
 //!
-//! A thread-local stack of entered collectors: the free functions record into
-//! the top one, and each [`EnterGuard`] takes its own entry off when dropped,
-//! so nesting restores the outer collector.
+//! A thread-local stack of frames, one per entered collector: the free
+//! functions record into the top frame's own store, with no lock and no
+//! atomic operation, and each [`EnterGuard`] moves its frame's series into
+//! the collector when dropped. Threads sharing a collector thus never contend
+//! per record, and nesting restores the outer collector.
 
 use std::cell::RefCell;
 use std::marker::PhantomData;
-use std::sync::Arc;
 
-use crate::collector::Shared;
+use crate::collector::{check_value, refused, Shared};
+use crate::error::{Error, ErrorHandler};
+use crate::series::{Kind, Sample};
+use crate::store::Store;
+use crate::tags::Tags;
+
+/// One entered collector on this thread.
+struct Frame {
+    /// The collector's address: which collector this frame records for.
+    id: usize,
+    local: Store,
+    on_error: Option<ErrorHandler>,
+}
+
+/// Emptied stores kept for the next frames, so entering allocates nothing
+/// once a thread has warmed up.
+const SPARE_STORES: usize = 8;
+/// A store grown past this many series is freed rather than kept.
+const SPARE_CAPACITY: usize = 1024;
 
 thread_local! {
-    static CURRENT: RefCell<Vec<Arc<Shared>>> = const { RefCell::new(Vec::new()) };
+    static STACK: RefCell<Vec<Frame>> = const { RefCell::new(Vec::new()) };
+    static SPARE: RefCell<Vec<Store>> = const { RefCell::new(Vec::new()) };
+}
+
+fn id_of(shared: &Shared) -> usize {
+    shared as *const Shared as usize
 }
 
 /// Keeps a collector current on this thread until dropped.
@@ -34,50 +59,195 @@ thread_local! {
 /// ```
 #[must_use = "the collector is current only while the guard lives"]
 pub struct EnterGuard<'a> {
-    /// The entered collector's address, to find its entry again; `None` when
-    /// nothing was pushed.
-    entry: Option<usize>,
-    _not_send: PhantomData<(&'a (), *const ())>,
+    /// `None` when nothing was pushed (during thread teardown).
+    shared: Option<&'a Shared>,
+    _not_send: PhantomData<*const ()>,
 }
 
-pub(crate) fn enter<'a>(shared: &Arc<Shared>) -> EnterGuard<'a> {
-    let entry = CURRENT
-        .try_with(|stack| stack.borrow_mut().push(Arc::clone(shared)))
+pub(crate) fn enter(shared: &Shared) -> EnterGuard<'_> {
+    let local = SPARE
+        .try_with(|spare| spare.borrow_mut().pop())
         .ok()
+        .flatten();
+    let mut local = local.unwrap_or_else(|| Store::new(shared.max_series));
+    local.reset(shared.max_series);
+    let frame = Frame {
+        id: id_of(shared),
+        local,
+        on_error: shared.on_error.clone(),
+    };
+    let pushed = STACK
+        .try_with(|stack| match stack.try_borrow_mut() {
+            Ok(mut stack) => {
+                stack.push(frame);
+                true
+            }
+            // Entered from inside a record (a `Tags` impl of the caller's
+            // that enters a collector): nothing is made current.
+            Err(_) => false,
+        })
+        .unwrap_or(false);
+    EnterGuard {
         // During thread teardown nothing can be current; records made then
         // take the no-collector path.
-        .map(|()| Arc::as_ptr(shared) as usize);
-    EnterGuard {
-        entry,
+        shared: pushed.then_some(shared),
         _not_send: PhantomData,
     }
 }
 
 impl Drop for EnterGuard<'_> {
     fn drop(&mut self) {
-        let Some(entry) = self.entry else { return };
-        let _ = CURRENT.try_with(|stack| {
-            if let Ok(mut stack) = stack.try_borrow_mut() {
-                // The top one, unless guards are dropped out of order.
-                let ours = stack
-                    .iter()
-                    .rposition(|shared| Arc::as_ptr(shared) as usize == entry);
-                if let Some(at) = ours {
-                    stack.remove(at);
-                }
-            }
+        let Some(shared) = self.shared else { return };
+        let id = id_of(shared);
+        let frame = STACK.try_with(|stack| {
+            let mut stack = stack.try_borrow_mut().ok()?;
+            // The top one, unless guards are dropped out of order.
+            let at = stack.iter().rposition(|frame| frame.id == id)?;
+            Some(stack.remove(at))
         });
+        let Ok(Some(mut frame)) = frame else { return };
+        shared.absorb(&mut frame.local);
+        if frame.local.capacity() <= SPARE_CAPACITY {
+            let _ = SPARE.try_with(|spare| {
+                if let Ok(mut spare) = spare.try_borrow_mut() {
+                    if spare.len() < SPARE_STORES {
+                        spare.push(frame.local);
+                    }
+                }
+            });
+        }
     }
 }
 
-/// Runs `f` on the current collector, if there is one.
+/// What a record into a frame gives back: the error to report, if any.
+pub(crate) type Accepted = Result<(), (Error, Option<ErrorHandler>)>;
+
+fn accept_into<T: Tags + ?Sized>(
+    frame: &mut Frame,
+    kind: Kind,
+    name: &str,
+    tags: &T,
+    sample: Sample,
+) -> Accepted {
+    check_value(name, sample).map_err(|e| (e, frame.on_error.clone()))?;
+    let kept = frame.local.accept(kind, name, tags, sample);
+    refused(kept, name, &frame.on_error)
+}
+
+/// Records into the current collector's frame; `None` when no collector is
+/// current on this thread.
 #[inline]
-pub(crate) fn with_current<R>(f: impl FnOnce(&Shared) -> R) -> Option<R> {
-    CURRENT
-        .try_with(|stack| match stack.try_borrow() {
-            Ok(stack) => stack.last().map(|shared| f(shared)),
-            Err(_) => None,
+pub(crate) fn accept_current<T: Tags + ?Sized>(
+    kind: Kind,
+    name: &str,
+    tags: &T,
+    sample: Sample,
+) -> Option<Accepted> {
+    STACK
+        .try_with(|stack| {
+            let mut stack = stack.try_borrow_mut().ok()?;
+            let frame = stack.last_mut()?;
+            Some(accept_into(frame, kind, name, tags, sample))
         })
         .ok()
         .flatten()
+}
+
+/// Records into `shared`'s frame if it is the current collector on this
+/// thread; `None` otherwise.
+#[inline]
+pub(crate) fn accept_if_current<T: Tags + ?Sized>(
+    shared: &Shared,
+    kind: Kind,
+    name: &str,
+    tags: &T,
+    sample: Sample,
+) -> Option<Accepted> {
+    let id = id_of(shared);
+    STACK
+        .try_with(|stack| {
+            let mut stack = stack.try_borrow_mut().ok()?;
+            let frame = stack.last_mut().filter(|frame| frame.id == id)?;
+            Some(accept_into(frame, kind, name, tags, sample))
+        })
+        .ok()
+        .flatten()
+}
+
+/// Moves what this thread recorded into `shared` so far into it, so that a
+/// flush or a count made while entered sees it.
+pub(crate) fn absorb_here(shared: &Shared) {
+    let id = id_of(shared);
+    let _ = STACK.try_with(|stack| {
+        if let Ok(mut stack) = stack.try_borrow_mut() {
+            for frame in stack.iter_mut().filter(|frame| frame.id == id) {
+                shared.absorb(&mut frame.local);
+            }
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Collector;
+
+    #[test]
+    fn a_threads_records_join_the_collector_when_its_guard_drops() {
+        let collector = Collector::builder().build();
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                let _current = collector.enter();
+                crate::incr("work", ());
+                crate::incr("work", ());
+            });
+        });
+        assert_eq!(collector.len(), 1);
+    }
+
+    #[test]
+    fn a_count_or_flush_while_entered_sees_this_threads_records() {
+        let collector = Collector::builder().build();
+        let _current = collector.enter();
+        crate::incr("a", ());
+        collector.incr("b", ());
+        assert_eq!(collector.len(), 2);
+        crate::incr("a", ());
+        crate::incr("c", ());
+        assert_eq!(collector.len(), 3);
+    }
+
+    #[test]
+    fn guards_dropped_out_of_order_take_off_their_own_frame() {
+        let outer = Collector::builder().build();
+        let inner = Collector::builder().build();
+        let outer_guard = outer.enter();
+        let inner_guard = inner.enter();
+        crate::incr("to.inner", ());
+        drop(outer_guard);
+        crate::incr("to.inner", ());
+        drop(inner_guard);
+        assert_eq!((outer.len(), inner.len()), (0, 1));
+    }
+
+    #[test]
+    fn the_same_collector_entered_twice_merges_both_frames() {
+        let (received, sink) = cadence::SpyMetricSink::new();
+        let collector = Collector::builder()
+            .client(cadence::StatsdClient::from_sink("", sink))
+            .build();
+        {
+            let _a = collector.enter();
+            crate::incr("x", ());
+            let _b = collector.enter();
+            crate::incr("x", ());
+            crate::incr("y", ());
+        }
+        assert_eq!(collector.len(), 2);
+        collector.flush();
+        let sent: Vec<String> = received
+            .try_iter()
+            .map(|d| String::from_utf8(d).unwrap())
+            .collect();
+        assert_eq!(sent, ["x:2|c", "y:1|c"]);
+    }
 }

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::context::with_current;
+use crate::context::accept_current;
 use crate::error::report;
 use crate::flush::send_all;
 use crate::global::{env_tags, global_client};
@@ -16,7 +16,7 @@ use crate::{collector::check_value, Error};
 
 #[inline]
 fn record<T: Tags + ?Sized>(kind: Kind, name: &str, tags: &T, sample: Sample) {
-    match with_current(|shared| shared.accept(kind, name, tags, sample)) {
+    match accept_current(kind, name, tags, sample) {
         Some(Ok(())) => {}
         Some(Err((error, handler))) => report(handler.as_ref(), error),
         None => send_now(&Key::new(seed(), kind, name, tags), sample),

@@ -73,6 +73,15 @@ impl Total {
             (total, sample) => debug_assert!(false, "{sample:?} into {total:?}"),
         }
     }
+
+    /// Folds in the total of the same series recorded later elsewhere.
+    fn absorb(&mut self, later: Total) {
+        match later {
+            Total::Count(n) => self.add(Sample::Count(n)),
+            Total::Sum(v) | Total::Last(v) => self.add(Sample::Value(v)),
+            Total::Elapsed(d) => self.add(Sample::Elapsed(d)),
+        }
+    }
 }
 
 /// Separates the packed name and tags; the sanitizing rules never keep it.
@@ -219,6 +228,11 @@ pub(crate) struct Series {
     tag_count: u16,
     pub(crate) kind: Kind,
     pub(crate) total: Total,
+    /// The series' hash, kept so that stores can merge without rehashing.
+    pub(crate) hash: u64,
+    /// How many records the total folds in: what is lost if the series
+    /// cannot be merged into a full store.
+    pub(crate) records: u64,
     /// The next series with the same hash, if any.
     pub(crate) next: Option<u32>,
 }
@@ -243,8 +257,21 @@ impl Series {
             tag_count: u16::try_from(key.clean_tags.len()).unwrap_or(u16::MAX),
             kind: key.kind,
             total: Total::first(key.kind, sample),
+            hash: key.hash,
+            records: 1,
             next: None,
         }
+    }
+
+    /// Whether `other` is the same series (held by another store).
+    pub(crate) fn same_as(&self, other: &Series) -> bool {
+        self.hash == other.hash && self.kind == other.kind && self.text == other.text
+    }
+
+    /// Folds the same series, recorded later elsewhere, into this one.
+    pub(crate) fn absorb(&mut self, later: &Series) {
+        self.total.absorb(later.total);
+        self.records = self.records.saturating_add(later.records);
     }
 
     pub(crate) fn name(&self) -> &str {
@@ -260,6 +287,7 @@ impl Series {
     #[inline]
     pub(crate) fn add(&mut self, sample: Sample) {
         self.total.add(sample);
+        self.records = self.records.saturating_add(1);
     }
 
     /// Whether `key` names this series.

@@ -3,9 +3,9 @@
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 
-use crate::hash::PassThrough;
+use crate::hash::{seed, PassThrough};
 use crate::sanitize::is_usable_name;
-use crate::series::{Key, Probe, Sample, Series};
+use crate::series::{Key, Kind, Probe, Sample, Series};
 use crate::tags::Tags;
 
 /// Why a record was not kept.
@@ -35,6 +35,74 @@ impl Store {
             dropped: 0,
             max_series,
         }
+    }
+
+    /// Folds one record into its series. A record into a series that exists
+    /// is found by a [`Probe`] of the caller's bytes; anything else (a new
+    /// series, text to sanitize, repeated tags) goes through the sanitized
+    /// [`Key`].
+    #[inline]
+    pub(crate) fn accept<T: Tags + ?Sized>(
+        &mut self,
+        kind: Kind,
+        name: &str,
+        tags: &T,
+        sample: Sample,
+    ) -> Result<(), Refused> {
+        let seed = seed();
+        if let Some(probe) = Probe::new(seed, kind, name, tags) {
+            if self.add_existing(&probe, sample) {
+                return Ok(());
+            }
+        }
+        self.record(&Key::new(seed, kind, name, tags), sample)
+    }
+
+    /// Moves every series of `later` (the same collector's records, kept
+    /// apart on one thread) into this store, emptying `later` but keeping
+    /// its capacity.
+    pub(crate) fn absorb(&mut self, later: &mut Store) {
+        later.index.clear();
+        self.dropped = self
+            .dropped
+            .saturating_add(std::mem::take(&mut later.dropped));
+        'next: for mut series in later.series.drain(..) {
+            let first = self.index.get(&series.hash).copied();
+            let mut at = first;
+            while let Some(i) = at {
+                let held = &mut self.series[i as usize];
+                if held.same_as(&series) {
+                    held.absorb(&series);
+                    continue 'next;
+                }
+                at = held.next;
+            }
+            if self.series.len() >= self.max_series || self.series.len() >= u32::MAX as usize {
+                self.dropped = self.dropped.saturating_add(series.records);
+                continue;
+            }
+            series.next = first;
+            self.index.insert(series.hash, self.series.len() as u32);
+            self.series.push(series);
+        }
+    }
+
+    /// Whether there is nothing to send.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.series.is_empty() && self.dropped == 0
+    }
+
+    /// Empties the store for another collector, keeping its capacity.
+    pub(crate) fn reset(&mut self, max_series: usize) {
+        self.index.clear();
+        self.series.clear();
+        self.dropped = 0;
+        self.max_series = max_series;
+    }
+
+    /// Heap capacity, in series, that an idle store keeps.
+    pub(crate) fn capacity(&self) -> usize {
+        self.series.capacity()
     }
 
     /// Folds `sample` into the series `probe` names, if the store holds it.
@@ -142,6 +210,42 @@ mod tests {
         assert_eq!(incr(&mut store, "", &[]), Err(Refused::InvalidName));
         assert_eq!(incr(&mut store, "|:|", &[]), Err(Refused::InvalidName));
         assert_eq!(store.len(), 0);
+    }
+
+    #[test]
+    fn absorbing_adds_totals_moves_new_series_and_respects_the_bound() {
+        let mut shared = Store::new(2);
+        incr(&mut shared, "q", &["a"]).unwrap();
+        let mut local = Store::new(10);
+        for tag in ["a", "a", "b", "c", "c", "c"] {
+            incr(&mut local, "q", &[tag]).unwrap();
+        }
+        shared.absorb(&mut local);
+        assert!(local.is_empty());
+        assert_eq!(shared.len(), 2);
+        assert_eq!(shared.series[0].total, Total::Count(3));
+        assert_eq!(shared.series[1].total, Total::Count(1));
+        // "c" did not fit: its three records are counted, not kept.
+        assert_eq!(shared.dropped, 3);
+        // The absorbed series is found again by later records.
+        incr(&mut shared, "q", &["b"]).unwrap();
+        assert_eq!(shared.series[1].total, Total::Count(2));
+    }
+
+    #[test]
+    fn absorbing_a_gauge_keeps_the_later_value() {
+        let mut shared = Store::new(10);
+        let gauge = |store: &mut Store, v: f64| {
+            store
+                .accept(Kind::Gauge, "depth", &(), Sample::Value(v))
+                .unwrap()
+        };
+        gauge(&mut shared, 1.0);
+        let mut later = Store::new(10);
+        gauge(&mut later, 7.0);
+        gauge(&mut later, 5.0);
+        shared.absorb(&mut later);
+        assert_eq!(shared.series[0].total, Total::Last(5.0));
     }
 
     #[test]
