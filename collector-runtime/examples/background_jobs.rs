@@ -15,8 +15,7 @@ use std::net::UdpSocket;
 use std::time::Duration;
 
 use cadence::{BufferedUdpMetricSink, StatsdClient};
-// `collector_runtime::collect_metrics` once the runtime re-exports the macro.
-use collector_macros::collect_metrics;
+use collector_runtime::collect_metrics;
 
 /// One job: sends an email. `outcome` tags every series of the run with
 /// `outcome:ok` or `outcome:error`; `timing` sends `jobs.email.duration`;

@@ -39,8 +39,9 @@ fn main() -> std::io::Result<()> {
         None
     } else {
         let listener = UdpSocket::bind("127.0.0.1:0")?;
-        let sink = BufferedUdpMetricSink::from(listener.local_addr()?, UdpSocket::bind("127.0.0.1:0")?)
-            .map_err(std::io::Error::other)?;
+        let sink =
+            BufferedUdpMetricSink::from(listener.local_addr()?, UdpSocket::bind("127.0.0.1:0")?)
+                .map_err(std::io::Error::other)?;
         collector_runtime::set_global_client(StatsdClient::from_sink("", sink));
         Some(listener)
     };

@@ -58,6 +58,7 @@ pub use tags::{AsTag, TagRef, Tags};
 pub use tower_layer::{CollectorLayer, CollectorService, ResponseFuture};
 
 pub use cadence;
+pub use collector_macros::collect_metrics;
 
 /// What `#[collect_metrics]` expands to; not a stable API.
 #[doc(hidden)]

@@ -16,8 +16,7 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, ThreadId};
 
 use attribute_common::{without_value, Recorder};
-// `collector_runtime::collect_metrics` once the runtime re-exports the macro.
-use collector_macros::collect_metrics;
+use collector_runtime::collect_metrics;
 use collector_runtime::{histogram, incr};
 
 /// What reaches the global client: records made while no collector is

@@ -12,8 +12,7 @@ use std::panic::{catch_unwind, panic_any, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
 use attribute_common::Recorder;
-// `collector_runtime::collect_metrics` once the runtime re-exports the macro.
-use collector_macros::collect_metrics;
+use collector_runtime::collect_metrics;
 use collector_runtime::incr;
 
 #[derive(Debug, PartialEq)]

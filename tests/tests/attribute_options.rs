@@ -10,8 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use attribute_common::{without_value, Recorder};
-// `collector_runtime::collect_metrics` once the runtime re-exports the macro.
-use collector_macros::collect_metrics;
+use collector_runtime::collect_metrics;
 use collector_runtime::incr;
 
 #[collect_metrics(client = rec.client(), timing)]
@@ -152,8 +151,8 @@ mod renamed {
     //! A renamed dependency, and a local item named like the crate, which
     //! the default path (`::collector_runtime`) does not pick up.
     use super::Recorder;
-    use ::collector_macros::collect_metrics;
     use ::collector_runtime as metrics_rt;
+    use ::collector_runtime::collect_metrics;
 
     #[allow(dead_code)]
     mod collector_runtime {}

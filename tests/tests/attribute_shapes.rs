@@ -9,8 +9,7 @@ mod attribute_common;
 use std::fmt::Display;
 
 use attribute_common::{thread_recorder, Recorder};
-// `collector_runtime::collect_metrics` once the runtime re-exports the macro.
-use collector_macros::collect_metrics;
+use collector_runtime::collect_metrics;
 use collector_runtime::incr;
 
 #[collect_metrics(client = rec.client())]

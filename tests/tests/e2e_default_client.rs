@@ -8,8 +8,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-// `collector_runtime::collect_metrics` once the runtime re-exports the macro.
-use collector_macros::collect_metrics;
+use collector_runtime::collect_metrics;
 use collector_runtime::{Collector, UDP_PAYLOAD, UNIX_PAYLOAD};
 use collector_tests::{
     by_series, is_child, parse_all, run_child, series, UdpReceiver, UnixReceiver,

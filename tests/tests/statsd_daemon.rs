@@ -31,8 +31,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use cadence::{BufferedUdpMetricSink, StatsdClient};
-// `collector_runtime::collect_metrics` once the runtime re-exports the macro.
-use collector_macros::collect_metrics;
+use collector_runtime::collect_metrics;
 
 const INSTALL: &str = "install Node.js (apt-get install -y nodejs npm) and the reference \
                        daemon: npm install --prefix tests --no-save --no-package-lock statsd@0.9.0";

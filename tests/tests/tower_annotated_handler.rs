@@ -14,8 +14,7 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
 use cadence::StatsdClient;
-// `collector_runtime::collect_metrics` once the runtime re-exports the macro.
-use collector_macros::collect_metrics;
+use collector_runtime::collect_metrics;
 use collector_tests::{parse_datagram, series, UdpReceiver};
 
 #[derive(Clone)]

@@ -3,8 +3,7 @@
 #![deny(warnings)]
 
 use cadence::{SpyMetricSink, StatsdClient};
-// `collector_runtime::collect_metrics` once the runtime re-exports the macro.
-use collector_macros::collect_metrics;
+use collector_runtime::collect_metrics;
 use collector_runtime::incr;
 
 /// # Safety
