@@ -1,5 +1,6 @@
 //! The collector: series recorded in memory, sent once per series at flush.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -20,6 +21,10 @@ pub const DEFAULT_MAX_SERIES: usize = 10_000;
 /// What every handle to one collector shares.
 pub(crate) struct Shared {
     store: Mutex<Store>,
+    /// Whether the store may hold anything: set under the lock by every
+    /// write, read without it, so that ending a call that recorded nothing
+    /// (the common case of an annotated function) takes no lock at all.
+    holds: AtomicBool,
     base_tags: Vec<String>,
     client: Option<Arc<StatsdClient>>,
     pub(crate) on_error: Option<ErrorHandler>,
@@ -45,7 +50,11 @@ impl Shared {
         sample: Sample,
     ) -> Result<(), (Error, Option<ErrorHandler>)> {
         check_value(name, sample).map_err(|e| (e, self.on_error.clone()))?;
-        let kept = self.lock().accept(kind, name, tags, sample);
+        let kept = {
+            let mut store = self.lock();
+            self.holds.store(true, Ordering::Release);
+            store.accept(kind, name, tags, sample)
+        };
         refused(kept, name, &self.on_error)
     }
 
@@ -53,7 +62,9 @@ impl Shared {
     /// into the shared store.
     pub(crate) fn absorb(&self, local: &mut Store) {
         if !local.is_empty() {
-            self.lock().absorb(local);
+            let mut store = self.lock();
+            self.holds.store(true, Ordering::Release);
+            store.absorb(local);
         }
     }
 }
@@ -296,7 +307,14 @@ impl Collector {
     /// every series.
     pub(crate) fn flush_with(&self, extra: &[&str]) -> FlushReport {
         context::absorb_here(&self.shared);
-        let (series, dropped) = self.shared.lock().take(Vec::new());
+        if !self.shared.holds.load(Ordering::Acquire) {
+            return FlushReport::default();
+        }
+        let (series, dropped) = {
+            let mut store = self.shared.lock();
+            self.shared.holds.store(false, Ordering::Release);
+            store.take(Vec::new())
+        };
         if series.is_empty() && dropped == 0 {
             return FlushReport::default();
         }
@@ -477,6 +495,7 @@ impl CollectorBuilder {
         Collector {
             shared: Arc::new(Shared {
                 store: Mutex::new(Store::new(self.max_series)),
+                holds: AtomicBool::new(false),
                 base_tags: self.base_tags,
                 client: self.client,
                 on_error: self.on_error,
