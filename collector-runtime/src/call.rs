@@ -8,14 +8,14 @@ use std::fmt::Display;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
 use cadence::StatsdClient;
 
 use crate::collector::{Collector, CollectorBuilder};
-use crate::context::EnterGuard;
+use crate::context::{self, EnterGuard};
 
 /// Configures one call's scope.
 #[must_use]
@@ -69,7 +69,8 @@ impl CallScopeBuilder {
             name: self.name,
             started: self.timing.then(Instant::now),
             outcome: self.outcome,
-            collector: self.collector.build(),
+            config: self.collector,
+            collector: OnceLock::new(),
             is_error: AtomicBool::new(false),
             completed: AtomicBool::new(false),
             polled: AtomicBool::new(false),
@@ -83,7 +84,10 @@ pub struct CallScope {
     name: &'static str,
     started: Option<Instant>,
     outcome: bool,
-    collector: Collector,
+    /// The call's collector, built on first use from `config`: a call that
+    /// records nothing allocates nothing.
+    config: CollectorBuilder,
+    collector: OnceLock<Collector>,
     // Atomics, not cells: an async call's future holds `&CallScope` across
     // awaits and must stay `Send`.
     is_error: AtomicBool,
@@ -105,12 +109,12 @@ impl CallScope {
 
     /// Makes the call's collector current on this thread.
     pub fn enter(&self) -> EnterGuard<'_> {
-        self.collector.enter()
+        context::enter_call(self, self.config.max_series, &self.config.on_error)
     }
 
     /// The call's collector.
     pub fn collector(&self) -> &Collector {
-        &self.collector
+        self.collector.get_or_init(|| self.config.clone().build())
     }
 
     /// Records whether the call returned an error.
@@ -126,7 +130,7 @@ impl CallScope {
     /// Polls `fut` with the call's collector current, noting a panic.
     pub fn poll_in<F: Future>(&self, fut: Pin<&mut F>, cx: &mut Context<'_>) -> Poll<F::Output> {
         self.polled.store(true, Ordering::Relaxed);
-        let _current = self.collector.enter();
+        let _current = self.enter();
         let _watch = PanicWatch(&self.panicked);
         fut.poll(cx)
     }
@@ -160,10 +164,12 @@ impl Drop for CallScope {
     fn drop(&mut self) {
         if let Some(started) = self.started {
             let name = format!("{}.duration", self.name);
-            self.collector.timing(&name, started.elapsed(), ());
+            self.collector().timing(&name, started.elapsed(), ());
         }
-        let outcome = self.outcome.then(|| self.outcome());
-        self.collector.flush_with(outcome.as_slice());
+        if let Some(collector) = self.collector.get() {
+            let outcome = self.outcome.then(|| self.outcome());
+            collector.flush_with(outcome.as_slice());
+        }
     }
 }
 

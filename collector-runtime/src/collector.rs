@@ -282,6 +282,10 @@ impl Collector {
         context::enter(&self.shared)
     }
 
+    pub(crate) fn shared(&self) -> &Shared {
+        &self.shared
+    }
+
     /// Sends every series once, through this collector's client or else the
     /// global one, with the base tags merged; then flushes the client, so a
     /// buffered sink puts the bytes on the wire before this returns. The
@@ -389,11 +393,12 @@ impl Collector {
 /// # let _ = collector;
 /// ```
 #[must_use]
+#[derive(Clone)]
 pub struct CollectorBuilder {
     base_tags: Vec<String>,
     client: Option<Arc<StatsdClient>>,
-    max_series: usize,
-    on_error: Option<ErrorHandler>,
+    pub(crate) max_series: usize,
+    pub(crate) on_error: Option<ErrorHandler>,
 }
 
 impl Default for CollectorBuilder {

@@ -10,6 +10,7 @@
 use std::cell::RefCell;
 use std::marker::PhantomData;
 
+use crate::call::CallScope;
 use crate::collector::{check_value, refused, Shared};
 use crate::error::{Error, ErrorHandler};
 use crate::series::{Kind, Sample};
@@ -20,7 +21,8 @@ use crate::tags::Tags;
 struct Frame {
     /// The collector's address: which collector this frame records for.
     id: usize,
-    local: Store,
+    /// Boxed so that frames and spare stores move as one pointer.
+    local: Box<Store>,
     on_error: Option<ErrorHandler>,
 }
 
@@ -32,7 +34,7 @@ const SPARE_CAPACITY: usize = 1024;
 
 thread_local! {
     static STACK: RefCell<Vec<Frame>> = const { RefCell::new(Vec::new()) };
-    static SPARE: RefCell<Vec<Store>> = const { RefCell::new(Vec::new()) };
+    static SPARE: RefCell<Vec<Box<Store>>> = const { RefCell::new(Vec::new()) };
 }
 
 fn id_of(shared: &Shared) -> usize {
@@ -59,22 +61,69 @@ fn id_of(shared: &Shared) -> usize {
 /// ```
 #[must_use = "the collector is current only while the guard lives"]
 pub struct EnterGuard<'a> {
-    /// `None` when nothing was pushed (during thread teardown).
-    shared: Option<&'a Shared>,
+    /// Where the frame's records go; `None` when nothing was pushed (during
+    /// thread teardown).
+    target: Option<Target<'a>>,
     _not_send: PhantomData<*const ()>,
 }
 
+/// What a frame records for.
+#[derive(Clone, Copy)]
+enum Target<'a> {
+    Collector(&'a Shared),
+    /// An annotated call, whose collector is built only once something is
+    /// recorded: a call that records nothing allocates nothing.
+    Call(&'a CallScope),
+}
+
+impl Target<'_> {
+    fn id(self) -> usize {
+        match self {
+            Target::Collector(shared) => id_of(shared),
+            Target::Call(scope) => scope as *const CallScope as usize,
+        }
+    }
+
+    fn absorb(self, local: &mut Store) {
+        match self {
+            Target::Collector(shared) => shared.absorb(local),
+            Target::Call(scope) if !local.is_empty() => scope.collector().shared().absorb(local),
+            Target::Call(_) => {}
+        }
+    }
+}
+
 pub(crate) fn enter(shared: &Shared) -> EnterGuard<'_> {
+    push(
+        Target::Collector(shared),
+        shared.max_series,
+        &shared.on_error,
+    )
+}
+
+pub(crate) fn enter_call<'a>(
+    scope: &'a CallScope,
+    max_series: usize,
+    on_error: &Option<ErrorHandler>,
+) -> EnterGuard<'a> {
+    push(Target::Call(scope), max_series, on_error)
+}
+
+fn push<'a>(
+    target: Target<'a>,
+    max_series: usize,
+    on_error: &Option<ErrorHandler>,
+) -> EnterGuard<'a> {
     let local = SPARE
         .try_with(|spare| spare.borrow_mut().pop())
         .ok()
         .flatten();
-    let mut local = local.unwrap_or_else(|| Store::new(shared.max_series));
-    local.reset(shared.max_series);
+    let mut local = local.unwrap_or_else(|| Box::new(Store::new(max_series)));
+    local.reset(max_series);
     let frame = Frame {
-        id: id_of(shared),
+        id: target.id(),
         local,
-        on_error: shared.on_error.clone(),
+        on_error: on_error.clone(),
     };
     let pushed = STACK
         .try_with(|stack| match stack.try_borrow_mut() {
@@ -90,15 +139,15 @@ pub(crate) fn enter(shared: &Shared) -> EnterGuard<'_> {
     EnterGuard {
         // During thread teardown nothing can be current; records made then
         // take the no-collector path.
-        shared: pushed.then_some(shared),
+        target: pushed.then_some(target),
         _not_send: PhantomData,
     }
 }
 
 impl Drop for EnterGuard<'_> {
     fn drop(&mut self) {
-        let Some(shared) = self.shared else { return };
-        let id = id_of(shared);
+        let Some(target) = self.target else { return };
+        let id = target.id();
         let frame = STACK.try_with(|stack| {
             let mut stack = stack.try_borrow_mut().ok()?;
             // The top one, unless guards are dropped out of order.
@@ -106,7 +155,7 @@ impl Drop for EnterGuard<'_> {
             Some(stack.remove(at))
         });
         let Ok(Some(mut frame)) = frame else { return };
-        shared.absorb(&mut frame.local);
+        target.absorb(&mut frame.local);
         if frame.local.capacity() <= SPARE_CAPACITY {
             let _ = SPARE.try_with(|spare| {
                 if let Ok(mut spare) = spare.try_borrow_mut() {
