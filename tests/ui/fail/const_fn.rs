@@ -1,4 +1,4 @@
-use collector_macros::collect_metrics;
+use collector_runtime::collect_metrics;
 
 #[collect_metrics]
 const fn answer() -> u32 {

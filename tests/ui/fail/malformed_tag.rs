@@ -1,4 +1,4 @@
-use collector_macros::collect_metrics;
+use collector_runtime::collect_metrics;
 
 #[collect_metrics(tags("env prod", "", "ok:fine", "route:/a,b", region = "eu|west"))]
 fn job() {}

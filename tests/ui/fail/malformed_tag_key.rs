@@ -1,4 +1,4 @@
-use collector_macros::collect_metrics;
+use collector_runtime::collect_metrics;
 
 #[collect_metrics(tags("http:method" = "GET", "user id" = user))]
 fn handler(user: u32) {

@@ -1,4 +1,4 @@
-use collector_macros::collect_metrics;
+use collector_runtime::collect_metrics;
 
 // Every mistake is reported in one build, the item's and the options'.
 #[collect_metrics(timeing, name = "", tags("a b"))]

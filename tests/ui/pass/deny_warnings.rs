@@ -4,7 +4,7 @@
 
 use std::fmt::Display;
 
-use collector_macros::collect_metrics;
+use collector_runtime::collect_metrics;
 
 struct Config {
     name: String,
