@@ -69,6 +69,7 @@ impl CallScopeBuilder {
             name: self.name,
             started: self.timing.then(Instant::now),
             outcome: self.outcome,
+            base: self.collector.frozen_base_tags(),
             config: self.collector,
             collector: OnceLock::new(),
             is_error: AtomicBool::new(false),
@@ -87,6 +88,8 @@ pub struct CallScope {
     /// The call's collector, built on first use from `config`: a call that
     /// records nothing allocates nothing.
     config: CollectorBuilder,
+    /// The call's base tags, which its frames leave out of series keys.
+    base: Option<Arc<[String]>>,
     collector: OnceLock<Collector>,
     // Atomics, not cells: an async call's future holds `&CallScope` across
     // awaits and must stay `Send`.
@@ -109,7 +112,12 @@ impl CallScope {
 
     /// Makes the call's collector current on this thread.
     pub fn enter(&self) -> EnterGuard<'_> {
-        context::enter_call(self, self.config.max_series, &self.config.on_error)
+        context::enter_call(
+            self,
+            self.config.max_series,
+            &self.config.on_error,
+            &self.base,
+        )
     }
 
     /// The call's collector.

@@ -25,7 +25,8 @@ pub(crate) struct Shared {
     /// write, read without it, so that ending a call that recorded nothing
     /// (the common case of an annotated function) takes no lock at all.
     holds: AtomicBool,
-    base_tags: Vec<String>,
+    /// Sanitized; `None` when there are none.
+    pub(crate) base_tags: Option<Arc<[String]>>,
     client: Option<Arc<StatsdClient>>,
     pub(crate) on_error: Option<ErrorHandler>,
     pub(crate) max_series: usize,
@@ -143,7 +144,7 @@ impl std::fmt::Debug for Collector {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Collector")
             .field("series", &self.len())
-            .field("base_tags", &self.shared.base_tags)
+            .field("base_tags", &self.base_tags())
             .finish_non_exhaustive()
     }
 }
@@ -337,7 +338,7 @@ impl Collector {
                 }
             },
         };
-        let mut base: Vec<&str> = self.shared.base_tags.iter().map(String::as_str).collect();
+        let mut base: Vec<&str> = self.base_tags().iter().map(String::as_str).collect();
         base.extend(env_tags().iter().map(String::as_str));
         base.extend_from_slice(extra);
         let report = send_all(&client, &series, dropped, &base, on_error);
@@ -374,7 +375,7 @@ impl Collector {
     /// assert_eq!(collector.base_tags(), ["env:test"]);
     /// ```
     pub fn base_tags(&self) -> &[String] {
-        &self.shared.base_tags
+        self.shared.base_tags.as_deref().unwrap_or_default()
     }
 }
 
@@ -444,6 +445,11 @@ impl CollectorBuilder {
         self
     }
 
+    /// The base tags as collectors and frames share them.
+    pub(crate) fn frozen_base_tags(&self) -> Option<Arc<[String]>> {
+        (!self.base_tags.is_empty()).then(|| Arc::from(self.base_tags.as_slice()))
+    }
+
     /// Sends through `client` instead of the global client.
     ///
     /// ```
@@ -497,11 +503,12 @@ impl CollectorBuilder {
     /// assert!(c.is_empty());
     /// ```
     pub fn build(self) -> Collector {
+        let base = self.frozen_base_tags();
         Collector {
             shared: Arc::new(Shared {
-                store: Mutex::new(Store::new(self.max_series)),
+                store: Mutex::new(Store::with_base(self.max_series, base.clone())),
                 holds: AtomicBool::new(false),
-                base_tags: self.base_tags,
+                base_tags: base,
                 client: self.client,
                 on_error: self.on_error,
                 max_series: self.max_series,

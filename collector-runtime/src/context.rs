@@ -9,6 +9,7 @@
 
 use std::cell::RefCell;
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 use crate::call::CallScope;
 use crate::collector::{check_value, refused, Shared};
@@ -98,6 +99,7 @@ pub(crate) fn enter(shared: &Shared) -> EnterGuard<'_> {
         Target::Collector(shared),
         shared.max_series,
         &shared.on_error,
+        &shared.base_tags,
     )
 }
 
@@ -105,21 +107,23 @@ pub(crate) fn enter_call<'a>(
     scope: &'a CallScope,
     max_series: usize,
     on_error: &Option<ErrorHandler>,
+    base: &Option<Arc<[String]>>,
 ) -> EnterGuard<'a> {
-    push(Target::Call(scope), max_series, on_error)
+    push(Target::Call(scope), max_series, on_error, base)
 }
 
 fn push<'a>(
     target: Target<'a>,
     max_series: usize,
     on_error: &Option<ErrorHandler>,
+    base: &Option<Arc<[String]>>,
 ) -> EnterGuard<'a> {
     let local = SPARE
         .try_with(|spare| spare.borrow_mut().pop())
         .ok()
         .flatten();
     let mut local = local.unwrap_or_else(|| Box::new(Store::new(max_series)));
-    local.reset(max_series);
+    local.reset(max_series, base.clone());
     let frame = Frame {
         id: target.id(),
         local,

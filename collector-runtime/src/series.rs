@@ -192,6 +192,25 @@ fn clean_tag(tag: TagRef<'_>) -> Cow<'_, str> {
 }
 
 impl<'a, T: Tags + ?Sized> Key<'a, T> {
+    /// The key without the tags every series gets at flush anyway (`base`):
+    /// a record that carries one of them names the same series as the record
+    /// without it, and must not become a second line with the same tags.
+    pub(crate) fn without(mut self, seed: u64, base: &[&[String]]) -> Self {
+        let before = self.clean_tags.len();
+        self.clean_tags
+            .retain(|(_, tag)| !base.iter().any(|set| set.iter().any(|b| b == tag)));
+        if self.clean_tags.len() != before {
+            let name_hash =
+                hash_bytes(name_key(seed, self.kind as u64), self.clean_name.as_bytes());
+            let sum = self
+                .clean_tags
+                .iter()
+                .fold(0u64, |sum, (hash, _)| sum.wrapping_add(*hash));
+            self.hash = key_hash(name_hash, sum);
+        }
+        self
+    }
+
     pub(crate) fn new(seed: u64, kind: Kind, name: &'a str, tags: &'a T) -> Self {
         // An empty tag is no tag: sent, it would be an empty list entry.
         let mut clean_tags: Vec<(u64, Cow<'a, str>)> = (0..tags.tag_count())

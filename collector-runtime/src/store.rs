@@ -2,7 +2,9 @@
 
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
+use std::sync::Arc;
 
+use crate::global::env_tags;
 use crate::hash::{seed, PassThrough};
 use crate::sanitize::is_usable_name;
 use crate::series::{Key, Kind, Probe, Sample, Series};
@@ -25,6 +27,9 @@ pub(crate) struct Store {
     pub(crate) series: Vec<Series>,
     pub(crate) dropped: u64,
     max_series: usize,
+    /// The collector's base tags, left out of series keys (see
+    /// [`Key::without`]).
+    base: Option<Arc<[String]>>,
 }
 
 impl Store {
@@ -34,6 +39,15 @@ impl Store {
             series: Vec::new(),
             dropped: 0,
             max_series,
+            base: None,
+        }
+    }
+
+    /// A store whose series keys leave out `base`.
+    pub(crate) fn with_base(max_series: usize, base: Option<Arc<[String]>>) -> Store {
+        Store {
+            base,
+            ..Store::new(max_series)
         }
     }
 
@@ -55,7 +69,9 @@ impl Store {
                 return Ok(());
             }
         }
-        self.record(&Key::new(seed, kind, name, tags), sample)
+        let base: &[String] = self.base.as_deref().unwrap_or_default();
+        let key = Key::new(seed, kind, name, tags).without(seed, &[base, env_tags()]);
+        self.record(&key, sample)
     }
 
     /// Moves every series of `later` (the same collector's records, kept
@@ -93,11 +109,12 @@ impl Store {
     }
 
     /// Empties the store for another collector, keeping its capacity.
-    pub(crate) fn reset(&mut self, max_series: usize) {
+    pub(crate) fn reset(&mut self, max_series: usize, base: Option<Arc<[String]>>) {
         self.index.clear();
         self.series.clear();
         self.dropped = 0;
         self.max_series = max_series;
+        self.base = base;
     }
 
     /// Heap capacity, in series, that an idle store keeps.

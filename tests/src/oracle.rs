@@ -137,9 +137,11 @@ enum Acc {
     Elapsed(Duration),
 }
 
-/// The model: series keyed by (type, name, set of record tags), folded in
-/// record order; base tags merged at flush.
+/// The model: series keyed by (type, name, set of record tags and base
+/// tags), folded in record order: a record tag that is also a base tag does
+/// not make another series.
 pub fn expected(base: &[TagIn], records: &[Record]) -> Expected {
+    let base: BTreeSet<String> = base.iter().filter_map(TagIn::sent).collect();
     let mut refused_records = 0;
     let mut series: BTreeMap<(&'static str, String, BTreeSet<String>), Acc> = BTreeMap::new();
     for record in records {
@@ -149,7 +151,8 @@ pub fn expected(base: &[TagIn], records: &[Record]) -> Expected {
             refused_records += 1;
             continue;
         }
-        let tags: BTreeSet<String> = record.tags.iter().filter_map(TagIn::sent).collect();
+        let mut tags: BTreeSet<String> = record.tags.iter().filter_map(TagIn::sent).collect();
+        tags.extend(base.iter().cloned());
         let key = (record.value.kind(), clean_name(&record.name), tags);
         let first = match record.value {
             Value::Count(n) => Acc::Count(n),
@@ -170,7 +173,6 @@ pub fn expected(base: &[TagIn], records: &[Record]) -> Expected {
             })
             .or_insert(first);
     }
-    let base: BTreeSet<String> = base.iter().filter_map(TagIn::sent).collect();
     let mut lines = Vec::new();
     let mut refused_series = 0;
     for ((kind, name, tags), acc) in series {
@@ -183,7 +185,7 @@ pub fn expected(base: &[TagIn], records: &[Record]) -> Expected {
             refused_series += 1;
             continue;
         }
-        let tags: Vec<String> = tags.union(&base).cloned().collect();
+        let tags: Vec<String> = tags.into_iter().collect();
         lines.push((kind.to_owned(), name, tags, value.to_bits()));
     }
     lines.sort();

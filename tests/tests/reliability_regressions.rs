@@ -67,3 +67,54 @@ fn an_empty_tag_is_no_tag() {
     assert_eq!(got[&series(&["b"])], 2.0);
     assert!(collector.base_tags().is_empty());
 }
+
+/// A record tag that is also a base tag used to make a second series, sent
+/// as a second line with the same tags (a histogram then got two values
+/// instead of one sum). It now names the same series as the record without
+/// it, through the collector, an entered thread and an annotated call.
+#[test]
+fn a_record_tag_equal_to_a_base_tag_is_the_same_series() {
+    let (collector, errors, read) = spied(&["env:test"]);
+    collector.histogram("q", 1, &["env:test", "db:a"]);
+    collector.histogram("q", 2, &["db:a"]);
+    {
+        let _current = collector.enter();
+        collector_runtime::histogram("q", 4, &[("env", "test"), ("db", "a")]);
+        collector_runtime::gauge("g", 1, &["env:test"]);
+        collector_runtime::gauge("g", 3, ());
+    }
+    collector.flush();
+    let lines = read();
+    let got = by_series(&lines).unwrap();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    let q = (
+        "h".to_owned(),
+        "q".to_owned(),
+        vec!["db:a".to_owned(), "env:test".to_owned()],
+    );
+    assert_eq!(got[&q], 7.0);
+    let g = ("g".to_owned(), "g".to_owned(), vec!["env:test".to_owned()]);
+    assert_eq!(got[&g], 3.0);
+    assert!(errors.lock().unwrap().is_empty());
+}
+
+#[collector_runtime::collect_metrics(tags("job:sync"), client = client)]
+fn tagged_call(client: StatsdClient) {
+    collector_runtime::incr("rows", &["job:sync"]);
+    collector_runtime::incr("rows", ());
+}
+
+#[test]
+fn an_annotated_calls_static_tag_recorded_again_is_the_same_series() {
+    let (received, sink) = SpyMetricSink::new();
+    tagged_call(StatsdClient::from_sink("", sink));
+    let lines: Vec<Line> = received
+        .try_iter()
+        .flat_map(|d| parse_datagram(&d).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(
+        (lines[0].value, lines[0].tags.clone()),
+        (2.0, vec!["job:sync".to_owned()])
+    );
+}
