@@ -33,9 +33,12 @@ const SPARE_STORES: usize = 8;
 /// A store grown past this many series is freed rather than kept.
 const SPARE_CAPACITY: usize = 1024;
 
+/// A spare store, boxed: it moves into a frame as one pointer.
+type SpareStore = Box<Store>;
+
 thread_local! {
     static STACK: RefCell<Vec<Frame>> = const { RefCell::new(Vec::new()) };
-    static SPARE: RefCell<Vec<Box<Store>>> = const { RefCell::new(Vec::new()) };
+    static SPARE: RefCell<Vec<SpareStore>> = const { RefCell::new(Vec::new()) };
 }
 
 fn id_of(shared: &Shared) -> usize {

@@ -205,7 +205,9 @@ fn an_unresolvable_host_is_a_config_error_not_a_panic() {
         },
         tags: vec![],
     };
-    let err = config.build().err().expect("x.invalid never resolves");
+    let Err(err) = config.build() else {
+        panic!("x.invalid never resolves")
+    };
     assert!(matches!(err, ConfigError::Resolve { .. }), "{err:?}");
     assert!(err.to_string().contains("x.invalid"), "{err}");
 }
