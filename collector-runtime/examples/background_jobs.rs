@@ -11,11 +11,12 @@
 //! cargo run --example background_jobs
 //! ```
 
-use std::net::UdpSocket;
+mod local_agent;
+
 use std::time::Duration;
 
-use cadence::{BufferedUdpMetricSink, StatsdClient};
 use collector_runtime::collect_metrics;
+use local_agent::LocalAgent;
 
 /// One job: sends an email. `outcome` tags every series of the run with
 /// `outcome:ok` or `outcome:error`; `timing` sends `jobs.email.duration`;
@@ -37,21 +38,8 @@ async fn send_email(id: u32, priority: &'static str) -> Result<(), String> {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> std::io::Result<()> {
-    let agent_configured = ["DD_DOGSTATSD_URL", "DD_AGENT_HOST", "DD_DOGSTATSD_PORT"]
-        .iter()
-        .any(|var| std::env::var_os(var).is_some());
-
     // No agent? Be our own: a loopback socket that receives what is sent.
-    let listener = if agent_configured {
-        None
-    } else {
-        let listener = UdpSocket::bind("127.0.0.1:0")?;
-        let sink =
-            BufferedUdpMetricSink::from(listener.local_addr()?, UdpSocket::bind("127.0.0.1:0")?)
-                .map_err(std::io::Error::other)?;
-        collector_runtime::set_global_client(StatsdClient::from_sink("", sink));
-        Some(listener)
-    };
+    let agent = LocalAgent::start()?;
 
     // Eight jobs at once on the pool; each is its own task.
     let mut jobs = tokio::task::JoinSet::new();
@@ -68,17 +56,6 @@ async fn main() -> std::io::Result<()> {
     }
     println!("{ok} jobs succeeded, {failed} failed");
 
-    if let Some(listener) = listener {
-        listener.set_read_timeout(Some(Duration::from_millis(300)))?;
-        let mut buf = [0u8; 65_536];
-        while let Ok(n) = listener.recv(&mut buf) {
-            println!("received datagram:");
-            for line in String::from_utf8_lossy(&buf[..n]).lines() {
-                println!("  {line}");
-            }
-        }
-    } else {
-        println!("sent to the agent configured by DD_* variables");
-    }
+    agent.print_received()?;
     Ok(())
 }

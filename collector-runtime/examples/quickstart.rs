@@ -9,11 +9,12 @@
 //! cargo run --example quickstart
 //! ```
 
-use std::net::UdpSocket;
+mod local_agent;
+
 use std::time::{Duration, Instant};
 
-use cadence::{BufferedUdpMetricSink, StatsdClient};
 use collector_runtime::Collector;
+use local_agent::LocalAgent;
 
 /// One run of the job: what it records, it records into the current
 /// collector, through the free functions.
@@ -30,21 +31,8 @@ fn clean_up(table: &str, rows: &[u32]) {
 }
 
 fn main() -> std::io::Result<()> {
-    let agent_configured = ["DD_DOGSTATSD_URL", "DD_AGENT_HOST", "DD_DOGSTATSD_PORT"]
-        .iter()
-        .any(|var| std::env::var_os(var).is_some());
-
     // No agent? Be our own: a loopback socket that receives what is sent.
-    let listener = if agent_configured {
-        None
-    } else {
-        let listener = UdpSocket::bind("127.0.0.1:0")?;
-        let sink =
-            BufferedUdpMetricSink::from(listener.local_addr()?, UdpSocket::bind("127.0.0.1:0")?)
-                .map_err(std::io::Error::other)?;
-        collector_runtime::set_global_client(StatsdClient::from_sink("", sink));
-        Some(listener)
-    };
+    let agent = LocalAgent::start()?;
 
     // One collector per run of the job; base tags go on every series.
     let run = Collector::builder().tag(("job", "nightly-cleanup")).build();
@@ -60,17 +48,6 @@ fn main() -> std::io::Result<()> {
         report.series_sent, report.errors
     );
 
-    if let Some(listener) = listener {
-        listener.set_read_timeout(Some(Duration::from_millis(300)))?;
-        let mut buf = [0u8; 65_536];
-        while let Ok(n) = listener.recv(&mut buf) {
-            println!("received datagram:");
-            for line in String::from_utf8_lossy(&buf[..n]).lines() {
-                println!("  {line}");
-            }
-        }
-    } else {
-        println!("sent to the agent configured by DD_* variables");
-    }
+    agent.print_received()?;
     Ok(())
 }

@@ -11,16 +11,18 @@
 //! cargo run --example web_request --features tower
 //! ```
 
+mod local_agent;
+
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream, UdpSocket};
+use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
 use axum::extract::{MatchedPath, Path};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
-use cadence::{BufferedUdpMetricSink, StatsdClient};
 use collector_runtime::CollectorLayer;
+use local_agent::LocalAgent;
 
 /// Stands in for a database call: what it records goes to the collector of
 /// the request being served, whichever thread polls it.
@@ -59,21 +61,8 @@ fn get_path(server: SocketAddr, path: &str) -> std::io::Result<String> {
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    let agent_configured = ["DD_DOGSTATSD_URL", "DD_AGENT_HOST", "DD_DOGSTATSD_PORT"]
-        .iter()
-        .any(|var| std::env::var_os(var).is_some());
-
     // No agent? Be our own: a loopback socket that receives what is sent.
-    let listener = if agent_configured {
-        None
-    } else {
-        let listener = UdpSocket::bind("127.0.0.1:0")?;
-        let sink =
-            BufferedUdpMetricSink::from(listener.local_addr()?, UdpSocket::bind("127.0.0.1:0")?)
-                .map_err(std::io::Error::other)?;
-        collector_runtime::set_global_client(StatsdClient::from_sink("", sink));
-        Some(listener)
-    };
+    let agent = LocalAgent::start()?;
 
     // `Router::layer` runs the layer after routing, so the route template
     // is in the request's extensions. The raw path is never used as a tag:
@@ -113,17 +102,6 @@ async fn main() -> std::io::Result<()> {
     let _ = stop.send(());
     serving.await.map_err(std::io::Error::other)??;
 
-    if let Some(listener) = listener {
-        listener.set_read_timeout(Some(Duration::from_millis(300)))?;
-        let mut buf = [0u8; 65_536];
-        while let Ok(n) = listener.recv(&mut buf) {
-            println!("received datagram:");
-            for line in String::from_utf8_lossy(&buf[..n]).lines() {
-                println!("  {line}");
-            }
-        }
-    } else {
-        println!("sent to the agent configured by DD_* variables");
-    }
+    agent.print_received()?;
     Ok(())
 }

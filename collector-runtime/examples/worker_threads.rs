@@ -11,11 +11,10 @@
 //! cargo run --example worker_threads
 //! ```
 
-use std::net::UdpSocket;
-use std::time::Duration;
+mod local_agent;
 
-use cadence::{BufferedUdpMetricSink, StatsdClient};
 use collector_runtime::Collector;
+use local_agent::LocalAgent;
 
 const THREADS: usize = 4;
 
@@ -32,21 +31,8 @@ fn resize(id: u32) {
 }
 
 fn main() -> std::io::Result<()> {
-    let agent_configured = ["DD_DOGSTATSD_URL", "DD_AGENT_HOST", "DD_DOGSTATSD_PORT"]
-        .iter()
-        .any(|var| std::env::var_os(var).is_some());
-
     // No agent? Be our own: a loopback socket that receives what is sent.
-    let listener = if agent_configured {
-        None
-    } else {
-        let listener = UdpSocket::bind("127.0.0.1:0")?;
-        let sink =
-            BufferedUdpMetricSink::from(listener.local_addr()?, UdpSocket::bind("127.0.0.1:0")?)
-                .map_err(std::io::Error::other)?;
-        collector_runtime::set_global_client(StatsdClient::from_sink("", sink));
-        Some(listener)
-    };
+    let agent = LocalAgent::start()?;
 
     let images: Vec<u32> = (1..=1_000).collect();
     // A `Collector` is a cheap handle: clones share the same series, behind
@@ -73,17 +59,6 @@ fn main() -> std::io::Result<()> {
         report.errors
     );
 
-    if let Some(listener) = listener {
-        listener.set_read_timeout(Some(Duration::from_millis(300)))?;
-        let mut buf = [0u8; 65_536];
-        while let Ok(n) = listener.recv(&mut buf) {
-            println!("received datagram:");
-            for line in String::from_utf8_lossy(&buf[..n]).lines() {
-                println!("  {line}");
-            }
-        }
-    } else {
-        println!("sent to the agent configured by DD_* variables");
-    }
+    agent.print_received()?;
     Ok(())
 }
