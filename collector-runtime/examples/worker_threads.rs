@@ -35,8 +35,9 @@ fn main() -> std::io::Result<()> {
     let agent = LocalAgent::start()?;
 
     let images: Vec<u32> = (1..=1_000).collect();
-    // A `Collector` is a cheap handle: clones share the same series, behind
-    // a lock, so no update is lost.
+    // A `Collector` is a cheap handle: clones share the same series. Each
+    // entered thread records into a frame of its own, without a lock, and
+    // the frame joins the batch when its guard drops: no update is lost.
     let batch = Collector::builder().tag(("batch", "nightly")).build();
     std::thread::scope(|scope| {
         for chunk in images.chunks(images.len().div_ceil(THREADS)) {

@@ -3,7 +3,8 @@
 //! Users already hold tags as DogStatsD strings (`&["db:main"]`), as key and
 //! value pairs (`&[("db", "main")]`) or as owned strings (`Vec<String>`); all
 //! of them are read in place, so recording into an existing series copies and
-//! allocates nothing.
+//! allocates nothing (for text already in its sent form; see
+//! [`sanitize_tag`](crate::sanitize_tag)).
 
 use std::borrow::Cow;
 
