@@ -129,19 +129,7 @@ impl UdpReceiver {
 
     /// Every datagram that arrives until none has for `quiet`.
     pub fn datagrams(&self, quiet: Duration) -> Vec<Vec<u8>> {
-        self.socket
-            .set_read_timeout(Some(quiet))
-            .expect("read timeout");
-        let mut out = Vec::new();
-        let mut buf = vec![0u8; 65_536];
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while Instant::now() < deadline {
-            match self.socket.recv(&mut buf) {
-                Ok(n) => out.push(buf[..n].to_vec()),
-                Err(_) => break,
-            }
-        }
-        out
+        self.datagrams_within(quiet, quiet)
     }
 
     /// Every line received until quiet, parsed; panics on a malformed one.
@@ -256,19 +244,7 @@ impl UnixReceiver {
 
     /// Every datagram that arrives until none has for `quiet`.
     pub fn datagrams(&self, quiet: Duration) -> Vec<Vec<u8>> {
-        self.socket
-            .set_read_timeout(Some(quiet))
-            .expect("read timeout");
-        let mut out = Vec::new();
-        let mut buf = vec![0u8; 65_536];
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while Instant::now() < deadline {
-            match self.socket.recv(&mut buf) {
-                Ok(n) => out.push(buf[..n].to_vec()),
-                Err(_) => break,
-            }
-        }
-        out
+        self.datagrams_within(quiet, quiet)
     }
 }
 
