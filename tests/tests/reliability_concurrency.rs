@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use cadence::{SpyMetricSink, StatsdClient};
-use collector_macros::collect_metrics;
+use collector_runtime::collect_metrics;
 use collector_runtime::Collector;
 use collector_tests::{parse_datagram, Line};
 

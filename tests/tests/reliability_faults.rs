@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use cadence::{MetricSink, StatsdClient};
-use collector_macros::collect_metrics;
+use collector_runtime::collect_metrics;
 use collector_runtime::{
     error_handler_panics, errors_seen, ClientConfig, Collector, ConfigError, Error, Target,
 };

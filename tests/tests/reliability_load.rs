@@ -20,7 +20,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use cadence::{BufferedUdpMetricSink, MetricSink, SinkStats, StatsdClient};
-use collector_macros::collect_metrics;
+use collector_runtime::collect_metrics;
 use collector_runtime::{errors_seen, ClientConfig, Target, UDP_PAYLOAD};
 use collector_tests::parse_datagram;
 

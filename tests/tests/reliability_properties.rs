@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use cadence::{SpyMetricSink, StatsdClient};
-use collector_macros::collect_metrics;
+use collector_runtime::collect_metrics;
 use collector_runtime::{sanitize_name, sanitize_tag};
 use collector_tests::oracle::{check, clean_name, clean_tag, Record, TagIn, Value};
 use collector_tests::parse_datagram;

@@ -9,7 +9,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
 
-use collector_macros::collect_metrics;
+use collector_runtime::collect_metrics;
 use collector_runtime::{errors_seen, global_client, set_error_handler, Collector, Error};
 
 #[derive(Debug, PartialEq)]
