@@ -16,6 +16,10 @@ use crate::store::{Refused, Store};
 use crate::tags::{AsTag, Tags};
 
 /// How many series a collector holds unless told otherwise.
+///
+/// ```
+/// assert_eq!(collector_runtime::DEFAULT_MAX_SERIES, 10_000);
+/// ```
 pub const DEFAULT_MAX_SERIES: usize = 10_000;
 
 /// What every handle to one collector shares.

@@ -14,10 +14,22 @@ use cadence::{BufferedUdpMetricSink, BufferedUnixMetricSink, StatsdClient};
 use crate::sanitize::sanitize_tag;
 
 /// The DogStatsD port when none is configured.
+///
+/// ```
+/// assert_eq!(collector_runtime::DEFAULT_PORT, 8125);
+/// ```
 pub const DEFAULT_PORT: u16 = 8125;
 /// Bytes per UDP datagram: fits a 1500-byte Ethernet frame after headers.
+///
+/// ```
+/// assert!(collector_runtime::UDP_PAYLOAD + 20 + 8 <= 1500); // IPv4 + UDP headers
+/// ```
 pub const UDP_PAYLOAD: usize = 1432;
 /// Bytes per Unix datagram, as the Datadog Agent expects.
+///
+/// ```
+/// assert_eq!(collector_runtime::UNIX_PAYLOAD, 8192);
+/// ```
 pub const UNIX_PAYLOAD: usize = 8192;
 /// How long a send to a Unix socket may wait for the agent before it fails.
 /// Blocking briefly is what makes the Unix socket lossless under load.

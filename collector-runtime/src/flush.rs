@@ -14,6 +14,10 @@ use crate::series::{Series, Total};
 
 /// The counter a flush sends when records were dropped because the collector
 /// held `max_series` series already.
+///
+/// ```
+/// assert_eq!(collector_runtime::DROPPED_RECORDS_METRIC, "collector.records_dropped");
+/// ```
 pub const DROPPED_RECORDS_METRIC: &str = "collector.records_dropped";
 
 /// What one flush did.

@@ -281,6 +281,17 @@ impl<S> Layer<S> for CollectorLayer {
 }
 
 /// The service [`CollectorLayer`] wraps around an inner service.
+///
+/// ```
+/// use collector_runtime::{CollectorLayer, CollectorService};
+/// use tower::{service_fn, Layer};
+///
+/// let inner = service_fn(|_req: http::Request<()>| async {
+///     Ok::<_, std::convert::Infallible>(http::Response::new(()))
+/// });
+/// let service: CollectorService<_> = CollectorLayer::new().method().layer(inner);
+/// # let _ = service;
+/// ```
 #[derive(Clone)]
 pub struct CollectorService<S> {
     inner: S,
@@ -347,6 +358,18 @@ impl RequestScope {
 pin_project! {
     /// The response future of [`CollectorService`]: polls the inner future
     /// with the request's collector current, and flushes it once.
+    ///
+    /// ```
+    /// use collector_runtime::{CollectorLayer, ResponseFuture};
+    /// use tower::{service_fn, Layer, Service};
+    ///
+    /// let inner = service_fn(|_req: http::Request<()>| async {
+    ///     Ok::<_, std::convert::Infallible>(http::Response::new(()))
+    /// });
+    /// let mut service = CollectorLayer::new().layer(inner);
+    /// let future: ResponseFuture<_> = service.call(http::Request::new(()));
+    /// # drop(future);
+    /// ```
     pub struct ResponseFuture<F> {
         #[pin]
         inner: Option<F>,
