@@ -4,8 +4,6 @@
 //! flush, one datagram; the client comes from the application's state.
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,6 +14,9 @@ use axum::Router;
 use cadence::StatsdClient;
 use collector_runtime::collect_metrics;
 use collector_tests::{parse_datagram, series, UdpReceiver};
+
+mod axum_common;
+use axum_common::{request, serve};
 
 #[derive(Clone)]
 struct AppState {
@@ -53,25 +54,6 @@ async fn checkout(
     Ok(format!("cart {cart} paid"))
 }
 
-fn get_status(server: SocketAddr, path: &str) -> u16 {
-    let mut stream = TcpStream::connect(server).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(20)))
-        .unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    response
-        .split(' ')
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .unwrap_or_else(|| panic!("no status in {response:?}"))
-}
-
 #[test]
 fn an_annotated_axum_handler_flushes_once_per_request() {
     let receiver = UdpReceiver::bind_with_buffer(1 << 20);
@@ -81,22 +63,13 @@ fn an_annotated_axum_handler_flushes_once_per_request() {
     let app = Router::new()
         .route("/checkout/{cart}", get(checkout))
         .with_state(state);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(4)
-        .enable_all()
-        .build()
-        .unwrap();
-    let listener = runtime
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let server = listener.local_addr().unwrap();
-    runtime.spawn(async move { axum::serve(listener, app).await });
+    let (server, runtime) = serve(app);
 
     let carts: Vec<u32> = (1..=6).chain([100, 101, 250]).collect();
     std::thread::scope(|scope| {
         for &cart in &carts {
             scope.spawn(move || {
-                let status = get_status(server, &format!("/checkout/{cart}"));
+                let status = request(server, "GET", &format!("/checkout/{cart}"), "");
                 assert_eq!(status, if cart % 2 == 1 { 402 } else { 200 });
             });
         }
