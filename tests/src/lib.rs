@@ -339,3 +339,22 @@ impl UdpReceiver {
 }
 
 pub mod oracle;
+
+/// A cadence sink whose writes and flushes all fail, as a closed socket's
+/// do: cadence's own trait, implemented the way a broken transport behaves.
+pub struct FailingSink;
+
+impl cadence::MetricSink for FailingSink {
+    fn emit(&self, _metric: &str) -> std::io::Result<usize> {
+        Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionRefused,
+            "agent gone",
+        ))
+    }
+    fn flush(&self) -> std::io::Result<()> {
+        Err(std::io::Error::new(
+            std::io::ErrorKind::BrokenPipe,
+            "flush failed",
+        ))
+    }
+}

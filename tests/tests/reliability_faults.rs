@@ -20,7 +20,7 @@ use collector_runtime::collect_metrics;
 use collector_runtime::{
     error_handler_panics, errors_seen, ClientConfig, Collector, ConfigError, Error, Target,
 };
-use collector_tests::UdpReceiver;
+use collector_tests::{FailingSink, UdpReceiver};
 
 static TURN: Mutex<()> = Mutex::new(());
 
@@ -79,21 +79,6 @@ fn run(client: &Arc<StatsdClient>, end: End) -> Seen {
     Seen {
         errors: errors_seen() - errors,
         handler_panics: error_handler_panics() - panics,
-    }
-}
-
-/// A sink whose writes and flushes all fail, as a closed socket's do.
-struct FailingSink;
-
-impl MetricSink for FailingSink {
-    fn emit(&self, _metric: &str) -> io::Result<usize> {
-        Err(io::Error::new(
-            io::ErrorKind::ConnectionRefused,
-            "agent gone",
-        ))
-    }
-    fn flush(&self) -> io::Result<()> {
-        Err(io::Error::new(io::ErrorKind::BrokenPipe, "flush failed"))
     }
 }
 
