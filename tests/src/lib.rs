@@ -269,26 +269,48 @@ pub fn series(kind: &str, name: &str, tags: &[&str]) -> (String, String, Vec<Str
     (kind.to_owned(), name.to_owned(), tags)
 }
 
-/// Reads datagrams from `recv` (a socket's `recv` with the read timeout set
-/// by `set_timeout`): waits up to `first` for the first one, then takes
-/// every one that follows until none has come for `quiet`.
+/// A datagram socket the receivers read from: UDP or Unix.
+trait DatagramSocket {
+    fn set_timeout(&self, timeout: Duration);
+    fn recv(&self, buf: &mut [u8]) -> std::io::Result<usize>;
+}
+
+impl DatagramSocket for UdpSocket {
+    fn set_timeout(&self, timeout: Duration) {
+        self.set_read_timeout(Some(timeout)).expect("read timeout");
+    }
+    fn recv(&self, buf: &mut [u8]) -> std::io::Result<usize> {
+        UdpSocket::recv(self, buf)
+    }
+}
+
+impl DatagramSocket for std::os::unix::net::UnixDatagram {
+    fn set_timeout(&self, timeout: Duration) {
+        self.set_read_timeout(Some(timeout)).expect("read timeout");
+    }
+    fn recv(&self, buf: &mut [u8]) -> std::io::Result<usize> {
+        std::os::unix::net::UnixDatagram::recv(self, buf)
+    }
+}
+
+/// Reads datagrams from `socket`: waits up to `first` for the first one,
+/// then takes every one that follows until none has come for `quiet`.
 fn collect_datagrams(
-    set_timeout: &dyn Fn(Duration),
-    recv: &dyn Fn(&mut [u8]) -> std::io::Result<usize>,
+    socket: &impl DatagramSocket,
     first: Duration,
     quiet: Duration,
 ) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     let mut buf = vec![0u8; 65_536];
-    set_timeout(first);
+    socket.set_timeout(first);
     let deadline = Instant::now() + Duration::from_secs(120);
     while Instant::now() < deadline {
-        match recv(&mut buf) {
+        match socket.recv(&mut buf) {
             Ok(n) => out.push(buf[..n].to_vec()),
             Err(_) => break,
         }
         if out.len() == 1 {
-            set_timeout(quiet);
+            socket.set_timeout(quiet);
         }
     }
     out
@@ -298,12 +320,7 @@ impl UdpReceiver {
     /// Waits up to `first` for a datagram, then takes every one that
     /// follows until none has come for `quiet`.
     pub fn datagrams_within(&self, first: Duration, quiet: Duration) -> Vec<Vec<u8>> {
-        collect_datagrams(
-            &|t| self.socket.set_read_timeout(Some(t)).expect("read timeout"),
-            &|buf| self.socket.recv(buf),
-            first,
-            quiet,
-        )
+        collect_datagrams(&self.socket, first, quiet)
     }
 }
 
@@ -311,12 +328,7 @@ impl UnixReceiver {
     /// Waits up to `first` for a datagram, then takes every one that
     /// follows until none has come for `quiet`.
     pub fn datagrams_within(&self, first: Duration, quiet: Duration) -> Vec<Vec<u8>> {
-        collect_datagrams(
-            &|t| self.socket.set_read_timeout(Some(t)).expect("read timeout"),
-            &|buf| self.socket.recv(buf),
-            first,
-            quiet,
-        )
+        collect_datagrams(&self.socket, first, quiet)
     }
 }
 

@@ -212,15 +212,19 @@ fn outer(rec: &Recorder) -> Result<(), ()> {
     Ok(())
 }
 
+/// Each flush's lines as (line without its value, value).
+fn flush_shapes(rec: &Recorder) -> Vec<Vec<(String, f64)>> {
+    rec.flushes()
+        .iter()
+        .map(|lines| lines.iter().map(|l| (without_value(l), l.value)).collect())
+        .collect()
+}
+
 #[test]
 fn nested_calls_each_keep_and_flush_their_own_series() {
     let rec = Recorder::new();
     outer(&rec).unwrap();
-    let shapes: Vec<Vec<(String, f64)>> = rec
-        .flushes()
-        .iter()
-        .map(|lines| lines.iter().map(|l| (without_value(l), l.value)).collect())
-        .collect();
+    let shapes = flush_shapes(&rec);
     assert_eq!(
         shapes,
         [
@@ -256,11 +260,7 @@ async fn nested_async_calls_each_keep_and_flush_their_own_series() {
     })
     .await
     .unwrap();
-    let shapes: Vec<Vec<(String, f64)>> = rec
-        .flushes()
-        .iter()
-        .map(|lines| lines.iter().map(|l| (without_value(l), l.value)).collect())
-        .collect();
+    let shapes = flush_shapes(&rec);
     assert_eq!(
         shapes,
         [

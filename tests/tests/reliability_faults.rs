@@ -107,31 +107,28 @@ fn every_end() -> [End; 3] {
     [End::Ok, End::Err, End::Panic]
 }
 
-#[test]
-fn a_sink_that_returns_errors() {
-    let _turn = turn();
-    let client = client(FailingSink);
+/// Every ending of a call through `client`, whose every send and flush
+/// fails: three series and a timing-free call make three sends and one flush.
+fn every_send_and_flush_fails(client: &Arc<StatsdClient>) {
     for end in every_end() {
-        // Three series and a timing-free call: three sends and one flush fail.
         let want = Seen {
             errors: SERIES as u64 + 1,
             handler_panics: 0,
         };
-        assert_eq!(run(&client, end), want, "{end:?}");
+        assert_eq!(run(client, end), want, "{end:?}");
     }
+}
+
+#[test]
+fn a_sink_that_returns_errors() {
+    let _turn = turn();
+    every_send_and_flush_fails(&client(FailingSink));
 }
 
 #[test]
 fn a_sink_that_panics() {
     let _turn = turn();
-    let client = client(PanickingSink);
-    for end in every_end() {
-        let want = Seen {
-            errors: SERIES as u64 + 1,
-            handler_panics: 0,
-        };
-        assert_eq!(run(&client, end), want, "{end:?}");
-    }
+    every_send_and_flush_fails(&client(PanickingSink));
 }
 
 #[test]
