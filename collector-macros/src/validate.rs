@@ -208,7 +208,7 @@ pub(crate) fn options(args: Args, function: Option<&Ident>) -> syn::Result<Optio
             ("client", _) => errors.at(
                 &key,
                 "`client` needs a value: write `client = expr`, with anything that converts \
-                 into `Arc<cadence::StatsdClient>`",
+                 into `collector_runtime::Client`",
             ),
             ("crate", ArgValue::Assign(_, Expr::Path(path)))
                 if path.attrs.is_empty() && path.qself.is_none() =>

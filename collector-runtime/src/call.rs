@@ -8,13 +8,12 @@ use std::fmt::Display;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use cadence::StatsdClient;
-
-use crate::collector::{Collector, CollectorBuilder};
+use crate::client::Client;
+use crate::collector::{Collector, CollectorBuilder, KeyBase};
 use crate::context::{self, EnterGuard};
 
 /// Configures one call's scope.
@@ -58,7 +57,7 @@ impl CallScopeBuilder {
     }
 
     /// A client of the call's own.
-    pub fn client(mut self, client: impl Into<Arc<StatsdClient>>) -> Self {
+    pub fn client(mut self, client: impl Into<Client>) -> Self {
         self.collector = self.collector.client(client);
         self
     }
@@ -69,7 +68,7 @@ impl CallScopeBuilder {
             name: self.name,
             started: self.timing.then(Instant::now),
             outcome: self.outcome,
-            base: self.collector.frozen_base_tags(),
+            base: self.collector.key_base(),
             config: self.collector,
             collector: OnceLock::new(),
             is_error: AtomicBool::new(false),
@@ -88,8 +87,8 @@ pub struct CallScope {
     /// The call's collector, built on first use from `config`: a call that
     /// records nothing allocates nothing.
     config: CollectorBuilder,
-    /// The call's base tags, which its frames leave out of series keys.
-    base: Option<Arc<[String]>>,
+    /// What its frames leave out of series keys.
+    base: KeyBase,
     collector: OnceLock<Collector>,
     // Atomics, not cells: an async call's future holds `&CallScope` across
     // awaits and must stay `Send`.

@@ -4,13 +4,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use cadence::StatsdClient;
-
+use crate::client::global::global_client;
+use crate::client::{clean_tag, Client};
 use crate::context::{self, EnterGuard};
 use crate::error::{report, Error, ErrorHandler};
 use crate::flush::{send_all, FlushReport};
-use crate::global::{env_tags, global_client};
-use crate::sanitize::Rule;
 use crate::series::{Kind, Sample};
 use crate::store::{Refused, Store};
 use crate::tags::{AsTag, Tags};
@@ -31,7 +29,9 @@ pub(crate) struct Shared {
     holds: AtomicBool,
     /// Sanitized; `None` when there are none.
     pub(crate) base_tags: Option<Arc<[String]>>,
-    client: Option<Arc<StatsdClient>>,
+    /// What series keys leave out (see [`KeyBase`]).
+    pub(crate) key_base: KeyBase,
+    client: Option<Arc<Client>>,
     pub(crate) on_error: Option<ErrorHandler>,
     pub(crate) max_series: usize,
 }
@@ -104,6 +104,16 @@ pub(crate) fn check_value(name: &str, sample: Sample) -> Result<(), Error> {
     }
 }
 
+/// The tags every line of a collector carries whatever was recorded: a
+/// record's tag among them names the same series as the record without it.
+#[derive(Clone, Default)]
+pub(crate) struct KeyBase {
+    /// The collector's base tags and its own client's tags.
+    pub(crate) tags: Option<Arc<[String]>>,
+    /// Whether the global client's tags apply too (no client of its own).
+    pub(crate) global: bool,
+}
+
 /// Records metrics in memory, one total per series, and sends each series
 /// once when flushed.
 ///
@@ -113,12 +123,12 @@ pub(crate) fn check_value(name: &str, sample: Sample) -> Result<(), Error> {
 /// same series, so it can be handed to worker threads.
 ///
 /// ```
-/// use cadence::{SpyMetricSink, StatsdClient};
-/// use collector_runtime::Collector;
+/// use cadence::SpyMetricSink;
+/// use collector_runtime::{Client, Collector};
 ///
 /// let (received, sink) = SpyMetricSink::new();
 /// let collector = Collector::builder()
-///     .client(StatsdClient::from_sink("", sink))
+///     .client(Client::new(sink))
 ///     .tag("env:test")
 ///     .build();
 ///
@@ -127,11 +137,10 @@ pub(crate) fn check_value(name: &str, sample: Sample) -> Result<(), Error> {
 /// collector.histogram("query", 1, &["database:master", "verb:update"]);
 /// collector.flush();
 ///
-/// let sent: Vec<String> = received.try_iter().map(|d| String::from_utf8(d).unwrap()).collect();
-/// assert_eq!(sent, [
-///     "query:1|h|#database:master,env:test,verb:insert",
-///     "query:2|h|#database:master,env:test,verb:update",
-/// ]);
+/// // One datagram, one line per series.
+/// let datagram = String::from_utf8(received.try_recv().unwrap()).unwrap();
+/// assert_eq!(datagram, "query:1|h|#database:master,env:test,verb:insert\n\
+///                       query:2|h|#database:master,env:test,verb:update");
 /// ```
 #[derive(Clone)]
 pub struct Collector {
@@ -301,7 +310,7 @@ impl Collector {
     ///
     /// ```
     /// let collector = collector_runtime::Collector::builder()
-    ///     .client(cadence::StatsdClient::from_sink("", cadence::NopMetricSink))
+    ///     .client(collector_runtime::Client::new(cadence::NopMetricSink))
     ///     .build();
     /// collector.incr("jobs.done", ());
     /// assert_eq!(collector.flush().series_sent, 1);
@@ -342,10 +351,14 @@ impl Collector {
                 }
             },
         };
-        let mut base: Vec<&str> = self.base_tags().iter().map(String::as_str).collect();
-        base.extend(env_tags().iter().map(String::as_str));
-        base.extend_from_slice(extra);
-        let report = send_all(&client, &series, dropped, &base, on_error);
+        let report = send_all(
+            &client,
+            &series,
+            dropped,
+            &[self.base_tags()],
+            extra,
+            on_error,
+        );
         self.shared.lock().give_back(series);
         report
     }
@@ -391,7 +404,7 @@ impl Collector {
 ///
 /// let collector = Collector::builder()
 ///     .tags(&["service:billing", "team:core"])
-///     .client(cadence::StatsdClient::from_sink("app", cadence::NopMetricSink))
+///     .client(collector_runtime::Client::new(cadence::NopMetricSink).prefix("app"))
 ///     .max_series(1_000)
 ///     .error_handler(|err| eprintln!("metrics: {err}"))
 ///     .build();
@@ -401,7 +414,7 @@ impl Collector {
 #[derive(Clone)]
 pub struct CollectorBuilder {
     base_tags: Vec<String>,
-    client: Option<Arc<StatsdClient>>,
+    client: Option<Arc<Client>>,
     pub(crate) max_series: usize,
     pub(crate) on_error: Option<ErrorHandler>,
 }
@@ -425,13 +438,10 @@ impl CollectorBuilder {
     /// assert_eq!(c.base_tags(), ["a:1", "b:2"]);
     /// ```
     pub fn tag(mut self, tag: impl AsTag) -> Self {
-        let mut text = String::new();
-        let (joint, [first, second]) = tag.as_tag().parts();
-        Rule::Tag.push_clean(first, &mut text);
-        text.push_str(joint);
-        Rule::Tag.push_clean(second, &mut text);
-        if !text.is_empty() && !self.base_tags.contains(&text) {
-            self.base_tags.push(text);
+        if let Some(text) = clean_tag(tag.as_tag()) {
+            if !self.base_tags.contains(&text) {
+                self.base_tags.push(text);
+            }
         }
         self
     }
@@ -454,15 +464,33 @@ impl CollectorBuilder {
         (!self.base_tags.is_empty()).then(|| Arc::from(self.base_tags.as_slice()))
     }
 
+    /// What a record's tags are compared with to leave out of its series
+    /// key the tags every line gets anyway: the base tags and the client's.
+    pub(crate) fn key_base(&self) -> KeyBase {
+        let mut tags = self.base_tags.clone();
+        if let Some(client) = &self.client {
+            tags.extend_from_slice(client.default_tags());
+        }
+        KeyBase {
+            tags: (!tags.is_empty()).then(|| Arc::from(tags)),
+            global: self.client.is_none(),
+        }
+    }
+
     /// Sends through `client` instead of the global client.
     ///
     /// ```
-    /// let client = cadence::StatsdClient::from_sink("", cadence::NopMetricSink);
-    /// let c = collector_runtime::Collector::builder().client(client).build();
+    /// let client = collector_runtime::Client::new(cadence::NopMetricSink);
+    /// let c = collector_runtime::Collector::builder().client(&client).build();
     /// # let _ = c;
     /// ```
-    pub fn client(mut self, client: impl Into<Arc<StatsdClient>>) -> Self {
-        self.client = Some(client.into());
+    pub fn client(self, client: impl Into<Client>) -> Self {
+        self.shared_client(Arc::new(client.into()))
+    }
+
+    /// [`CollectorBuilder::client`] for a client many collectors share.
+    pub(crate) fn shared_client(mut self, client: Arc<Client>) -> Self {
+        self.client = Some(client);
         self
     }
 
@@ -508,9 +536,11 @@ impl CollectorBuilder {
     /// ```
     pub fn build(self) -> Collector {
         let base = self.frozen_base_tags();
+        let key_base = self.key_base();
         Collector {
             shared: Arc::new(Shared {
-                store: Mutex::new(Store::with_base(self.max_series, base.clone())),
+                store: Mutex::new(Store::with_base(self.max_series, key_base.clone())),
+                key_base,
                 holds: AtomicBool::new(false),
                 base_tags: base,
                 client: self.client,

@@ -9,10 +9,9 @@
 
 use std::cell::RefCell;
 use std::marker::PhantomData;
-use std::sync::Arc;
 
 use crate::call::CallScope;
-use crate::collector::{check_value, refused, Shared};
+use crate::collector::{check_value, refused, KeyBase, Shared};
 use crate::error::{Error, ErrorHandler};
 use crate::series::{Kind, Sample};
 use crate::store::Store;
@@ -102,7 +101,7 @@ pub(crate) fn enter(shared: &Shared) -> EnterGuard<'_> {
         Target::Collector(shared),
         shared.max_series,
         &shared.on_error,
-        &shared.base_tags,
+        &shared.key_base,
     )
 }
 
@@ -110,7 +109,7 @@ pub(crate) fn enter_call<'a>(
     scope: &'a CallScope,
     max_series: usize,
     on_error: &Option<ErrorHandler>,
-    base: &Option<Arc<[String]>>,
+    base: &KeyBase,
 ) -> EnterGuard<'a> {
     push(Target::Call(scope), max_series, on_error, base)
 }
@@ -119,7 +118,7 @@ fn push<'a>(
     target: Target<'a>,
     max_series: usize,
     on_error: &Option<ErrorHandler>,
-    base: &Option<Arc<[String]>>,
+    base: &KeyBase,
 ) -> EnterGuard<'a> {
     let local = SPARE
         .try_with(|spare| spare.borrow_mut().pop())
@@ -289,7 +288,7 @@ mod tests {
     fn the_same_collector_entered_twice_merges_both_frames() {
         let (received, sink) = cadence::SpyMetricSink::new();
         let collector = Collector::builder()
-            .client(cadence::StatsdClient::from_sink("", sink))
+            .client(crate::Client::new(sink))
             .build();
         {
             let _a = collector.enter();
@@ -300,10 +299,7 @@ mod tests {
         }
         assert_eq!(collector.len(), 2);
         collector.flush();
-        let sent: Vec<String> = received
-            .try_iter()
-            .map(|d| String::from_utf8(d).unwrap())
-            .collect();
-        assert_eq!(sent, ["x:2|c", "y:1|c"]);
+        let datagram = String::from_utf8(received.try_recv().unwrap()).unwrap();
+        assert_eq!(datagram, "x:2|c\ny:1|c");
     }
 }

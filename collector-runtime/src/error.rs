@@ -10,7 +10,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
-use crate::config::ConfigError;
+use crate::client::config::ConfigError;
 
 /// A problem met while recording or flushing metrics.
 ///
@@ -35,18 +35,21 @@ pub enum Error {
         /// The refused value.
         value: f64,
     },
-    /// cadence refused or failed to send one metric.
+    /// The sink failed to take a payload: its lines were lost.
     Send {
-        /// The metric's name.
+        /// The name of the payload's first metric.
         name: String,
-        /// cadence's error.
+        /// How many lines the payload held.
+        lines: usize,
+        /// The sink's error.
         source: cadence::MetricError,
     },
     /// Flushing the client's buffered sink failed.
     Flush(cadence::MetricError),
     /// The sink panicked while sending or flushing; the panic was contained.
     SinkPanicked {
-        /// The metric being sent, or `None` while flushing the sink.
+        /// The first metric of the payload being sent, or `None` while
+        /// flushing the sink.
         name: Option<String>,
     },
     /// The default client could not be built from the environment.
@@ -66,7 +69,19 @@ impl fmt::Display for Error {
                     "metric {name:?}: value {value} refused: values must be finite"
                 )
             }
-            Error::Send { name, source } => write!(f, "metric {name:?} not sent: {source}"),
+            Error::Send {
+                name,
+                lines: 1,
+                source,
+            } => write!(f, "metric {name:?} not sent: {source}"),
+            Error::Send {
+                name,
+                lines,
+                source,
+            } => write!(
+                f,
+                "{lines} metric lines (the first {name:?}) not sent: {source}"
+            ),
             Error::Flush(source) => write!(f, "flushing the metric sink failed: {source}"),
             Error::SinkPanicked { name: Some(name) } => {
                 write!(f, "the metric sink panicked while sending {name:?}")

@@ -4,10 +4,10 @@
 
 use std::time::Duration;
 
+use crate::client::global::global_client;
 use crate::context::accept_current;
 use crate::error::report;
 use crate::flush::send_all;
-use crate::global::{env_tags, global_client};
 use crate::hash::seed;
 use crate::sanitize::is_usable_name;
 use crate::series::{Key, Kind, Sample, Series};
@@ -35,8 +35,7 @@ fn send_now<T: Tags + ?Sized>(key: &Key<'_, T>, sample: Sample) {
     }
     match global_client() {
         Ok(client) => {
-            let base: Vec<&str> = env_tags().iter().map(String::as_str).collect();
-            send_all(&client, &[Series::new(key, sample)], 0, &base, None);
+            send_all(&client, &[Series::new(key, sample)], 0, &[], &[], None);
         }
         Err(err) => report(None, Error::Config(err)),
     }

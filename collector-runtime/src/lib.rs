@@ -12,11 +12,11 @@
 //! ([`incr`], [`histogram`], ...) record into the current collector.
 //!
 //! ```
-//! use cadence::{SpyMetricSink, StatsdClient};
-//! use collector_runtime::Collector;
+//! use cadence::SpyMetricSink;
+//! use collector_runtime::{Client, Collector};
 //!
 //! let (received, sink) = SpyMetricSink::new();
-//! let collector = Collector::builder().client(StatsdClient::from_sink("", sink)).build();
+//! let collector = Collector::builder().client(Client::new(sink)).build();
 //! {
 //!     let _current = collector.enter();
 //!     for verb in ["select", "select", "update"] {
@@ -24,20 +24,21 @@
 //!     }
 //! }
 //! collector.flush();
-//! let sent: Vec<_> = received.try_iter().map(|d| String::from_utf8(d).unwrap()).collect();
-//! assert_eq!(sent, ["query:2|c|#verb:select", "query:1|c|#verb:update"]);
+//! // One datagram, one line per series.
+//! let datagram = String::from_utf8(received.try_recv().unwrap()).unwrap();
+//! assert_eq!(datagram, "query:2|c|#verb:select\nquery:1|c|#verb:update");
 //! ```
 #![forbid(unsafe_code)]
 
 mod call;
+mod client;
 mod collector;
-mod config;
 mod context;
 mod error;
 mod flush;
 mod functions;
-mod global;
 mod hash;
+mod line;
 mod sanitize;
 mod series;
 mod store;
@@ -45,13 +46,16 @@ mod tags;
 #[cfg(feature = "tower")]
 mod tower_layer;
 
+pub use client::config::{
+    ClientConfig, ConfigError, Target, DEFAULT_PORT, UDP_PAYLOAD, UNIX_PAYLOAD,
+};
+pub use client::global::{global_client, set_global_client};
+pub use client::Client;
 pub use collector::{Collector, CollectorBuilder, DEFAULT_MAX_SERIES};
-pub use config::{ClientConfig, ConfigError, Target, DEFAULT_PORT, UDP_PAYLOAD, UNIX_PAYLOAD};
 pub use context::EnterGuard;
 pub use error::{error_handler_panics, errors_seen, set_error_handler, Error, ErrorHandler};
 pub use flush::{FlushReport, DROPPED_RECORDS_METRIC};
 pub use functions::{count, distribution, gauge, histogram, incr, timing};
-pub use global::{global_client, set_global_client};
 pub use sanitize::{sanitize_name, sanitize_tag};
 pub use tags::{AsTag, TagRef, Tags};
 #[cfg(feature = "tower")]

@@ -4,7 +4,8 @@ use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 use std::sync::Arc;
 
-use crate::global::env_tags;
+use crate::client::global::global_tags;
+use crate::collector::KeyBase;
 use crate::hash::{seed, PassThrough};
 use crate::sanitize::is_usable_name;
 use crate::series::{Key, Kind, Probe, Sample, Series};
@@ -27,9 +28,9 @@ pub(crate) struct Store {
     pub(crate) series: Vec<Series>,
     pub(crate) dropped: u64,
     max_series: usize,
-    /// The collector's base tags, left out of series keys (see
+    /// The tags every line gets at flush, left out of series keys (see
     /// [`Key::without`]).
-    base: Option<Arc<[String]>>,
+    base: KeyBase,
 }
 
 impl Store {
@@ -39,12 +40,12 @@ impl Store {
             series: Vec::new(),
             dropped: 0,
             max_series,
-            base: None,
+            base: KeyBase::default(),
         }
     }
 
     /// A store whose series keys leave out `base`.
-    pub(crate) fn with_base(max_series: usize, base: Option<Arc<[String]>>) -> Store {
+    pub(crate) fn with_base(max_series: usize, base: KeyBase) -> Store {
         Store {
             base,
             ..Store::new(max_series)
@@ -69,8 +70,12 @@ impl Store {
                 return Ok(());
             }
         }
-        let base: &[String] = self.base.as_deref().unwrap_or_default();
-        let key = Key::new(seed, kind, name, tags).without(seed, &[base, env_tags()]);
+        let own: &[String] = self.base.tags.as_deref().unwrap_or_default();
+        let global: Arc<[String]> = match self.base.global {
+            true => global_tags(),
+            false => Arc::from([]),
+        };
+        let key = Key::new(seed, kind, name, tags).without(seed, &[own, &global]);
         self.record(&key, sample)
     }
 
@@ -109,7 +114,7 @@ impl Store {
     }
 
     /// Empties the store for another collector, keeping its capacity.
-    pub(crate) fn reset(&mut self, max_series: usize, base: Option<Arc<[String]>>) {
+    pub(crate) fn reset(&mut self, max_series: usize, base: KeyBase) {
         self.index.clear();
         self.series.clear();
         self.dropped = 0;

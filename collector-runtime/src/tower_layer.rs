@@ -13,12 +13,12 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use cadence::StatsdClient;
 use http::{Extensions, Request, Response};
 use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 
+use crate::client::Client;
 use crate::collector::{Collector, CollectorBuilder};
 use crate::sanitize::sanitize_tag;
 use crate::tags::AsTag;
@@ -27,7 +27,7 @@ type RouteFn = dyn Fn(&Extensions, &http::Uri) -> Option<String> + Send + Sync;
 
 struct Config {
     tags: Vec<String>,
-    client: Option<Arc<StatsdClient>>,
+    client: Option<Arc<Client>>,
     max_series: Option<usize>,
     method: bool,
     status: bool,
@@ -52,8 +52,8 @@ struct Config {
 ///
 /// ```
 /// use axum::{extract::MatchedPath, routing::get, Router};
-/// use cadence::{SpyMetricSink, StatsdClient};
-/// use collector_runtime::CollectorLayer;
+/// use cadence::SpyMetricSink;
+/// use collector_runtime::{Client, CollectorLayer};
 /// use tower::ServiceExt;
 ///
 /// async fn get_user() -> &'static str {
@@ -65,7 +65,7 @@ struct Config {
 /// let (received, sink) = SpyMetricSink::new();
 /// let app = Router::new().route("/users/{id}", get(get_user)).layer(
 ///     CollectorLayer::new()
-///         .client(StatsdClient::from_sink("", sink))
+///         .client(Client::new(sink))
 ///         .method()
 ///         .route_with(|extensions, _uri| {
 ///             extensions.get::<MatchedPath>().map(|path| path.as_str().to_owned())
@@ -222,13 +222,13 @@ impl CollectorLayer {
     /// Sends through `client` instead of the global client.
     ///
     /// ```
-    /// let client = cadence::StatsdClient::from_sink("", cadence::NopMetricSink);
+    /// let client = collector_runtime::Client::new(cadence::NopMetricSink);
     /// let layer = collector_runtime::CollectorLayer::new().client(client);
     /// # let _ = layer;
     /// ```
     #[must_use]
-    pub fn client(self, client: impl Into<Arc<StatsdClient>>) -> Self {
-        let client = client.into();
+    pub fn client(self, client: impl Into<Client>) -> Self {
+        let client = Arc::new(client.into());
         self.edit(|config| config.client = Some(client))
     }
 
@@ -249,7 +249,7 @@ impl Config {
     fn collector_for<B>(&self, request: &Request<B>) -> Collector {
         let mut builder: CollectorBuilder = Collector::builder();
         if let Some(client) = &self.client {
-            builder = builder.client(Arc::clone(client));
+            builder = builder.shared_client(Arc::clone(client));
         }
         if let Some(max_series) = self.max_series {
             builder = builder.max_series(max_series);
@@ -470,14 +470,19 @@ mod tests {
     }
 
     fn sent(datagrams: impl Iterator<Item = Vec<u8>>) -> Vec<String> {
-        datagrams.map(|d| String::from_utf8(d).unwrap()).collect()
+        datagrams
+            .flat_map(|d| {
+                let text = String::from_utf8(d).unwrap();
+                text.lines().map(str::to_owned).collect::<Vec<_>>()
+            })
+            .collect()
     }
 
     #[test]
     fn each_request_is_flushed_once_with_its_tags() {
         let (received, sink) = SpyMetricSink::new();
         let layer = CollectorLayer::new()
-            .client(StatsdClient::from_sink("", sink))
+            .client(Client::new(sink))
             .method()
             .status()
             .tag("api:v1");
@@ -501,9 +506,7 @@ mod tests {
     #[test]
     fn a_dropped_request_is_flushed_without_status() {
         let (received, sink) = SpyMetricSink::new();
-        let layer = CollectorLayer::new()
-            .client(StatsdClient::from_sink("", sink))
-            .status();
+        let layer = CollectorLayer::new().client(Client::new(sink)).status();
         let mut service = layer.layer(never_completes());
         let future = service.call(Request::get("/").body(()).unwrap());
         drop(future);

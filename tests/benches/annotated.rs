@@ -74,7 +74,7 @@ fn cadence_twenty_sends(client: &StatsdClient, x: u64) -> u64 {
 fn annotated_fn(c: &mut Criterion) {
     let drain = Drain::start();
     // A collector without a client of its own sends through the global one.
-    collector_runtime::set_global_client(drain.buffered_client());
+    collector_runtime::set_global_client(drain.collector_client());
 
     let mut group = c.benchmark_group("annotated/records_nothing");
     group.bench_function("plain_fn", |b| b.iter(|| plain(black_box(7))));

@@ -25,7 +25,7 @@ fn flush(c: &mut Criterion) {
     for n in [1usize, 100, 10_000] {
         let ids: Vec<String> = (0..n).map(|i| format!("shard:{i}")).collect();
         let collector = Collector::builder()
-            .client(drain.buffered_client())
+            .client(drain.collector_client())
             .max_series(n)
             .build();
 
@@ -35,7 +35,7 @@ fn flush(c: &mut Criterion) {
         // (the loopback drain drops some of a 10,000-series burst).
         let (sent, spy) = cadence::BufferedSpyMetricSink::with_capacity(None, Some(PAYLOAD));
         let counting = Collector::builder()
-            .client(cadence::StatsdClient::from_sink("", spy))
+            .client(collector_runtime::Client::new(spy).payload_size(PAYLOAD))
             .max_series(n)
             .build();
         fill(&counting, &ids);

@@ -27,7 +27,7 @@ macro_rules! record_group {
         let mut group = $c.benchmark_group($group);
 
         let collector = Collector::builder()
-            .client(StatsdClient::from_sink("", NopMetricSink))
+            .client(collector_runtime::Client::new(NopMetricSink))
             .build();
         collector.incr("bench.record", &tags);
         {

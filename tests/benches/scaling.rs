@@ -15,7 +15,7 @@ mod common;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use cadence::{SpyMetricSink, StatsdClient};
+use cadence::SpyMetricSink;
 use collector_runtime::Collector;
 use criterion::{criterion_group, criterion_main, Criterion};
 
@@ -84,7 +84,7 @@ fn threads(c: &mut Criterion) {
     // No lost update: 2 x 1,000,000 records into one series add up.
     let (received, sink) = SpyMetricSink::new();
     let collector = Collector::builder()
-        .client(StatsdClient::from_sink("", sink))
+        .client(collector_runtime::Client::new(sink))
         .build();
     record_from(&collector, 2, 1_000_000, true);
     collector.flush();
@@ -98,7 +98,7 @@ fn threads(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("threads");
     let collector = Collector::builder()
-        .client(StatsdClient::from_sink("", cadence::NopMetricSink))
+        .client(collector_runtime::Client::new(cadence::NopMetricSink))
         .build();
     // Each figure is the wall time for `iters` records made by each thread,
     // divided by `iters`: with two threads in parallel and no contention it

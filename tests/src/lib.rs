@@ -120,11 +120,11 @@ impl UdpReceiver {
     }
 
     /// A buffered cadence client (1432-byte payloads) aimed at this socket.
-    pub fn client(&self) -> cadence::StatsdClient {
+    pub fn client(&self) -> collector_runtime::Client {
         let socket = UdpSocket::bind("127.0.0.1:0").expect("bind sender");
         let sink =
             cadence::BufferedUdpMetricSink::with_capacity(self.addr(), socket, 1432).expect("sink");
-        cadence::StatsdClient::from_sink("", sink)
+        collector_runtime::Client::new(sink)
     }
 
     /// Every datagram that arrives until none has for `quiet`.

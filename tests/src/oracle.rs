@@ -16,7 +16,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use cadence::{BufferedSpyMetricSink, StatsdClient};
+use cadence::BufferedSpyMetricSink;
+use collector_runtime::Client;
 use collector_runtime::{Collector, Error, TagRef};
 
 use crate::parse_datagram;
@@ -217,7 +218,7 @@ pub fn check(base: &[TagIn], records: &[Record]) -> Result<Observed, String> {
     let seen = Arc::clone(&errors);
     let base_refs: Vec<TagRef<'_>> = base.iter().map(TagIn::as_ref).collect();
     let collector = Collector::builder()
-        .client(StatsdClient::from_sink("", sink))
+        .client(Client::new(sink))
         .tags(base_refs)
         .error_handler(move |err: &Error| seen.lock().unwrap().push(err.to_string()))
         .build();

@@ -127,8 +127,8 @@ fn expression_tags_cannot_inject_anything() {
     }
 }
 
-#[collect_metrics(client = Arc::clone(client))]
-fn shared_client(client: &Arc<cadence::StatsdClient>) {
+#[collect_metrics(client = client)]
+fn shared_client(client: &collector_runtime::Client) {
     incr("shared", ());
 }
 

@@ -5,7 +5,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use cadence::{SpyMetricSink, StatsdClient};
+use cadence::SpyMetricSink;
+use collector_runtime::Client;
 use collector_runtime::{Collector, Error, DROPPED_RECORDS_METRIC};
 use collector_tests::{by_series, parse_datagram, FailingSink, Line, UdpReceiver};
 
@@ -13,9 +14,7 @@ use collector_tests::{by_series, parse_datagram, FailingSink, Line, UdpReceiver}
 /// sent.
 fn spied() -> (Collector, impl Fn() -> Vec<Line>) {
     let (received, sink) = SpyMetricSink::new();
-    let collector = Collector::builder()
-        .client(StatsdClient::from_sink("", sink))
-        .build();
+    let collector = Collector::builder().client(Client::new(sink)).build();
     let read = move || {
         received
             .try_iter()
@@ -178,7 +177,7 @@ fn hostile_tags_arrive_as_one_series_with_underscores() {
 fn records_past_max_series_are_counted_and_the_count_is_sent() {
     let (received, sink) = SpyMetricSink::new();
     let collector = Collector::builder()
-        .client(StatsdClient::from_sink("", sink))
+        .client(Client::new(sink))
         .max_series(3)
         .tag("env:test")
         .build();
@@ -213,7 +212,7 @@ fn a_failing_sink_leaves_the_result_untouched_and_reaches_the_handler() {
     let errors = Arc::new(Mutex::new(Vec::new()));
     let seen = Arc::clone(&errors);
     let collector = Collector::builder()
-        .client(StatsdClient::from_sink("", FailingSink))
+        .client(Client::new(FailingSink))
         .error_handler(move |err| seen.lock().unwrap().push(err.to_string()))
         .build();
     let job = || -> Result<u32, String> {
@@ -225,13 +224,15 @@ fn a_failing_sink_leaves_the_result_untouched_and_reaches_the_handler() {
     let result = job();
     let report = collector.flush();
     assert_eq!(result, Ok(42));
-    // Two sends and the sink's flush failed; each reached the handler.
-    assert_eq!((report.series_sent, report.errors), (0, 3));
+    // The one payload holding both lines and the sink's flush failed; each
+    // reached the handler, the payload's error with the lines it lost.
+    assert_eq!((report.series_sent, report.errors), (0, 2));
     let errors = errors.lock().unwrap();
-    assert_eq!(errors.len(), 3);
+    assert_eq!(errors.len(), 2);
     let sends = errors.iter().filter(|e| e.contains("agent gone")).count();
     let flushes = errors.iter().filter(|e| e.contains("flush failed")).count();
-    assert_eq!((sends, flushes), (2, 1), "{errors:?}");
+    assert_eq!((sends, flushes), (1, 1), "{errors:?}");
+    assert!(errors[0].starts_with("2 metric lines"), "{errors:?}");
 }
 
 #[test]
@@ -240,7 +241,7 @@ fn empty_names_and_non_finite_values_are_refused_through_the_handler() {
     let count = Arc::clone(&refused);
     let (received, sink) = SpyMetricSink::new();
     let collector = Collector::builder()
-        .client(StatsdClient::from_sink("", sink))
+        .client(Client::new(sink))
         .error_handler(move |err| {
             assert!(matches!(
                 err,

@@ -4,7 +4,8 @@
 //!
 //! Alone in its binary, so the process's resident memory is this test's.
 
-use cadence::{SpyMetricSink, StatsdClient};
+use cadence::SpyMetricSink;
+use collector_runtime::Client;
 use collector_runtime::{Collector, DEFAULT_MAX_SERIES, DROPPED_RECORDS_METRIC};
 use collector_tests::{by_series, parse_datagram, Line};
 
@@ -24,7 +25,7 @@ const RECORDS: usize = 1_000_000;
 fn a_million_distinct_tag_values_stay_within_max_series() {
     let (received, sink) = SpyMetricSink::new();
     let collector = Collector::builder()
-        .client(StatsdClient::from_sink("", sink))
+        .client(Client::new(sink))
         .tag("env:test")
         .build();
     let _current = collector.enter();

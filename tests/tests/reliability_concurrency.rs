@@ -4,10 +4,10 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 
-use cadence::{SpyMetricSink, StatsdClient};
+use cadence::SpyMetricSink;
 use collector_runtime::collect_metrics;
+use collector_runtime::Client;
 use collector_runtime::Collector;
 use collector_tests::{parse_datagram, Line};
 
@@ -37,9 +37,7 @@ fn key(kind: &str, name: &str, tags: &[&str]) -> (String, String, Vec<String>) {
 #[test]
 fn eight_threads_share_one_collector_while_it_is_flushed() {
     let (received, sink) = SpyMetricSink::new();
-    let collector = Collector::builder()
-        .client(StatsdClient::from_sink("", sink))
-        .build();
+    let collector = Collector::builder().client(Client::new(sink)).build();
     let done = AtomicBool::new(false);
     let mut flushes = 0u64;
     std::thread::scope(|scope| {
@@ -103,8 +101,8 @@ fn eight_threads_share_one_collector_while_it_is_flushed() {
 
 /// An annotated async call: `steps` awaits, each of which may resume on
 /// another worker thread, each recording into the call's own collector.
-#[collect_metrics(name = "call", tags(call = id), client = Arc::clone(&client), outcome)]
-async fn call(client: Arc<StatsdClient>, id: u64) -> u64 {
+#[collect_metrics(name = "call", tags(call = id), client = &client, outcome)]
+async fn call(client: Client, id: u64) -> u64 {
     let steps = id % 5 + 1;
     for _ in 0..steps {
         collector_runtime::incr("call.steps", ());
@@ -118,14 +116,14 @@ async fn call(client: Arc<StatsdClient>, id: u64) -> u64 {
 fn ten_thousand_async_calls_on_a_multi_threaded_runtime() {
     const CALLS: u64 = 10_000;
     let (received, sink) = SpyMetricSink::new();
-    let client = Arc::new(StatsdClient::from_sink("", sink));
+    let client = Client::new(sink);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(4)
         .build()
         .unwrap();
     let steps: u64 = runtime.block_on(async {
         let tasks: Vec<_> = (0..CALLS)
-            .map(|id| tokio::spawn(call(Arc::clone(&client), id)))
+            .map(|id| tokio::spawn(call(client.clone(), id)))
             .collect();
         let mut steps = 0;
         for task in tasks {

@@ -15,8 +15,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use cadence::{MetricSink, StatsdClient};
+use cadence::MetricSink;
 use collector_runtime::collect_metrics;
+use collector_runtime::Client;
 use collector_runtime::{
     error_handler_panics, errors_seen, ClientConfig, Collector, ConfigError, Error, Target,
 };
@@ -33,8 +34,8 @@ const SERIES: usize = 3;
 
 /// The user's function, annotated: records three series, then returns
 /// `Ok(42)`, returns `Err`, or panics with its own payload.
-#[collect_metrics(client = Arc::clone(client), outcome)]
-fn job(client: &Arc<StatsdClient>, end: End) -> Result<u32, String> {
+#[collect_metrics(client = client, outcome)]
+fn job(client: &Client, end: End) -> Result<u32, String> {
     collector_runtime::incr("job.step", [("phase", "a")]);
     collector_runtime::histogram("job.rows", 7, ());
     collector_runtime::gauge("job.depth", 2, ());
@@ -65,7 +66,7 @@ struct Seen {
 
 /// Runs `job` ending as `end`, checks the caller sees exactly what the
 /// function did, and returns the counter differences.
-fn run(client: &Arc<StatsdClient>, end: End) -> Seen {
+fn run(client: &Client, end: End) -> Seen {
     let (errors, panics) = (errors_seen(), error_handler_panics());
     let result = catch_unwind(AssertUnwindSafe(|| job(client, end)));
     match (end, result) {
@@ -94,13 +95,12 @@ impl MetricSink for PanickingSink {
     }
 }
 
-/// A client on `sink`. The annotated calls have no handler of their own, so
-/// their errors reach the global one, left at the default here: count them
-/// in `errors_seen` and stay silent.
-fn client(
-    sink: impl MetricSink + Send + Sync + std::panic::RefUnwindSafe + 'static,
-) -> Arc<StatsdClient> {
-    Arc::new(StatsdClient::from_sink("", sink))
+/// A client on `sink` that hands every line over alone (a payload of one
+/// byte), so each series is one send that can fail. The annotated calls
+/// have no handler of their own, so their errors reach the global one, left
+/// at the default here: count them in `errors_seen` and stay silent.
+fn client(sink: impl MetricSink + Send + Sync + std::panic::RefUnwindSafe + 'static) -> Client {
+    Client::new(sink).payload_size(1)
 }
 
 fn every_end() -> [End; 3] {
@@ -109,7 +109,7 @@ fn every_end() -> [End; 3] {
 
 /// Every ending of a call through `client`, whose every send and flush
 /// fails: three series and a timing-free call make three sends and one flush.
-fn every_send_and_flush_fails(client: &Arc<StatsdClient>) {
+fn every_send_and_flush_fails(client: &Client) {
     for end in every_end() {
         let want = Seen {
             errors: SERIES as u64 + 1,
@@ -201,7 +201,7 @@ fn panicking_handler(
     let calls = Arc::new(AtomicUsize::new(0));
     let seen = Arc::clone(&calls);
     let collector = Collector::builder()
-        .client(StatsdClient::from_sink("", sink))
+        .client(client(sink))
         .error_handler(move |err: &Error| {
             seen.fetch_add(1, Ordering::Relaxed);
             panic!("handler panic on {err}")
@@ -265,7 +265,7 @@ fn a_panicking_sink_flushed_from_drop_while_another_thread_unwinds() {
     let _turn = turn();
     let errors = errors_seen();
     let collector = Collector::builder()
-        .client(StatsdClient::from_sink("", PanickingSink))
+        .client(Client::new(PanickingSink))
         .build();
     let worker = {
         let collector = collector.clone();

@@ -19,8 +19,9 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use cadence::{BufferedUdpMetricSink, MetricSink, SinkStats, StatsdClient};
+use cadence::{BufferedUdpMetricSink, MetricSink, SinkStats};
 use collector_runtime::collect_metrics;
+use collector_runtime::Client;
 use collector_runtime::{errors_seen, ClientConfig, Target, UDP_PAYLOAD};
 use collector_tests::parse_datagram;
 
@@ -34,8 +35,8 @@ const NAMES: [&str; SERIES as usize] = [
 static TURN: Mutex<()> = Mutex::new(());
 
 /// One call: 10 series, tagged with the call's id by the attribute.
-#[collect_metrics(name = "load", tags(call = id), client = Arc::clone(client))]
-fn call(client: &Arc<StatsdClient>, id: u64) {
+#[collect_metrics(name = "load", tags(call = id), client = client)]
+fn call(client: &Client, id: u64) {
     for (s, name) in NAMES.iter().enumerate() {
         collector_runtime::count(name, (id % 1000) as i64 + s as i64, ());
     }
@@ -128,7 +129,7 @@ fn a_hundred_thousand_calls_over_loopback_udp() {
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
     socket.set_nonblocking(true).unwrap();
     let sink = Arc::new(BufferedUdpMetricSink::with_capacity(addr, socket, UDP_PAYLOAD).unwrap());
-    let client = Arc::new(StatsdClient::from_sink("", Shared(Arc::clone(&sink))));
+    let client = Client::new(Shared(Arc::clone(&sink)));
 
     let done = Arc::new(AtomicBool::new(false));
     let drained = drain(move |buf| receiver.recv(buf), Arc::clone(&done));

@@ -6,10 +6,9 @@
 //! Case counts are moderate (256 to 512 per property) so the suite stays
 //! within a few seconds on two cores.
 
-use std::sync::Arc;
-
-use cadence::{SpyMetricSink, StatsdClient};
+use cadence::SpyMetricSink;
 use collector_runtime::collect_metrics;
+use collector_runtime::Client;
 use collector_runtime::{sanitize_name, sanitize_tag};
 use collector_tests::oracle::{check, clean_name, clean_tag, Record, TagIn, Value};
 use collector_tests::parse_datagram;
@@ -151,8 +150,8 @@ proptest! {
 
 /// A handler whose call tag comes from user input, formatted by the
 /// attribute when the call starts.
-#[collect_metrics(name = "handler", tags(user = user), client = Arc::clone(client), outcome)]
-fn handler(client: &Arc<StatsdClient>, user: &str, fail: bool) -> Result<u8, String> {
+#[collect_metrics(name = "handler", tags(user = user), client = client, outcome)]
+fn handler(client: &Client, user: &str, fail: bool) -> Result<u8, String> {
     collector_runtime::incr("handler.hits", ());
     if fail {
         Err(user.to_owned())
@@ -169,7 +168,7 @@ proptest! {
     #[test]
     fn an_attribute_tag_from_user_input_stays_one_tag(user in text(), fail in any::<bool>()) {
         let (received, sink) = SpyMetricSink::new();
-        let client = Arc::new(StatsdClient::from_sink("", sink));
+        let client = Client::new(sink);
         let result = handler(&client, &user, fail);
         prop_assert_eq!(result.is_err(), fail);
         let lines: Vec<_> = received

@@ -2,7 +2,8 @@
 
 use std::sync::{Arc, Mutex};
 
-use cadence::{SpyMetricSink, StatsdClient};
+use cadence::SpyMetricSink;
+use collector_runtime::Client;
 use collector_runtime::{Collector, Error};
 use collector_tests::{by_series, parse_datagram, Line};
 
@@ -12,7 +13,7 @@ fn spied(base: &[&str]) -> (Collector, Arc<Mutex<Vec<String>>>, impl Fn() -> Vec
     let errors = Arc::new(Mutex::new(Vec::new()));
     let seen = Arc::clone(&errors);
     let collector = Collector::builder()
-        .client(StatsdClient::from_sink("", sink))
+        .client(Client::new(sink))
         .tags(base)
         .error_handler(move |err: &Error| seen.lock().unwrap().push(err.to_string()))
         .build();
@@ -99,7 +100,7 @@ fn a_record_tag_equal_to_a_base_tag_is_the_same_series() {
 }
 
 #[collector_runtime::collect_metrics(tags("job:sync"), client = client)]
-fn tagged_call(client: StatsdClient) {
+fn tagged_call(client: Client) {
     collector_runtime::incr("rows", &["job:sync"]);
     collector_runtime::incr("rows", ());
 }
@@ -107,7 +108,7 @@ fn tagged_call(client: StatsdClient) {
 #[test]
 fn an_annotated_calls_static_tag_recorded_again_is_the_same_series() {
     let (received, sink) = SpyMetricSink::new();
-    tagged_call(StatsdClient::from_sink("", sink));
+    tagged_call(Client::new(sink));
     let lines: Vec<Line> = received
         .try_iter()
         .flat_map(|d| parse_datagram(&d).unwrap())

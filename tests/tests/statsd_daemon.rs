@@ -27,11 +27,12 @@ use std::io::{Read, Write};
 use std::net::{TcpStream, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use cadence::{BufferedUdpMetricSink, StatsdClient};
+use cadence::BufferedUdpMetricSink;
 use collector_runtime::collect_metrics;
+use collector_runtime::Client;
 
 const INSTALL: &str = "install Node.js (apt-get install -y nodejs npm) and the reference \
                        daemon: npm install --prefix tests --no-save --no-package-lock statsd@0.9.0";
@@ -265,17 +266,17 @@ fn inspect_object(answer: &str) -> BTreeMap<String, Vec<f64>> {
     out
 }
 
-static CLIENT: OnceLock<Arc<StatsdClient>> = OnceLock::new();
+static CLIENT: OnceLock<Client> = OnceLock::new();
 
 /// The client the annotated workload sends through.
-fn daemon_client() -> Arc<StatsdClient> {
-    Arc::clone(CLIENT.get().expect("the daemon's client is set"))
+fn daemon_client() -> Client {
+    CLIENT.get().expect("the daemon's client is set").clone()
 }
 
 fn aim_client_at(daemon: &Daemon) {
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
     let sink = BufferedUdpMetricSink::from(("127.0.0.1", daemon.udp_port), socket).unwrap();
-    let _ = CLIENT.set(Arc::new(StatsdClient::from_sink("", sink)));
+    let _ = CLIENT.set(Client::new(sink));
 }
 
 /// One checkout: what a request handler records. Each call is one
@@ -413,7 +414,7 @@ fn a_raw_hostile_tag_is_what_bad_lines_seen_catches() {
     let daemon = Daemon::start();
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
     let sink = cadence::UdpMetricSink::from(("127.0.0.1", daemon.udp_port), socket).unwrap();
-    let raw = StatsdClient::from_sink("", sink);
+    let raw = cadence::StatsdClient::from_sink("", sink);
     raw.incr_with_tags("login")
         .with_tag("user", "bob|c\n#evil:1,x y")
         .send();

@@ -4,15 +4,14 @@
 //! flush, one datagram; the client comes from the application's state.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
-use cadence::StatsdClient;
 use collector_runtime::collect_metrics;
+use collector_runtime::Client;
 use collector_tests::{parse_datagram, series, UdpReceiver};
 
 mod axum_common;
@@ -20,7 +19,7 @@ use axum_common::{request, serve};
 
 #[derive(Clone)]
 struct AppState {
-    metrics: Arc<StatsdClient>,
+    metrics: Client,
 }
 
 async fn hop() {
@@ -58,7 +57,7 @@ async fn checkout(
 fn an_annotated_axum_handler_flushes_once_per_request() {
     let receiver = UdpReceiver::bind_with_buffer(1 << 20);
     let state = AppState {
-        metrics: Arc::new(receiver.client()),
+        metrics: receiver.client(),
     };
     let app = Router::new()
         .route("/checkout/{cart}", get(checkout))

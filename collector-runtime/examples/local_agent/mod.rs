@@ -6,7 +6,8 @@ use std::io;
 use std::net::UdpSocket;
 use std::time::Duration;
 
-use cadence::{BufferedUdpMetricSink, StatsdClient};
+use cadence::BufferedUdpMetricSink;
+use collector_runtime::Client;
 
 /// A loopback socket the global client sends to, when no `DD_*` variable
 /// points at a real agent.
@@ -29,7 +30,7 @@ impl LocalAgent {
         let sink =
             BufferedUdpMetricSink::from(listener.local_addr()?, UdpSocket::bind("127.0.0.1:0")?)
                 .map_err(io::Error::other)?;
-        collector_runtime::set_global_client(StatsdClient::from_sink("", sink));
+        collector_runtime::set_global_client(Client::new(sink));
         Ok(LocalAgent {
             listener: Some(listener),
         })

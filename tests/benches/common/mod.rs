@@ -89,6 +89,14 @@ impl Drain {
         StatsdClient::from_sink("", sink)
     }
 
+    /// Ours, on the same sink as [`Drain::buffered_client`]: a buffered
+    /// cadence sink, one datagram per `PAYLOAD` bytes.
+    pub(crate) fn collector_client(&self) -> collector_runtime::Client {
+        let socket = UdpSocket::bind("127.0.0.1:0").expect("bind sender");
+        let sink = BufferedUdpMetricSink::with_capacity(self.addr, socket, PAYLOAD).expect("sink");
+        collector_runtime::Client::new(sink).payload_size(PAYLOAD)
+    }
+
     /// A cadence client that sends one datagram per metric.
     pub(crate) fn unbuffered_client(&self) -> StatsdClient {
         let socket = UdpSocket::bind("127.0.0.1:0").expect("bind sender");

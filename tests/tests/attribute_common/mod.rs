@@ -8,7 +8,8 @@
 use std::io;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use cadence::{MetricSink, StatsdClient};
+use cadence::MetricSink;
+use collector_runtime::Client;
 use collector_tests::{parse_line, Line};
 
 /// What one client sent, cut at each sink flush.
@@ -23,13 +24,15 @@ struct Sent {
     flushes: Vec<Vec<String>>,
 }
 
-/// cadence's sink trait, implemented to count flushes.
+/// cadence's sink trait, implemented to count flushes and keep every line.
 struct RecordingSink(Recorder);
 
 impl MetricSink for RecordingSink {
-    fn emit(&self, metric: &str) -> io::Result<usize> {
-        self.0.lock().pending.push(metric.to_owned());
-        Ok(metric.len())
+    fn emit(&self, payload: &str) -> io::Result<usize> {
+        // A payload packs whole lines, one per series.
+        let mut sent = self.0.lock();
+        sent.pending.extend(payload.split('\n').map(str::to_owned));
+        Ok(payload.len())
     }
 
     fn flush(&self) -> io::Result<()> {
@@ -51,8 +54,8 @@ impl Recorder {
     }
 
     /// A client whose every line and flush lands here.
-    pub(crate) fn client(&self) -> StatsdClient {
-        StatsdClient::from_sink("", RecordingSink(self.clone()))
+    pub(crate) fn client(&self) -> Client {
+        Client::new(RecordingSink(self.clone()))
     }
 
     /// How many times the client was flushed.

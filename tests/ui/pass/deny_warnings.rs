@@ -79,10 +79,7 @@ fn closure_return(n: u32) -> Box<dyn Fn(u32) -> u32> {
 }
 
 fn main() {
-    collector_runtime::set_global_client(cadence::StatsdClient::from_sink(
-        "",
-        cadence::NopMetricSink,
-    ));
+    collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();

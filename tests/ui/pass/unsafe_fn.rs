@@ -2,14 +2,15 @@
 //! forbidden as it is in the test crate itself).
 #![deny(warnings)]
 
-use cadence::{SpyMetricSink, StatsdClient};
+use cadence::SpyMetricSink;
+use collector_runtime::Client;
 use collector_runtime::collect_metrics;
 use collector_runtime::incr;
 
 /// # Safety
 /// `ptr` must be valid for reads.
 #[collect_metrics(client = client, outcome)]
-unsafe fn read(client: StatsdClient, ptr: *const u64) -> u64 {
+unsafe fn read(client: Client, ptr: *const u64) -> u64 {
     incr("reads", ());
     // In edition 2021 the body of an `unsafe fn` is an unsafe context.
     *ptr
@@ -18,7 +19,7 @@ unsafe fn read(client: StatsdClient, ptr: *const u64) -> u64 {
 /// # Safety
 /// `ptr` must be valid for reads.
 #[collect_metrics(client = client)]
-async unsafe fn read_later(client: StatsdClient, ptr: *const u64) -> u64 {
+async unsafe fn read_later(client: Client, ptr: *const u64) -> u64 {
     incr("reads.later", ());
     *ptr
 }
@@ -28,7 +29,7 @@ fn main() {
     let value = 7u64;
     // SAFETY: a reference is valid for reads.
     assert_eq!(
-        unsafe { read(StatsdClient::from_sink("", sink), &value) },
+        unsafe { read(Client::new(sink), &value) },
         7
     );
     let sent: Vec<String> = received
@@ -42,7 +43,7 @@ fn main() {
         .build()
         .unwrap();
     // SAFETY: a reference is valid for reads.
-    let read = runtime.block_on(unsafe { read_later(StatsdClient::from_sink("", sink), &value) });
+    let read = runtime.block_on(unsafe { read_later(Client::new(sink), &value) });
     assert_eq!(read, 7);
     let sent: Vec<String> = received
         .try_iter()

@@ -9,7 +9,9 @@ use std::os::unix::net::UnixDatagram;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use cadence::{BufferedUdpMetricSink, BufferedUnixMetricSink, StatsdClient};
+use cadence::{BufferedUdpMetricSink, BufferedUnixMetricSink};
+
+use crate::client::Client;
 
 use crate::sanitize::sanitize_tag;
 
@@ -281,18 +283,22 @@ impl ClientConfig {
         })
     }
 
-    /// Builds a buffered client: 1432-byte UDP payloads, or 8192 bytes on a
-    /// Unix socket. The tags are not part of the client: collectors merge
-    /// them with theirs, so that every datagram's tags stay sorted.
+    /// Builds a client on a buffered cadence sink (1432-byte UDP payloads, or
+    /// 8192 bytes on a Unix socket) whose lines carry the configuration's
+    /// tags.
     ///
     /// ```
     /// use collector_runtime::{ClientConfig, Target};
     ///
-    /// let config = ClientConfig { target: Target::Udp { host: "127.0.0.1".into(), port: 8125 }, tags: vec![] };
+    /// let config = ClientConfig {
+    ///     target: Target::Udp { host: "127.0.0.1".into(), port: 8125 },
+    ///     tags: vec!["env:prod".to_owned()],
+    /// };
     /// let client = config.build().unwrap();
-    /// # let _ = client;
+    /// assert_eq!(client.default_tags(), ["env:prod"]);
+    /// assert_eq!(client.max_payload(), collector_runtime::UDP_PAYLOAD);
     /// ```
-    pub fn build(&self) -> Result<StatsdClient, ConfigError> {
+    pub fn build(&self) -> Result<Client, ConfigError> {
         let target = self.target.to_string();
         let socket_error = |err: std::io::Error| ConfigError::Socket {
             target: target.clone(),
@@ -322,7 +328,7 @@ impl ClientConfig {
                 socket.set_nonblocking(true).map_err(socket_error)?;
                 let sink = BufferedUdpMetricSink::with_capacity(addr, socket, UDP_PAYLOAD)
                     .map_err(|err| socket_error(std::io::Error::other(err.to_string())))?;
-                Ok(StatsdClient::from_sink("", sink))
+                Ok(Client::new(sink).payload_size(UDP_PAYLOAD).tags(&self.tags))
             }
             Target::Unix(path) => {
                 let socket = UnixDatagram::unbound().map_err(socket_error)?;
@@ -330,7 +336,9 @@ impl ClientConfig {
                     .set_write_timeout(Some(UNIX_WRITE_TIMEOUT))
                     .map_err(socket_error)?;
                 let sink = BufferedUnixMetricSink::with_capacity(path, socket, UNIX_PAYLOAD);
-                Ok(StatsdClient::from_sink("", sink))
+                Ok(Client::new(sink)
+                    .payload_size(UNIX_PAYLOAD)
+                    .tags(&self.tags))
             }
         }
     }

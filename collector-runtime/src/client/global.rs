@@ -1,0 +1,95 @@
+//! The process-wide client: the one the user sets, or else one built from
+//! the environment on first use, and built again (at most once a second)
+//! while building fails, so a DNS failure at start-up is not kept for the
+//! life of the process.
+
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::time::{Duration, Instant};
+
+use crate::client::config::{tags_from_lookup, ClientConfig, ConfigError};
+use crate::client::Client;
+
+static SET_BY_USER: RwLock<Option<Arc<Client>>> = RwLock::new(None);
+static FROM_ENV: OnceLock<Arc<Client>> = OnceLock::new();
+/// The last failed build from the environment, and when it was tried.
+static LAST_FAILURE: Mutex<Option<(Instant, ConfigError)>> = Mutex::new(None);
+static ENV_TAGS: OnceLock<Arc<[String]>> = OnceLock::new();
+
+/// How long a failed build from the environment is given before the next
+/// try, so that a hot path never pays for a failing resolver.
+const RETRY_AFTER: Duration = Duration::from_secs(1);
+
+/// Makes `client` the one every collector without a client of its own, and
+/// every record made outside a collector, sends through. It replaces any
+/// client set before, and the `DD_*` variables: the lines it sends carry its
+/// prefix and tags, not `DD_ENV`, `DD_SERVICE`, `DD_VERSION` or the origin
+/// fields (build it from [`ClientConfig::from_env`] to keep those).
+///
+/// ```
+/// use collector_runtime::Client;
+///
+/// collector_runtime::set_global_client(Client::new(cadence::NopMetricSink).prefix("app"));
+/// assert_eq!(collector_runtime::global_client().unwrap().metric_prefix(), "app.");
+/// ```
+pub fn set_global_client(client: impl Into<Client>) {
+    *SET_BY_USER.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(client.into()));
+}
+
+/// The global client: the one set with [`set_global_client`], else one built
+/// from `DD_*` variables (see [`ClientConfig::from_env`]) on first use. A
+/// failed build is returned as its error and tried again on a later call, at
+/// most once a second.
+///
+/// ```
+/// # std::env::remove_var("DD_DOGSTATSD_URL");
+/// assert!(collector_runtime::global_client().is_ok());
+/// ```
+pub fn global_client() -> Result<Arc<Client>, ConfigError> {
+    if let Some(client) = &*SET_BY_USER.read().unwrap_or_else(|e| e.into_inner()) {
+        return Ok(Arc::clone(client));
+    }
+    if let Some(client) = FROM_ENV.get() {
+        return Ok(Arc::clone(client));
+    }
+    build_from_env(|| ClientConfig::from_env()?.build())
+}
+
+/// Builds the environment's client unless a build failed less than
+/// [`RETRY_AFTER`] ago; a success is kept for good.
+fn build_from_env(
+    build: impl FnOnce() -> Result<Client, ConfigError>,
+) -> Result<Arc<Client>, ConfigError> {
+    let mut last = LAST_FAILURE.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(client) = FROM_ENV.get() {
+        return Ok(Arc::clone(client));
+    }
+    if let Some((at, error)) = &*last {
+        if at.elapsed() < RETRY_AFTER {
+            return Err(error.clone());
+        }
+    }
+    match build() {
+        Ok(client) => {
+            *last = None;
+            Ok(Arc::clone(FROM_ENV.get_or_init(|| Arc::new(client))))
+        }
+        Err(error) => {
+            *last = Some((Instant::now(), error.clone()));
+            Err(error)
+        }
+    }
+}
+
+/// The tags the global client puts on every line, for leaving them out of
+/// series keys: the user's client's, else the `DD_*` variables'.
+pub(crate) fn global_tags() -> Arc<[String]> {
+    if let Some(client) = &*SET_BY_USER.read().unwrap_or_else(|e| e.into_inner()) {
+        return client.tags_arc();
+    }
+    match FROM_ENV.get() {
+        Some(client) => client.tags_arc(),
+        None => Arc::clone(
+            ENV_TAGS.get_or_init(|| tags_from_lookup(&|var| std::env::var(var).ok()).into()),
+        ),
+    }
+}
