@@ -328,7 +328,10 @@ impl ClientConfig {
                 socket.set_nonblocking(true).map_err(socket_error)?;
                 let sink = BufferedUdpMetricSink::with_capacity(addr, socket, UDP_PAYLOAD)
                     .map_err(|err| socket_error(std::io::Error::other(err.to_string())))?;
-                Ok(Client::new(sink).payload_size(UDP_PAYLOAD).tags(&self.tags))
+                Ok(Client::new(sink)
+                    .payload_size(UDP_PAYLOAD)
+                    .tags(&self.tags)
+                    .detect_origin())
             }
             Target::Unix(path) => {
                 let socket = UnixDatagram::unbound().map_err(socket_error)?;
@@ -338,7 +341,8 @@ impl ClientConfig {
                 let sink = BufferedUnixMetricSink::with_capacity(path, socket, UNIX_PAYLOAD);
                 Ok(Client::new(sink)
                     .payload_size(UNIX_PAYLOAD)
-                    .tags(&self.tags))
+                    .tags(&self.tags)
+                    .detect_origin())
             }
         }
     }

@@ -8,6 +8,7 @@
 
 pub(crate) mod config;
 pub(crate) mod global;
+pub(crate) mod origin;
 
 use std::fmt;
 use std::io;
@@ -16,6 +17,7 @@ use std::sync::Arc;
 use cadence::MetricSink;
 
 use crate::client::config::UDP_PAYLOAD;
+use crate::client::origin::Origin;
 use crate::sanitize::Rule;
 use crate::tags::{AsTag, Tags};
 
@@ -194,8 +196,25 @@ impl Client {
         &self.origin
     }
 
-    pub(crate) fn with_origin(mut self, suffix: String) -> Client {
-        self.origin = Arc::from(suffix);
+    /// Adds the origin fields the official Datadog clients send, so that
+    /// the agent can tag every line with the container it came from: the
+    /// container ID (`|c:`, from `/proc/self/cgroup`), `DD_EXTERNAL_ENV`
+    /// (`|e:`) and `DD_CARDINALITY` (`|card:`).
+    /// `DD_ORIGIN_DETECTION_ENABLED=false` leaves out the first two. Detected
+    /// once per process. Clients built by [`ClientConfig::build`] have them.
+    ///
+    /// ```
+    /// let client = collector_runtime::Client::new(cadence::NopMetricSink).detect_origin();
+    /// # let _ = client;
+    /// ```
+    ///
+    /// [`ClientConfig::build`]: crate::ClientConfig::build
+    pub fn detect_origin(self) -> Client {
+        self.with_origin(Origin::of_this_process())
+    }
+
+    pub(crate) fn with_origin(mut self, origin: &Origin) -> Client {
+        self.origin = Arc::from(origin.suffix());
         self
     }
 

@@ -113,6 +113,7 @@ fn write_merged(out: &mut String, own: &[&str], base: &[&str]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::client::origin::Origin;
     use std::time::Duration;
 
     fn line(client: &Client, base: &[String], kind: Kind, total: Total, tags: &[&str]) -> String {
@@ -146,7 +147,7 @@ mod tests {
         let client = Client::new(cadence::NopMetricSink)
             .prefix("app")
             .tags(&["env:prod", "z:1"])
-            .with_origin("|c:abc".to_owned());
+            .with_origin(&Origin::for_tests(Some("abc"), None, None));
         let base = ["env:prod".to_owned(), "job:x".to_owned()];
         let sent = line(
             &client,
