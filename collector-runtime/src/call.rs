@@ -8,13 +8,16 @@ use std::fmt::Display;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
 use crate::client::Client;
-use crate::collector::{Collector, CollectorBuilder, KeyBase};
-use crate::context::{self, EnterGuard};
+use crate::collector::{refused, Collector, CollectorBuilder, KeyBase};
+use crate::context::{self, EnterGuard, SpareStore};
+use crate::error::report;
+use crate::flush::flush_series;
+use crate::series::{Kind, Sample};
 
 /// Configures one call's scope.
 #[must_use]
@@ -71,6 +74,7 @@ impl CallScopeBuilder {
             base: self.collector.key_base(),
             config: self.collector,
             collector: OnceLock::new(),
+            parked: Mutex::new(None),
             is_error: AtomicBool::new(false),
             completed: AtomicBool::new(false),
             polled: AtomicBool::new(false),
@@ -90,6 +94,10 @@ pub struct CallScope {
     /// What its frames leave out of series keys.
     base: KeyBase,
     collector: OnceLock<Collector>,
+    /// What the call's frames recorded while no collector was built: the
+    /// first frame's store itself, kept until the call ends and flushed from
+    /// there, so a call recorded on one thread never builds a collector.
+    parked: Mutex<Option<SpareStore>>,
     // Atomics, not cells: an async call's future holds `&CallScope` across
     // awaits and must stay `Send`.
     is_error: AtomicBool,
@@ -119,9 +127,43 @@ impl CallScope {
         )
     }
 
-    /// The call's collector.
+    /// The call's collector, built on first use with what was parked.
     pub fn collector(&self) -> &Collector {
-        self.collector.get_or_init(|| self.config.clone().build())
+        self.collector.get_or_init(|| {
+            let collector = self.config.clone().build();
+            if let Some(mut parked) = self.take_parked() {
+                collector.shared().absorb(&mut parked);
+                context::recycle(parked);
+            }
+            collector
+        })
+    }
+
+    fn take_parked(&self) -> Option<SpareStore> {
+        self.parked.lock().unwrap_or_else(|e| e.into_inner()).take()
+    }
+
+    /// Takes what one frame recorded for the call; gives the store back to
+    /// be reused unless it was kept.
+    pub(crate) fn keep(&self, mut local: SpareStore) -> Option<SpareStore> {
+        if local.is_empty() {
+            return Some(local);
+        }
+        if let Some(collector) = self.collector.get() {
+            collector.shared().absorb(&mut local);
+            return Some(local);
+        }
+        let mut parked = self.parked.lock().unwrap_or_else(|e| e.into_inner());
+        match parked.as_mut() {
+            Some(held) => {
+                held.absorb(&mut local);
+                Some(local)
+            }
+            None => {
+                *parked = Some(local);
+                None
+            }
+        }
     }
 
     /// Records whether the call returned an error.
@@ -169,14 +211,45 @@ impl Drop for PanicWatch<'_> {
 
 impl Drop for CallScope {
     fn drop(&mut self) {
-        if let Some(started) = self.started {
-            let name = format!("{}.duration", self.name);
-            self.collector().timing(&name, started.elapsed(), ());
-        }
+        let elapsed = self.started.map(|started| started.elapsed());
+        let duration = || format!("{}.duration", self.name);
+        let outcome = self.outcome.then(|| self.outcome());
+        let parked = self.take_parked();
         if let Some(collector) = self.collector.get() {
-            let outcome = self.outcome.then(|| self.outcome());
+            if let Some(mut parked) = parked {
+                collector.shared().absorb(&mut parked);
+                context::recycle(parked);
+            }
+            if let Some(elapsed) = elapsed {
+                collector.timing(&duration(), elapsed, ());
+            }
             collector.flush_with(outcome.as_slice());
+            return;
         }
+        // Everything the call recorded is in its parked store: flushed from
+        // there, with no collector built.
+        let config = &self.config;
+        let mut store = match (parked, elapsed) {
+            (Some(store), _) => store,
+            (None, Some(_)) => context::lend_store(config.max_series, &self.base),
+            (None, None) => return,
+        };
+        if let Some(elapsed) = elapsed {
+            let name = duration();
+            let kept = store.accept(Kind::Timing, &name, &(), Sample::Elapsed(elapsed));
+            if let Err((error, handler)) = refused(kept, &name, &config.on_error) {
+                report(handler.as_ref(), error);
+            }
+        }
+        flush_series(
+            config.client.as_ref(),
+            &config.base_tags,
+            outcome.as_slice(),
+            config.on_error.as_ref(),
+            &store.series,
+            store.dropped,
+        );
+        context::recycle(store);
     }
 }
 

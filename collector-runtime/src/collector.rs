@@ -4,11 +4,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use crate::client::global::global_client;
 use crate::client::{clean_tag, Client};
 use crate::context::{self, EnterGuard};
 use crate::error::{report, Error, ErrorHandler};
-use crate::flush::{send_all, FlushReport};
+use crate::flush::{flush_series, FlushReport};
 use crate::series::{Kind, Sample};
 use crate::store::{Refused, Store};
 use crate::tags::{AsTag, Tags};
@@ -333,31 +332,13 @@ impl Collector {
             self.shared.holds.store(false, Ordering::Release);
             store.take(Vec::new())
         };
-        if series.is_empty() && dropped == 0 {
-            return FlushReport::default();
-        }
-        let on_error = self.shared.on_error.as_ref();
-        let client = match &self.shared.client {
-            Some(client) => Arc::clone(client),
-            None => match global_client() {
-                Ok(client) => client,
-                Err(err) => {
-                    report(on_error, Error::Config(err));
-                    return FlushReport {
-                        records_dropped: dropped,
-                        errors: 1,
-                        ..FlushReport::default()
-                    };
-                }
-            },
-        };
-        let report = send_all(
-            &client,
+        let report = flush_series(
+            self.shared.client.as_ref(),
+            self.base_tags(),
+            extra,
+            self.shared.on_error.as_ref(),
             &series,
             dropped,
-            &[self.base_tags()],
-            extra,
-            on_error,
         );
         self.shared.lock().give_back(series);
         report
@@ -413,8 +394,8 @@ impl Collector {
 #[must_use]
 #[derive(Clone)]
 pub struct CollectorBuilder {
-    base_tags: Vec<String>,
-    client: Option<Arc<Client>>,
+    pub(crate) base_tags: Vec<String>,
+    pub(crate) client: Option<Arc<Client>>,
     pub(crate) max_series: usize,
     pub(crate) on_error: Option<ErrorHandler>,
 }

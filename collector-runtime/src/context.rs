@@ -33,7 +33,7 @@ const SPARE_STORES: usize = 8;
 const SPARE_CAPACITY: usize = 1024;
 
 /// A spare store, boxed: it moves into a frame as one pointer.
-type SpareStore = Box<Store>;
+pub(crate) type SpareStore = Box<Store>;
 
 thread_local! {
     static STACK: RefCell<Vec<Frame>> = const { RefCell::new(Vec::new()) };
@@ -87,11 +87,15 @@ impl Target<'_> {
         }
     }
 
-    fn absorb(self, local: &mut Store) {
+    /// Hands a frame's records to what it recorded for; gives the store
+    /// back to be reused unless the target kept it.
+    fn absorb(self, mut local: SpareStore) -> Option<SpareStore> {
         match self {
-            Target::Collector(shared) => shared.absorb(local),
-            Target::Call(scope) if !local.is_empty() => scope.collector().shared().absorb(local),
-            Target::Call(_) => {}
+            Target::Collector(shared) => {
+                shared.absorb(&mut local);
+                Some(local)
+            }
+            Target::Call(scope) => scope.keep(local),
         }
     }
 }
@@ -120,15 +124,9 @@ fn push<'a>(
     on_error: &Option<ErrorHandler>,
     base: &KeyBase,
 ) -> EnterGuard<'a> {
-    let local = SPARE
-        .try_with(|spare| spare.borrow_mut().pop())
-        .ok()
-        .flatten();
-    let mut local = local.unwrap_or_else(|| Box::new(Store::new(max_series)));
-    local.reset(max_series, base.clone());
     let frame = Frame {
         id: target.id(),
-        local,
+        local: lend_store(max_series, base),
         on_error: on_error.clone(),
     };
     let pushed = STACK
@@ -160,18 +158,38 @@ impl Drop for EnterGuard<'_> {
             let at = stack.iter().rposition(|frame| frame.id == id)?;
             Some(stack.remove(at))
         });
-        let Ok(Some(mut frame)) = frame else { return };
-        target.absorb(&mut frame.local);
-        if frame.local.capacity() <= SPARE_CAPACITY {
-            let _ = SPARE.try_with(|spare| {
-                if let Ok(mut spare) = spare.try_borrow_mut() {
-                    if spare.len() < SPARE_STORES {
-                        spare.push(frame.local);
-                    }
-                }
-            });
+        let Ok(Some(frame)) = frame else { return };
+        if let Some(local) = target.absorb(frame.local) {
+            recycle(local);
         }
     }
+}
+
+/// Keeps an emptied store for the next frame on this thread, unless it grew
+/// large or enough are kept.
+pub(crate) fn recycle(mut store: SpareStore) {
+    if store.capacity() <= SPARE_CAPACITY {
+        store.reset(0, KeyBase::default());
+        let _ = SPARE.try_with(|spare| {
+            if let Ok(mut spare) = spare.try_borrow_mut() {
+                if spare.len() < SPARE_STORES {
+                    spare.push(store);
+                }
+            }
+        });
+    }
+}
+
+/// An empty store for `max_series` series keyed without `base`, reused from
+/// this thread's spares when there is one.
+pub(crate) fn lend_store(max_series: usize, base: &KeyBase) -> SpareStore {
+    let spare = SPARE
+        .try_with(|spare| spare.try_borrow_mut().ok()?.pop())
+        .ok()
+        .flatten();
+    let mut store = spare.unwrap_or_else(|| Box::new(Store::new(max_series)));
+    store.reset(max_series, base.clone());
+    store
 }
 
 /// What a record into a frame gives back: the error to report, if any.

@@ -6,6 +6,9 @@
 //! contained and reported, and the sink is flushed at the end so buffered
 //! bytes leave at once.
 
+use std::sync::Arc;
+
+use crate::client::global::global_client;
 use crate::client::Client;
 use crate::error::{report, Error, ErrorHandler};
 use crate::line::payload::Payload;
@@ -41,6 +44,40 @@ pub struct FlushReport {
     /// Hand-overs, sink flushes or client set-ups that failed, and series
     /// refused at flush; each one reached the error handler.
     pub errors: usize,
+}
+
+/// Sends `series` (and the dropped count) through `own` client, or else the
+/// global one, with `base` and `extra` tags on every line.
+pub(crate) fn flush_series(
+    own: Option<&Arc<Client>>,
+    base: &[String],
+    extra: &[&str],
+    on_error: Option<&ErrorHandler>,
+    series: &[Series],
+    dropped: u64,
+) -> FlushReport {
+    if series.is_empty() && dropped == 0 {
+        return FlushReport::default();
+    }
+    let global;
+    let client = match own {
+        Some(client) => client,
+        None => match global_client() {
+            Ok(client) => {
+                global = client;
+                &global
+            }
+            Err(err) => {
+                report(on_error, Error::Config(err));
+                return FlushReport {
+                    records_dropped: dropped,
+                    errors: 1,
+                    ..FlushReport::default()
+                };
+            }
+        },
+    };
+    send_all(client, series, dropped, &[base], extra, on_error)
 }
 
 /// Sends `series` (and the dropped count) through `client` with `base` and

@@ -4,10 +4,9 @@
 
 use std::time::Duration;
 
-use crate::client::global::global_client;
 use crate::context::accept_current;
 use crate::error::report;
-use crate::flush::send_all;
+use crate::flush::flush_series;
 use crate::hash::seed;
 use crate::sanitize::is_usable_name;
 use crate::series::{Key, Kind, Sample, Series};
@@ -33,12 +32,7 @@ fn send_now<T: Tags + ?Sized>(key: &Key<'_, T>, sample: Sample) {
         let name = key.name.to_owned();
         return report(None, Error::InvalidName { name });
     }
-    match global_client() {
-        Ok(client) => {
-            send_all(&client, &[Series::new(key, sample)], 0, &[], &[], None);
-        }
-        Err(err) => report(None, Error::Config(err)),
-    }
+    flush_series(None, &[], &[], None, &[Series::new(key, sample)], 0);
 }
 
 /// Adds 1 to a counter of the current collector.

@@ -84,6 +84,49 @@ pub(crate) fn hash_bytes(key: u64, bytes: &[u8]) -> u64 {
     fold(mixed ^ len as u64 ^ key, FINISH)
 }
 
+/// A short byte string (up to 8 bytes) as one word, read with overlapping
+/// loads as [`hash_bytes`] does; longer ones are hashed.
+#[inline(always)]
+fn piece(key: u64, bytes: &[u8]) -> u64 {
+    let len = bytes.len();
+    if len > 16 {
+        hash_bytes(key, bytes)
+    } else if len > 8 {
+        fold(read8(bytes, 0) ^ key, read8(bytes, len - 8) ^ SECOND)
+    } else if len >= 4 {
+        read4(bytes, 0) | read4(bytes, len - 4) << (8 * (len - 4))
+    } else if len > 0 {
+        u64::from(bytes[0])
+            | u64::from(bytes[len >> 1]) << (8 * (len >> 1))
+            | u64::from(bytes[len - 1]) << (8 * (len - 1))
+    } else {
+        0
+    }
+}
+
+/// The hash of one tag, `key:value` or a bare value, defined on its two
+/// parts (split at the first `:`) so that a `(key, value)` pair hashes as
+/// the text `key:value` does without being joined. A pair whose key holds a
+/// `:` hashes differently from its text; it then simply finds no series by
+/// its hash and takes the sanitizing path, which hashes the text.
+#[inline(always)]
+pub(crate) fn tag_hash(seed: u64, key: &[u8], value: Option<&[u8]>) -> u64 {
+    let value_len = value.map_or(0, |v| v.len() as u64 + 1);
+    let lens = (key.len() as u64) << 32 | value_len;
+    let first = piece(seed, key) ^ seed ^ SECOND;
+    let second = piece(seed ^ MULTIPLIER, value.unwrap_or_default()) ^ lens ^ FINISH;
+    fold(first, second.wrapping_mul(MULTIPLIER) ^ seed)
+}
+
+/// [`tag_hash`] of a tag's whole text.
+#[inline(always)]
+pub(crate) fn whole_tag_hash(seed: u64, text: &[u8]) -> u64 {
+    match text.iter().position(|&b| b == b':') {
+        Some(colon) => tag_hash(seed, &text[..colon], Some(&text[colon + 1..])),
+        None => tag_hash(seed, text, None),
+    }
+}
+
 /// Whether two byte strings are equal, with the same overlapping loads as
 /// [`hash_bytes`] for short ones instead of a call to `memcmp`.
 #[inline(always)]
@@ -175,6 +218,50 @@ mod tests {
                 assert!(!bytes_eq(&base, &other), "len {len}, byte {at}");
             }
             assert!(!bytes_eq(&base, &base[..len.saturating_sub(1)]) || len == 0);
+        }
+    }
+
+    #[test]
+    fn a_pair_hashes_as_its_text_and_every_part_counts() {
+        let texts = [
+            "",
+            ":",
+            "a",
+            "a:",
+            ":a",
+            "ab:c",
+            "a:bc",
+            "db:main",
+            "region:eu-west-1",
+            "customer_identifier:0123456789abcdef",
+            "k:v:w",
+            "a\0:b",
+            "a:b\0",
+        ];
+        let mut seen = std::collections::HashSet::new();
+        for text in texts {
+            let hash = whole_tag_hash(7, text.as_bytes());
+            assert!(seen.insert(hash), "{text:?} collides");
+            if let Some((key, value)) = text.split_once(':') {
+                let pair = tag_hash(7, key.as_bytes(), Some(value.as_bytes()));
+                assert_eq!(pair, hash, "{text:?}");
+            }
+        }
+        // Every byte of either part counts.
+        for len in 0..40usize {
+            let base: Vec<u8> = (0..len as u8).map(|b| b'a' + b % 26).collect();
+            for at in 0..len {
+                let mut other = base.clone();
+                other[at] ^= 0x20;
+                assert_ne!(
+                    tag_hash(7, &base, Some(b"v")),
+                    tag_hash(7, &other, Some(b"v"))
+                );
+                assert_ne!(
+                    tag_hash(7, b"k", Some(&base)),
+                    tag_hash(7, b"k", Some(&other))
+                );
+            }
         }
     }
 

@@ -21,7 +21,7 @@ use std::borrow::Cow;
 use std::marker::PhantomData;
 use std::time::Duration;
 
-use crate::hash::{bytes_eq, hash_bytes, key_hash, name_key};
+use crate::hash::{bytes_eq, hash_bytes, key_hash, name_key, tag_hash, whole_tag_hash};
 use crate::sanitize::Rule;
 use crate::tags::{TagRef, Tags};
 
@@ -90,32 +90,17 @@ const SEPARATOR: char = '\n';
 /// Up to this many tags per record are looked up by [`Probe`].
 pub(crate) const PROBE_TAGS: usize = 16;
 
-/// A `key:value` pair up to this long is hashed from a copy on the stack.
-const PROBE_PAIR: usize = 128;
-
-/// The hash of one tag as it is sent, when it is clean. The whole-tag case
-/// is the hot one and stays inline; a pair is joined on the stack first.
+/// The hash of one tag as it is sent, when it is clean, and its length: a
+/// pair is hashed in its two parts, never joined.
 #[inline(always)]
-fn raw_tag_hash(seed: u64, tag: TagRef<'_>) -> Option<(u64, usize)> {
+fn raw_tag_hash(seed: u64, tag: TagRef<'_>) -> (u64, usize) {
     match tag {
-        TagRef::Whole(text) => Some((hash_bytes(seed, text.as_bytes()), text.len())),
-        TagRef::Pair(key, value) => raw_pair_hash(seed, key, value),
+        TagRef::Whole(text) => (whole_tag_hash(seed, text.as_bytes()), text.len()),
+        TagRef::Pair(key, value) => (
+            tag_hash(seed, key.as_bytes(), Some(value.as_bytes())),
+            key.len() + 1 + value.len(),
+        ),
     }
-}
-
-/// The hash of `key:value`, joined in a stack buffer (hashing needs the
-/// bytes in one piece).
-#[inline(never)]
-fn raw_pair_hash(seed: u64, key: &str, value: &str) -> Option<(u64, usize)> {
-    let len = key.len() + 1 + value.len();
-    if len > PROBE_PAIR {
-        return None;
-    }
-    let mut buf = [0u8; PROBE_PAIR];
-    buf[..key.len()].copy_from_slice(key.as_bytes());
-    buf[key.len()] = b':';
-    buf[key.len() + 1..len].copy_from_slice(value.as_bytes());
-    Some((hash_bytes(seed, &buf[..len]), len))
 }
 
 /// A record's series hash, computed from the caller's bytes as they are, for
@@ -133,8 +118,8 @@ pub(crate) struct Probe<'a, T: Tags + ?Sized> {
 }
 
 impl<'a, T: Tags + ?Sized> Probe<'a, T> {
-    /// `None` when the record cannot be matched this way (too many tags, a
-    /// long pair, two tags with one hash): [`Key`] then finds its series.
+    /// `None` when the record cannot be matched this way (too many tags,
+    /// two tags with one hash): [`Key`] then finds its series.
     #[inline]
     pub(crate) fn new(seed: u64, kind: Kind, name: &'a str, tags: &'a T) -> Option<Self> {
         let count = tags.tag_count();
@@ -145,7 +130,7 @@ impl<'a, T: Tags + ?Sized> Probe<'a, T> {
         let mut text_len = name.len();
         let mut sum = 0u64;
         for index in 0..count {
-            let (hash, len) = raw_tag_hash(seed, tags.tag_at(index))?;
+            let (hash, len) = raw_tag_hash(seed, tags.tag_at(index));
             text_len += 1 + len;
             sum = sum.wrapping_add(hash);
             let mut at = index;
@@ -167,6 +152,38 @@ impl<'a, T: Tags + ?Sized> Probe<'a, T> {
             count,
             text_len,
             hash: key_hash(name_hash, sum),
+        })
+    }
+}
+
+impl<T: Tags + ?Sized> Probe<'_, T> {
+    /// Whether the record's text is already in its sent form: a clean name,
+    /// clean non-empty tags, no pair whose key holds a `:` (its hash is not
+    /// its text's). Repeated tags never get this far (see [`Probe::new`]).
+    pub(crate) fn is_sent_form(&self) -> bool {
+        Rule::Name.is_clean(self.name)
+            && self.order[..self.count].iter().all(|&(_, index)| {
+                match self.tags.tag_at(index as usize) {
+                    TagRef::Whole(tag) => !tag.is_empty() && Rule::Tag.is_clean(tag),
+                    TagRef::Pair(key, value) => {
+                        !key.contains(':') && Rule::Tag.is_clean(key) && Rule::Tag.is_clean(value)
+                    }
+                }
+            })
+    }
+
+    /// Whether one of the record's tags is in one of `sets`.
+    pub(crate) fn has_any(&self, sets: &[&[String]]) -> bool {
+        sets.iter().any(|set| {
+            set.iter().any(|held| {
+                (0..self.count).any(|index| match self.tags.tag_at(index) {
+                    TagRef::Whole(tag) => held == tag,
+                    TagRef::Pair(key, value) => held
+                        .strip_prefix(key)
+                        .and_then(|rest| rest.strip_prefix(':'))
+                        .is_some_and(|rest| rest == value),
+                })
+            })
         })
     }
 }
@@ -222,7 +239,7 @@ impl<'a, T: Tags + ?Sized> Key<'a, T> {
         let mut clean_tags: Vec<(u64, Cow<'a, str>)> = (0..tags.tag_count())
             .map(|index| clean_tag(tags.tag_at(index)))
             .filter(|text| !text.is_empty())
-            .map(|text| (hash_bytes(seed, text.as_bytes()), text))
+            .map(|text| (whole_tag_hash(seed, text.as_bytes()), text))
             .collect();
         clean_tags.sort_unstable();
         clean_tags.dedup();
@@ -283,6 +300,35 @@ impl Series {
             kind: key.kind,
             total: Total::first(key.kind, sample),
             hash: key.hash,
+            records: 1,
+            next: None,
+        }
+    }
+
+    /// A series of text already in its sent form (see
+    /// [`Probe::is_sent_form`]), its tags in the probe's order, which is the
+    /// canonical one since no two of them share a hash.
+    pub(crate) fn from_probe<T: Tags + ?Sized>(probe: &Probe<'_, T>, sample: Sample) -> Series {
+        let mut text = String::with_capacity(probe.text_len);
+        text.push_str(probe.name);
+        for &(_, index) in &probe.order[..probe.count] {
+            text.push(SEPARATOR);
+            match probe.tags.tag_at(index as usize) {
+                TagRef::Whole(tag) => text.push_str(tag),
+                TagRef::Pair(key, value) => {
+                    text.push_str(key);
+                    text.push(':');
+                    text.push_str(value);
+                }
+            }
+        }
+        Series {
+            text: text.into_boxed_str(),
+            name_len: probe.name.len() as u32,
+            tag_count: probe.count as u16,
+            kind: probe.kind,
+            total: Total::first(probe.kind, sample),
+            hash: probe.hash,
             records: 1,
             next: None,
         }

@@ -31,6 +31,9 @@ pub(crate) struct Store {
     /// The tags every line gets at flush, left out of series keys (see
     /// [`Key::without`]).
     base: KeyBase,
+    /// The global client's tags, when `base` says they apply; read on the
+    /// first new series.
+    global_tags: Option<Arc<[String]>>,
 }
 
 impl Store {
@@ -41,6 +44,7 @@ impl Store {
             dropped: 0,
             max_series,
             base: KeyBase::default(),
+            global_tags: None,
         }
     }
 
@@ -69,14 +73,26 @@ impl Store {
             if self.add_existing(&probe, sample) {
                 return Ok(());
             }
+            // A new series of text already in its sent form, with none of
+            // the base tags: kept as it is, without sanitizing copies.
+            if probe.is_sent_form() && !probe.has_any(&self.base_sets()) {
+                return self.insert(Series::from_probe(&probe, sample));
+            }
         }
-        let own: &[String] = self.base.tags.as_deref().unwrap_or_default();
-        let global: Arc<[String]> = match self.base.global {
-            true => global_tags(),
-            false => Arc::from([]),
-        };
-        let key = Key::new(seed, kind, name, tags).without(seed, &[own, &global]);
+        let key = Key::new(seed, kind, name, tags).without(seed, &self.base_sets());
         self.record(&key, sample)
+    }
+
+    /// The tags every line gets at flush anyway: the collector's own, and
+    /// the global client's when it sends through it (read once per store).
+    fn base_sets(&mut self) -> [&[String]; 2] {
+        if self.base.global && self.global_tags.is_none() {
+            self.global_tags = Some(global_tags());
+        }
+        [
+            self.base.tags.as_deref().unwrap_or_default(),
+            self.global_tags.as_deref().unwrap_or_default(),
+        ]
     }
 
     /// Moves every series of `later` (the same collector's records, kept
@@ -120,6 +136,7 @@ impl Store {
         self.dropped = 0;
         self.max_series = max_series;
         self.base = base;
+        self.global_tags = None;
     }
 
     /// Heap capacity, in series, that an idle store keeps.
@@ -151,8 +168,7 @@ impl Store {
         key: &Key<'_, T>,
         sample: Sample,
     ) -> Result<(), Refused> {
-        let first = self.index.get(&key.hash).copied();
-        let mut at = first;
+        let mut at = self.index.get(&key.hash).copied();
         while let Some(i) = at {
             let series = &mut self.series[i as usize];
             if series.matches(key) {
@@ -161,7 +177,12 @@ impl Store {
             }
             at = series.next;
         }
-        if !is_usable_name(key.name) {
+        self.insert(Series::new(key, sample))
+    }
+
+    /// Adds a series known not to be held yet.
+    fn insert(&mut self, mut series: Series) -> Result<(), Refused> {
+        if !is_usable_name(series.name()) {
             return Err(Refused::InvalidName);
         }
         // `u32` indexes keep the chain links small; the bound is far below.
@@ -169,9 +190,7 @@ impl Store {
             self.dropped = self.dropped.saturating_add(1);
             return Err(Refused::Full);
         }
-        let mut series = Series::new(key, sample);
-        series.next = first;
-        self.index.insert(key.hash, self.series.len() as u32);
+        series.next = self.index.insert(series.hash, self.series.len() as u32);
         self.series.push(series);
         Ok(())
     }
