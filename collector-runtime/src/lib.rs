@@ -28,6 +28,7 @@
 //! assert_eq!(sent, ["query:2|c|#verb:select", "query:1|c|#verb:update"]);
 //! ```
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod call;
 mod collector;
@@ -55,6 +56,7 @@ pub use global::{global_client, set_global_client};
 pub use sanitize::{sanitize_name, sanitize_tag};
 pub use tags::{AsTag, TagRef, Tags};
 #[cfg(feature = "tower")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
 pub use tower_layer::{CollectorLayer, CollectorService, ResponseFuture};
 
 pub use cadence;
