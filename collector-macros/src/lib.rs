@@ -1,5 +1,13 @@
-//! The `#[collect_metrics]` attribute. Use it through `collector-runtime`,
-//! which re-exports it.
+//! The `#[collect_metrics]` attribute of
+//! [collector-runtime](https://docs.rs/collector-runtime): per-execution
+//! DogStatsD metrics.
+//!
+//! Do not depend on this crate directly: the code the attribute generates
+//! calls into `collector-runtime`, which re-exports the attribute. Depend on
+//! `collector-runtime` and write `use collector_runtime::collect_metrics;`.
+//! What the attribute does and its options are documented on
+//! [`macro@collect_metrics`]; the functions that record, and what is sent, in
+//! `collector-runtime`.
 //!
 //! The macro works in three steps, one module each: `args` parses the
 //! options for their shape, `validate` checks them and the function (every

@@ -1,5 +1,12 @@
-//! A nightly clean-up job that records per-run metrics and flushes them once
-//! per series when the run ends.
+//! A nightly clean-up job, run by cron: the shape most jobs have.
+//!
+//! `#[collect_metrics]` on the job's entry point gives every run its own
+//! collector. The helpers the run calls record through the free functions
+//! (`collector_runtime::incr`, `histogram`, `timing`), which go to the
+//! current run's collector, however deep the call. When the run ends, with
+//! `Ok` or with an `Err` returned through `?`, every series is sent once,
+//! tagged `outcome:ok` or `outcome:error`, and `timing` adds the run's
+//! duration as `jobs.cleanup.duration`.
 //!
 //! With a `DD_*` variable set, metrics go to that agent. Without one, the
 //! example listens on a loopback UDP port of its own and prints every
@@ -11,42 +18,78 @@
 
 mod local_agent;
 
+use std::fmt;
 use std::time::{Duration, Instant};
 
-use collector_runtime::Collector;
+use collector_runtime::collect_metrics;
 use local_agent::LocalAgent;
 
-/// One run of the job: what it records, it records into the current
-/// collector, through the free functions.
-fn clean_up(table: &str, rows: &[u32]) {
-    let started = Instant::now();
-    for &age_days in rows {
-        let verdict = if age_days > 30 { "deleted" } else { "kept" };
-        collector_runtime::incr("cleanup.rows", &[("table", table), ("verdict", verdict)]);
+/// What the database driver returns when a query fails.
+#[derive(Debug)]
+struct DbError(&'static str);
+
+impl fmt::Display for DbError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
     }
-    // Stands in for the database round trip of one batch.
-    std::thread::sleep(Duration::from_millis(3));
-    collector_runtime::histogram("cleanup.batches", 1, &[("table", table)]);
+}
+
+impl std::error::Error for DbError {}
+
+/// Stands in for the database: the age in days of each row of a table, or
+/// an error for a table another job has locked.
+fn expired_candidates(table: &str) -> Result<Vec<u32>, DbError> {
+    std::thread::sleep(Duration::from_millis(2)); // the round trip
+    match table {
+        "sessions" => Ok(vec![3, 45, 60, 1, 90]),
+        "audit_log" => Ok(vec![400, 10]),
+        _ => Err(DbError("table is locked")),
+    }
+}
+
+/// Cleans one table. It knows nothing of collectors: what it records goes
+/// to the run that called it.
+fn clean_table(table: &str) -> Result<u32, DbError> {
+    let started = Instant::now();
+    let rows = expired_candidates(table)?;
     collector_runtime::timing("cleanup.scan", started.elapsed(), &[("table", table)]);
+    collector_runtime::histogram("cleanup.rows", rows.len() as f64, &[("table", table)]);
+
+    let mut deleted = 0;
+    for age_days in rows {
+        if age_days > 30 {
+            collector_runtime::incr("cleanup.deleted", &[("table", table)]);
+            deleted += 1;
+        }
+    }
+    Ok(deleted)
+}
+
+/// The cron entry point: one run, one collector, one flush when it ends.
+#[collect_metrics(name = "jobs.cleanup", tags("job:cleanup"), timing, outcome)]
+fn nightly_cleanup(tables: &[&str]) -> Result<u32, DbError> {
+    let mut deleted = 0;
+    for table in tables {
+        deleted += clean_table(table)?;
+    }
+    Ok(deleted)
 }
 
 fn main() -> std::io::Result<()> {
     // No agent? Be our own: a loopback socket that receives what is sent.
     let agent = LocalAgent::start()?;
 
-    // One collector per run of the job; base tags go on every series.
-    let run = Collector::builder().tag(("job", "nightly-cleanup")).build();
-    {
-        let _current = run.enter();
-        clean_up("sessions", &[3, 45, 60, 1, 90]);
-        clean_up("sessions", &[31, 2]);
-        clean_up("audit_log", &[400, 10]);
+    // Tonight's run cleans both tables.
+    match nightly_cleanup(&["sessions", "audit_log"]) {
+        Ok(deleted) => println!("run 1: deleted {deleted} rows"),
+        Err(err) => println!("run 1 failed: {err}"),
     }
-    let report = run.flush();
-    println!(
-        "flushed {} series ({} errors)",
-        report.series_sent, report.errors
-    );
+    // The next one finds `orders` locked: `?` ends the run with the error,
+    // and what it recorded before is sent all the same.
+    match nightly_cleanup(&["sessions", "orders"]) {
+        Ok(deleted) => println!("run 2: deleted {deleted} rows"),
+        Err(err) => println!("run 2 failed: {err}"),
+    }
 
     agent.print_received()?;
     Ok(())

@@ -29,6 +29,7 @@
 //! assert_eq!(datagram, "query:2|c|#verb:select\nquery:1|c|#verb:update");
 //! ```
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod call;
 mod client;
@@ -59,6 +60,7 @@ pub use functions::{count, distribution, gauge, histogram, incr, timing};
 pub use sanitize::{sanitize_name, sanitize_tag};
 pub use tags::{AsTag, TagRef, Tags};
 #[cfg(feature = "tower")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
 pub use tower_layer::{CollectorLayer, CollectorService, ResponseFuture};
 
 pub use cadence;

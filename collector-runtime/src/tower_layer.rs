@@ -81,6 +81,7 @@ struct Config {
 /// let sent: Vec<String> = received.try_iter().map(|d| String::from_utf8(d).unwrap()).collect();
 /// assert_eq!(sent, ["db.query:2|c|#method:GET,route:/users/_id_,status:200,table:users"]);
 /// ```
+#[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
 #[derive(Clone)]
 pub struct CollectorLayer {
     config: Arc<Config>,
@@ -292,6 +293,7 @@ impl<S> Layer<S> for CollectorLayer {
 /// let service: CollectorService<_> = CollectorLayer::new().method().layer(inner);
 /// # let _ = service;
 /// ```
+#[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
 #[derive(Clone)]
 pub struct CollectorService<S> {
     inner: S,
@@ -370,6 +372,7 @@ pin_project! {
     /// let future: ResponseFuture<_> = service.call(http::Request::new(()));
     /// # drop(future);
     /// ```
+    #[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
     pub struct ResponseFuture<F> {
         #[pin]
         inner: Option<F>,

@@ -41,7 +41,7 @@ async fn request(rec: Recorder, id: usize) -> Result<HashSet<ThreadId>, String> 
         histogram("request.size", id as f64, ());
         tokio::task::yield_now().await;
     }
-    if id % 7 == 0 {
+    if id.is_multiple_of(7) {
         return Err(format!("call {id} fails"));
     }
     Ok(threads)

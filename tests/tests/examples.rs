@@ -77,21 +77,96 @@ fn series_of(lines: &[Line]) -> Series {
     out
 }
 
+/// The README's quickstart output: the first `text` block after the
+/// heading "Set up and run".
+fn readme_quickstart_output() -> String {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md");
+    let readme = std::fs::read_to_string(path).expect("read README.md");
+    let section = readme
+        .split_once("## Set up and run")
+        .expect("README has a \"Set up and run\" section")
+        .1;
+    let block = section
+        .split_once("```text\n")
+        .expect("a text block in \"Set up and run\"")
+        .1;
+    block
+        .split_once("```")
+        .expect("the block ends")
+        .0
+        .to_owned()
+}
+
+/// The output's lines, each metric line checked by the independent parser,
+/// with the value of every timer (`|ms`) line replaced by `<ms>`: durations
+/// depend on the machine, and so may their format (whole or fractional
+/// milliseconds). Everything else stays as printed.
+fn comparable(output: &str) -> Vec<String> {
+    output
+        .lines()
+        .map(|line| {
+            let Some(metric) = line.strip_prefix("  ") else {
+                return line.to_owned();
+            };
+            let parsed = parse_line(metric).unwrap_or_else(|e| panic!("{e}\n{output}"));
+            if parsed.kind != "ms" {
+                return line.to_owned();
+            }
+            assert!(parsed.value >= 0.0, "{line}");
+            let (name, rest) = metric.split_once(':').expect("parsed: has ':'");
+            let (_value, tail) = rest.split_once('|').expect("parsed: has '|'");
+            format!("  {name}:<ms>|{tail}")
+        })
+        .collect()
+}
+
 #[test]
 fn quickstart() {
     let stdout = run_example("quickstart", &[], &[]);
-    let (datagrams, lines) = received(&stdout);
-    assert!(datagrams >= 1, "{stdout}");
-    let rows: f64 = lines
-        .iter()
-        .filter(|l| l.name == "cleanup.rows")
-        .map(|l| l.value)
-        .sum();
+
+    // What the README shows is what it prints, durations aside.
     assert_eq!(
-        rows, 9.0,
-        "every row of the three runs is counted:\n{stdout}"
+        comparable(&readme_quickstart_output()),
+        comparable(&stdout),
+        "the README's quickstart output (left) is not what the example prints (right)"
     );
-    series_of(&lines);
+
+    // Two runs of the annotated entry point, two flushes: every series once
+    // per run, tagged with how the run ended, and the run's duration.
+    let (datagrams, lines) = received(&stdout);
+    assert_eq!(datagrams, 2, "one datagram per run:\n{stdout}");
+    let runs: Vec<&[Line]> = lines
+        .split_inclusive(|l| l.name == "jobs.cleanup.duration")
+        .collect();
+    assert_eq!(runs.len(), 2, "each run ends with its duration:\n{stdout}");
+    for (run, outcome) in runs.iter().zip(["outcome:ok", "outcome:error"]) {
+        let sent = series_of(run);
+        assert!(
+            sent.contains_key(&series(
+                "ms",
+                "jobs.cleanup.duration",
+                &["job:cleanup", outcome]
+            )),
+            "{outcome}:\n{stdout}"
+        );
+        for line in run.iter() {
+            assert!(line.tags.iter().any(|t| t == outcome), "{line:?}");
+            assert!(line.tags.iter().any(|t| t == "job:cleanup"), "{line:?}");
+        }
+    }
+    // Run 1 cleans both tables; run 2 stops at the locked one, and what it
+    // recorded before the error is sent.
+    let deleted = |run: &[Line], table: &str| {
+        run.iter()
+            .find(|l| {
+                l.name == "cleanup.deleted" && l.tags.iter().any(|t| *t == format!("table:{table}"))
+            })
+            .map(|l| (l.kind.clone(), l.value))
+    };
+    assert_eq!(deleted(runs[0], "sessions"), Some(("c".into(), 3.0)));
+    assert_eq!(deleted(runs[0], "audit_log"), Some(("c".into(), 1.0)));
+    assert_eq!(deleted(runs[1], "sessions"), Some(("c".into(), 3.0)));
+    assert_eq!(deleted(runs[1], "orders"), None);
 }
 
 #[test]

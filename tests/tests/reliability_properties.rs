@@ -31,7 +31,7 @@ fn text() -> impl Strategy<Value = String> {
         2 => prop::collection::vec(any::<char>(), 0..12).prop_map(String::from_iter),
         1 => Just(String::new()),
         1 => (prop::sample::select(HOSTILE), 500..3000usize)
-            .prop_map(|(c, n)| std::iter::repeat(c).take(n).collect()),
+            .prop_map(|(c, n)| std::iter::repeat_n(c, n).collect()),
     ]
 }
 

@@ -1,6 +1,6 @@
 //! Against a real StatsD daemon: the reference Etsy `statsd` server (npm
-//! package `statsd`, installed under `tests/node_modules` by `.ci/run`),
-//! started on free loopback ports with a config file written here, fed a
+//! package `statsd@0.9.0`, which the test installs under the cargo target
+//! directory the first time it runs; see `statsd_install`), started on free loopback ports with a config file written here, fed a
 //! workload of `#[collect_metrics]` calls through a cadence UDP client, then read back
 //! through its management interface.
 //!
@@ -25,7 +25,7 @@
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::{TcpStream, UdpSocket};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -34,8 +34,8 @@ use cadence::BufferedUdpMetricSink;
 use collector_runtime::collect_metrics;
 use collector_runtime::Client;
 
-const INSTALL: &str = "install Node.js (apt-get install -y nodejs npm) and the reference \
-                       daemon: npm install --prefix tests --no-save --no-package-lock statsd@0.9.0";
+mod statsd_install;
+use statsd_install::{node, statsd_script, NEED_NODE};
 
 /// A running `statsd` process, killed on drop.
 struct Daemon {
@@ -59,23 +59,10 @@ fn free_tcp_port() -> u16 {
         .port()
 }
 
-fn statsd_script() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("node_modules/statsd/stats.js")
-}
-
 impl Daemon {
     fn start() -> Daemon {
-        let node = std::env::var_os("NODE").unwrap_or_else(|| "node".into());
-        match Command::new(&node).arg("--version").output() {
-            Ok(out) if out.status.success() => {}
-            _ => panic!("no working `node` on PATH (or in $NODE): {INSTALL}"),
-        }
         let script = statsd_script();
-        assert!(
-            script.is_file(),
-            "the statsd daemon is not installed at {}: {INSTALL}",
-            script.display()
-        );
+        let node = node();
 
         static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let dir = std::env::temp_dir().join(format!(
@@ -104,7 +91,7 @@ impl Daemon {
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot start node: {e}: {INSTALL}"));
+            .unwrap_or_else(|e| panic!("cannot start `node` ({e}): {NEED_NODE}"));
         let mut daemon = Daemon {
             child,
             udp_port,
