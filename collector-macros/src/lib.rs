@@ -11,6 +11,7 @@
 use proc_macro::TokenStream;
 
 mod args;
+mod body;
 mod expand;
 mod rules;
 mod validate;

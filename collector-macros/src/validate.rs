@@ -25,6 +25,32 @@ pub(crate) struct Options {
     pub(crate) krate: Option<Path>,
 }
 
+impl Options {
+    /// The identifiers the option expressions use (`tags(user = id)`,
+    /// `client = rec.client()`), which may be parameters.
+    pub(crate) fn mentioned(&self) -> Vec<String> {
+        fn idents(tokens: TokenStream, out: &mut Vec<String>) {
+            for token in tokens {
+                match token {
+                    proc_macro2::TokenTree::Ident(ident) => out.push(ident.to_string()),
+                    proc_macro2::TokenTree::Group(group) => idents(group.stream(), out),
+                    _ => {}
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for tag in &self.tags {
+            if let Tag::Display(_, value) = tag {
+                idents(value.to_token_stream(), &mut out);
+            }
+        }
+        if let Some(client) = &self.client {
+            idents(client.to_token_stream(), &mut out);
+        }
+        out
+    }
+}
+
 /// A checked tag.
 pub(crate) enum Tag {
     /// A whole `key:value` tag, known at compile time.
