@@ -19,6 +19,7 @@
 use proc_macro::TokenStream;
 
 mod args;
+mod body;
 mod expand;
 mod rules;
 mod validate;
@@ -26,7 +27,14 @@ mod validate;
 /// Gives each call of the function its own collector: current for the body
 /// (around every poll, for an `async fn`), and flushed exactly once when the
 /// call ends, whether it returns, returns early, fails with `?`, panics or,
-/// for an `async fn`, is dropped before it completes.
+/// for an `async fn`, is dropped before it completes. A non-async function
+/// returning `impl Future<Output = T>` or `Pin<Box<dyn Future<Output = T>>>`
+/// is measured as the future it returns.
+///
+/// The body is kept whole (the crate's edition, `#[track_caller]`, `return`
+/// and `?` keep their meaning), and owned parameters are moved into it, so
+/// that everything the call drops records into the call. The README's
+/// attribute section lists what is guaranteed and the limits that remain.
 ///
 /// Options, all optional:
 ///
@@ -39,7 +47,8 @@ mod validate;
 ///   the rules the runtime sanitizes by.
 /// - `timing`: sends the call's duration as `<name>.duration`, in ms.
 /// - `outcome`: adds `outcome:ok`, `outcome:error` (the function returned an
-///   `Err`), `outcome:panic` or `outcome:cancelled` to every series.
+///   `Err`), `outcome:panic` (a panic left the body) or `outcome:cancelled`
+///   (the call's future was dropped before it completed) to every series.
 /// - `client = expr`: the cadence client to send through (anything that
 ///   converts into `Arc<StatsdClient>`), instead of the global one.
 /// - `crate = path`: where `collector_runtime` is, when it was renamed.

@@ -25,6 +25,32 @@ pub(crate) struct Options {
     pub(crate) krate: Option<Path>,
 }
 
+impl Options {
+    /// The identifiers the option expressions use (`tags(user = id)`,
+    /// `client = rec.client()`), which may be parameters.
+    pub(crate) fn mentioned(&self) -> Vec<String> {
+        fn idents(tokens: TokenStream, out: &mut Vec<String>) {
+            for token in tokens {
+                match token {
+                    proc_macro2::TokenTree::Ident(ident) => out.push(ident.to_string()),
+                    proc_macro2::TokenTree::Group(group) => idents(group.stream(), out),
+                    _ => {}
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for tag in &self.tags {
+            if let Tag::Display(_, value) = tag {
+                idents(value.to_token_stream(), &mut out);
+            }
+        }
+        if let Some(client) = &self.client {
+            idents(client.to_token_stream(), &mut out);
+        }
+        out
+    }
+}
+
 /// A checked tag.
 pub(crate) enum Tag {
     /// A whole `key:value` tag, known at compile time.
@@ -226,6 +252,18 @@ pub(crate) fn options(args: Args, function: Option<&Ident>) -> syn::Result<Optio
         }
     }
 
+    if krate.is_none() {
+        if let Some(renamed) = renamed_in_manifest() {
+            errors.push(syn::Error::new(
+                Span::call_site(),
+                format_args!(
+                    "this crate depends on collector-runtime under the name `{renamed}`: write \
+                     `#[collect_metrics(crate = {renamed})]`"
+                ),
+            ));
+        }
+    }
+
     let name = name.unwrap_or_else(|| match function {
         Some(ident) => LitStr::new(&ident.unraw().to_string(), ident.span()),
         None => LitStr::new("", Span::call_site()),
@@ -238,6 +276,60 @@ pub(crate) fn options(args: Args, function: Option<&Ident>) -> syn::Result<Optio
         client,
         krate,
     })
+}
+
+/// The name collector-runtime has in the Cargo.toml of the crate being
+/// built, when it is renamed there (`rt = { package = "collector-runtime" }`)
+/// and not also a dependency under its own name: the default path
+/// `::collector_runtime` would then fail with nothing but "unresolved".
+fn renamed_in_manifest() -> Option<String> {
+    let dir = std::env::var_os("CARGO_MANIFEST_DIR")?;
+    let manifest = std::fs::read_to_string(std::path::Path::new(&dir).join("Cargo.toml")).ok()?;
+    renamed_dependency(&manifest)
+}
+
+/// The key of a dependency renamed from `collector-runtime`, read from the
+/// text of a manifest: `key = { package = "collector-runtime", ... }` or a
+/// `[dependencies.key]` table with `package = "collector-runtime"`.
+fn renamed_dependency(manifest: &str) -> Option<String> {
+    const PACKAGE: &str = "\"collector-runtime\"";
+    let mut table: Option<String> = None;
+    let mut renamed = None;
+    for line in manifest.lines().map(str::trim) {
+        if let Some(header) = line.strip_prefix('[') {
+            let header = header.trim_end_matches(']').trim();
+            table = header
+                .rsplit_once("dependencies.")
+                .map(|(_, key)| key.trim_matches('"').to_owned());
+            continue;
+        }
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
+        let (key, value) = (key.trim().trim_matches('"'), value.trim());
+        if key == "collector-runtime" || key == "collector_runtime" {
+            return None;
+        }
+        let names_package = |text: &str| {
+            text.split(',').any(|part| {
+                part.split_once('=').is_some_and(|(k, v)| {
+                    k.trim().trim_start_matches('{').trim() == "package"
+                        && v.trim().trim_end_matches('}').trim() == PACKAGE
+                })
+            })
+        };
+        if key == "package" && value == PACKAGE {
+            if let Some(table) = &table {
+                if table == "collector-runtime" || table == "collector_runtime" {
+                    return None;
+                }
+                renamed = Some(table.replace('-', "_"));
+            }
+        } else if value.starts_with('{') && names_package(value) {
+            renamed = Some(key.replace('-', "_"));
+        }
+    }
+    renamed
 }
 
 /// The error for an option the attribute does not know, with the nearest
@@ -380,6 +472,18 @@ fn check_tag_text(lit: &LitStr, text: &str) -> syn::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_renamed_runtime_is_found_in_the_manifest() {
+        let inline = "[dependencies]\nserde = \"1\"\nrt = { package = \"collector-runtime\", version = \"0.1\" }\n";
+        assert_eq!(renamed_dependency(inline).as_deref(), Some("rt"));
+        let table = "[dependencies.my-rt]\npackage = \"collector-runtime\"\nversion = \"0.1\"\n";
+        assert_eq!(renamed_dependency(table).as_deref(), Some("my_rt"));
+        let plain = "[dependencies]\ncollector-runtime = \"0.1\"\n";
+        assert_eq!(renamed_dependency(plain), None);
+        let both = format!("{inline}collector-runtime = {{ version = \"0.1\" }}\n");
+        assert_eq!(renamed_dependency(&both), None);
+    }
 
     #[test]
     fn typos_get_a_suggestion() {

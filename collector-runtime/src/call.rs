@@ -1,11 +1,17 @@
 //! What `#[collect_metrics]` expands to call: one collector per call, made
-//! current for the body (around every poll, for an async call), and flushed
-//! exactly once when the call ends, however it ends.
+//! current for the body (around every poll, for an async call or a returned
+//! future), and flushed exactly once when the call ends, however it ends.
+//!
+//! How it ended is told by the call itself, never by the thread's state
+//! alone: a panic is one that left this body, `cancelled` a body dropped
+//! before it completed, `error` an `Err` the body returned.
 //!
 //! Not a stable API: reached through `__private` by generated code only.
 
+use std::cell::Cell;
 use std::fmt::Display;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock};
@@ -76,8 +82,8 @@ impl CallScopeBuilder {
             collector: OnceLock::new(),
             parked: Mutex::new(None),
             is_error: AtomicBool::new(false),
+            begun: AtomicBool::new(false),
             completed: AtomicBool::new(false),
-            polled: AtomicBool::new(false),
             panicked: AtomicBool::new(false),
         }
     }
@@ -100,9 +106,14 @@ pub struct CallScope {
     parked: Mutex<Option<SpareStore>>,
     // Atomics, not cells: an async call's future holds `&CallScope` across
     // awaits and must stay `Send`.
+    /// The call ended by returning an `Err`.
     is_error: AtomicBool,
+    /// The body began to run: at once for a sync call, at the first poll
+    /// for an async one, at the call for a returned future.
+    begun: AtomicBool,
+    /// The body ended without a panic: by its value, `return`, `?`.
     completed: AtomicBool,
-    polled: AtomicBool,
+    /// A panic left the body.
     panicked: AtomicBool,
 }
 
@@ -166,45 +177,49 @@ impl CallScope {
         }
     }
 
+    /// Runs a body in place (a sync call, or an async one that cannot
+    /// suspend): the collector is current until the returned guard drops,
+    /// and the guard tells how the body was left.
+    pub fn body(&self) -> Body<'_> {
+        self.begun.store(true, Ordering::Relaxed);
+        Body {
+            scope: self,
+            // Only a panic that starts inside the body can be unwinding when
+            // the guard drops without having been told the body ended: one
+            // already unwinding when the body began (a body called from a
+            // `Drop` during an unwind) cannot leave it without aborting.
+            was_panicking: self.outcome && std::thread::panicking(),
+            armed: Cell::new(true),
+            returns_result: Cell::new(false),
+            _current: self.enter(),
+        }
+    }
+
+    /// Polls an async body, held in `fut`, with the call's collector current
+    /// around every poll; `fut` is dropped in place, with the collector
+    /// current, when it completes or when the returned future is dropped.
+    pub fn run<'a, F: Future>(&'a self, fut: Pin<&'a mut Option<F>>) -> Run<'a, F> {
+        Run { scope: self, fut }
+    }
+
     /// Records whether the call returned an error.
     pub fn set_error(&self, is_error: bool) {
         self.is_error.store(is_error, Ordering::Relaxed);
     }
 
-    /// Records that the call reached its end.
-    pub fn complete(&self) {
+    fn complete(&self) {
         self.completed.store(true, Ordering::Relaxed);
     }
 
-    /// Polls `fut` with the call's collector current, noting a panic.
-    pub fn poll_in<F: Future>(&self, fut: Pin<&mut F>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        self.polled.store(true, Ordering::Relaxed);
-        let _current = self.enter();
-        let _watch = PanicWatch(&self.panicked);
-        fut.poll(cx)
-    }
-
     fn outcome(&self) -> &'static str {
-        if self.panicked.load(Ordering::Relaxed) || std::thread::panicking() {
+        if self.panicked.load(Ordering::Relaxed) {
             "outcome:panic"
         } else if self.is_error.load(Ordering::Relaxed) {
             "outcome:error"
-        } else if self.polled.load(Ordering::Relaxed) && !self.completed.load(Ordering::Relaxed) {
+        } else if self.begun.load(Ordering::Relaxed) && !self.completed.load(Ordering::Relaxed) {
             "outcome:cancelled"
         } else {
             "outcome:ok"
-        }
-    }
-}
-
-/// Notes that a poll unwound: executors catch a task's panic and drop the
-/// future later, when the thread no longer looks like it is panicking.
-struct PanicWatch<'a>(&'a AtomicBool);
-
-impl Drop for PanicWatch<'_> {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            self.0.store(true, Ordering::Relaxed);
         }
     }
 }
@@ -250,6 +265,245 @@ impl Drop for CallScope {
             store.dropped,
         );
         context::recycle(store);
+    }
+}
+
+/// A body running in place, with the call's collector current.
+///
+/// The expansion tells it how the body ended when it can see the value
+/// ([`Body::ended`]); dropped without that, the body was left by a panic
+/// that started inside it, or else by an exit whose value the expansion
+/// does not see (`?`, a `return` written inside a macro), which is an error
+/// exactly when the function returns a `Result` ([`Body::returns_result`]).
+#[must_use]
+pub struct Body<'a> {
+    scope: &'a CallScope,
+    was_panicking: bool,
+    armed: Cell<bool>,
+    returns_result: Cell<bool>,
+    _current: EnterGuard<'a>,
+}
+
+impl Body<'_> {
+    /// Whether the function's return type is a `Result`, for exits whose
+    /// value is not seen: `?` leaves a function that returns a `Result` only
+    /// with an `Err`.
+    pub fn returns_result(&self, returns_result: bool) {
+        self.returns_result.set(returns_result);
+    }
+
+    /// The body ended with a value that is (or is not) an `Err`.
+    pub fn ended(&self, is_error: bool) {
+        if self.armed.replace(false) {
+            self.scope.set_error(is_error);
+            self.scope.complete();
+        }
+    }
+
+    /// Passes `value` through once the body that made it has ended without
+    /// ending the call: the construction of a returned future.
+    pub fn constructed<T>(&self, value: T) -> T {
+        self.armed.set(false);
+        value
+    }
+}
+
+impl Drop for Body<'_> {
+    fn drop(&mut self) {
+        if !self.armed.get() {
+            return;
+        }
+        if self.scope.outcome && !self.was_panicking && std::thread::panicking() {
+            self.scope.panicked.store(true, Ordering::Relaxed);
+        } else {
+            self.scope.set_error(self.returns_result.get());
+            self.scope.complete();
+        }
+    }
+}
+
+/// Notes that a poll unwound: armed before the poll, disarmed after it, so
+/// only a panic out of this body counts (executors catch a task's panic and
+/// drop the future later).
+struct PanicWatch<'a>(Option<&'a AtomicBool>);
+
+impl PanicWatch<'_> {
+    fn disarm(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for PanicWatch<'_> {
+    fn drop(&mut self) {
+        if let Some(panicked) = self.0 {
+            panicked.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Polls `fut` with `scope`'s collector current.
+fn poll_in<F: Future + ?Sized>(
+    scope: &CallScope,
+    fut: Pin<&mut F>,
+    cx: &mut Context<'_>,
+) -> Poll<F::Output> {
+    scope.begun.store(true, Ordering::Relaxed);
+    let _current = scope.enter();
+    let watch = PanicWatch(Some(&scope.panicked));
+    let poll = fut.poll(cx);
+    watch.disarm();
+    if poll.is_ready() {
+        scope.complete();
+    }
+    poll
+}
+
+/// An async call's body, polled with the call's collector current
+/// ([`CallScope::run`]).
+#[must_use = "futures do nothing unless polled"]
+pub struct Run<'a, F> {
+    scope: &'a CallScope,
+    fut: Pin<&'a mut Option<F>>,
+}
+
+impl<F: Future> Future for Run<'_, F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = &mut *self;
+        let fut = this
+            .fut
+            .as_mut()
+            .as_pin_mut()
+            .expect("an annotated call's future polled after it completed");
+        let poll = poll_in(this.scope, fut, cx);
+        if poll.is_ready() {
+            let _current = this.scope.enter();
+            this.fut.set(None);
+        }
+        poll
+    }
+}
+
+impl<F> Drop for Run<'_, F> {
+    /// A body dropped before it completed (a cancelled call) drops its
+    /// locals with the call's collector current: what they record is the
+    /// call's.
+    fn drop(&mut self) {
+        if self.fut.is_some() {
+            let _current = self.scope.enter();
+            self.fut.set(None);
+        }
+    }
+}
+
+/// The future returned by an annotated non-async function that returns a
+/// future (`-> impl Future<Output = T>`, `-> Pin<Box<dyn Future<...>>>`):
+/// the call lasts until that future completes or is dropped. Its collector
+/// is current around every poll, its outcome is the future's output, and it
+/// flushes when the future completes (or is dropped: `cancelled`).
+#[must_use = "futures do nothing unless polled"]
+pub struct CallFuture<F: Future + ?Sized> {
+    scope: Option<CallScope>,
+    /// Boxed: the crate has no `unsafe` to pin a field in place.
+    fut: Option<Pin<Box<F>>>,
+    is_error: fn(&F::Output) -> bool,
+}
+
+impl<F: Future> CallFuture<F> {
+    /// Wraps the future that the call returns; `is_error` tells an `Err`.
+    pub fn new(scope: CallScope, fut: F, is_error: fn(&F::Output) -> bool) -> Self {
+        CallFuture::boxed(scope, Box::pin(fut), is_error)
+    }
+}
+
+impl<F: Future + ?Sized> CallFuture<F> {
+    /// Wraps a future the call returns already boxed.
+    pub fn boxed(scope: CallScope, fut: Pin<Box<F>>, is_error: fn(&F::Output) -> bool) -> Self {
+        CallFuture {
+            scope: Some(scope),
+            fut: Some(fut),
+            is_error,
+        }
+    }
+}
+
+impl<F: Future + ?Sized> Future for CallFuture<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = &mut *self;
+        let (Some(scope), Some(fut)) = (&this.scope, &mut this.fut) else {
+            panic!("an annotated call's future polled after it completed");
+        };
+        let poll = poll_in(scope, fut.as_mut(), cx);
+        if let Poll::Ready(output) = &poll {
+            scope.set_error((this.is_error)(output));
+            {
+                let _current = scope.enter();
+                this.fut = None;
+            }
+            this.scope = None;
+        }
+        poll
+    }
+}
+
+impl<F: Future + ?Sized> Drop for CallFuture<F> {
+    fn drop(&mut self) {
+        if let (Some(scope), Some(_)) = (&self.scope, &self.fut) {
+            let _current = scope.enter();
+            self.fut = None;
+        }
+    }
+}
+
+/// Calls `f` once: a body that must run in a closure may then move out of
+/// its captures and return borrows of them.
+#[inline(always)]
+pub fn call_once<R>(f: impl FnOnce() -> R) -> R {
+    f()
+}
+
+/// The function's return type `R`, tied to it by a `return` that never runs,
+/// so that [`ResultKind`] can tell whether it is a `Result`.
+pub struct ReturnKind<R>(PhantomData<fn() -> R>);
+
+impl<R> ReturnKind<R> {
+    /// The kind of a return type yet to be inferred.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        ReturnKind(PhantomData)
+    }
+
+    /// A value of the return type, for a `return` that never runs.
+    pub fn never(&self) -> R {
+        unreachable!("collect_metrics: the return type probe never runs")
+    }
+}
+
+/// Tells a `Result` return type apart, by autoref:
+/// `(&&kind).__collector_returns_result()`.
+pub trait ResultKind {
+    /// Whether the return type is a `Result`.
+    fn __collector_returns_result(&self) -> bool;
+}
+
+impl<T, E> ResultKind for &ReturnKind<Result<T, E>> {
+    fn __collector_returns_result(&self) -> bool {
+        true
+    }
+}
+
+/// The fallback of [`ResultKind`]: any other return type.
+pub trait OtherKind {
+    /// Always `false`.
+    fn __collector_returns_result(&self) -> bool;
+}
+
+impl<R> OtherKind for &&ReturnKind<R> {
+    fn __collector_returns_result(&self) -> bool {
+        false
     }
 }
 

@@ -69,7 +69,9 @@ pub use collector_macros::collect_metrics;
 /// What `#[collect_metrics]` expands to; not a stable API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::call::{CallScope, CallScopeBuilder, ErrProbe, OkProbe};
-    pub use core::future::poll_fn;
+    pub use crate::call::{
+        call_once, Body, CallFuture, CallScope, CallScopeBuilder, ErrProbe, OkProbe, OtherKind,
+        ResultKind, ReturnKind, Run,
+    };
     pub use core::pin::pin;
 }

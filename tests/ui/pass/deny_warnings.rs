@@ -1,6 +1,9 @@
 //! Shapes whose expansion must compile without a warning, including ones no
 //! test calls: functions that never return, and `Self`-returning methods.
 #![deny(warnings)]
+// Edition 2024's drop-order migration lint: the expansion's own locals must
+// never show up in it.
+#![warn(tail_expr_drop_order)]
 
 use std::fmt::Display;
 
@@ -78,6 +81,21 @@ fn closure_return(n: u32) -> Box<dyn Fn(u32) -> u32> {
     Box::new(move |x| x + n)
 }
 
+static ITEMS: std::sync::Mutex<Vec<u8>> = std::sync::Mutex::new(Vec::new());
+
+/// A tail temporary with a significant drop: plain, the migration lint has
+/// nothing to say; annotated, it must have nothing to say either.
+#[collect_metrics(outcome, timing)]
+fn locked_len() -> usize {
+    ITEMS.lock().unwrap().len()
+}
+
+#[collect_metrics(outcome)]
+async fn locked_len_async() -> Result<usize, String> {
+    tokio::task::yield_now().await;
+    Ok(ITEMS.lock().unwrap().len())
+}
+
 fn main() {
     collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -88,5 +106,7 @@ fn main() {
     assert_eq!(runtime.block_on(config.shown()).to_string(), "b");
     assert_eq!(runtime.block_on(config.checked()).unwrap().to_string(), "b");
     unit_explicit();
+    assert_eq!(locked_len(), 0);
+    assert_eq!(runtime.block_on(locked_len_async()), Ok(0));
     assert_eq!(closure_return(1)(2), 3);
 }
