@@ -46,10 +46,7 @@ async fn must_use_twice_async() -> Result<u8, String> {
 
 #[tokio::test]
 async fn annotated_functions_run() {
-    collector_runtime::set_global_client(cadence::StatsdClient::from_sink(
-        "",
-        cadence::NopMetricSink,
-    ));
+    collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
     assert_eq!(wraps(1), Ok(1));
     assert_eq!(never_awaits(2).await, 2);
     assert!(must_use_twice().is_err());

@@ -88,20 +88,21 @@ pub fn len_later() -> impl Future<Output = Result<usize, String>> {
 }
 
 thread_local! {
-    static CLIENT: RefCell<Option<std::sync::Arc<cadence::StatsdClient>>> = const { RefCell::new(None) };
+    static CLIENT: RefCell<Option<collector_runtime::Client>> = const { RefCell::new(None) };
 }
 
 /// The client the annotated functions here send through: this thread's
 /// own, set by [`set_client`] (a client that sends nothing until then).
-pub fn client() -> std::sync::Arc<cadence::StatsdClient> {
+pub fn client() -> collector_runtime::Client {
     CLIENT.with(|client| {
-        client.borrow().clone().unwrap_or_else(|| {
-            std::sync::Arc::new(cadence::StatsdClient::from_sink("", cadence::NopMetricSink))
-        })
+        client
+            .borrow()
+            .clone()
+            .unwrap_or_else(|| collector_runtime::Client::new(cadence::NopMetricSink))
     })
 }
 
 /// Sets the client of this thread's calls.
-pub fn set_client(client: cadence::StatsdClient) {
-    CLIENT.with(|slot| *slot.borrow_mut() = Some(std::sync::Arc::new(client)));
+pub fn set_client(client: collector_runtime::Client) {
+    CLIENT.with(|slot| *slot.borrow_mut() = Some(client));
 }

@@ -1,13 +1,14 @@
 //! Under edition 2024, a tail expression's temporaries drop at the end of
 //! the body: inside the call, so what they record is the call's.
 
-use cadence::{SpyMetricSink, StatsdClient};
+use cadence::SpyMetricSink;
 use collector_edition2024::{
     len, len_all, len_async, len_async_at_once, len_later, push, set_client,
 };
+use collector_runtime::Client;
 
 /// A client, and what reads every line it sent so far, sorted.
-fn spy() -> (impl Fn() -> Vec<String>, StatsdClient) {
+fn spy() -> (impl Fn() -> Vec<String>, Client) {
     let (received, sink) = SpyMetricSink::new();
     let lines = move || {
         let mut lines: Vec<String> = received
@@ -20,7 +21,7 @@ fn spy() -> (impl Fn() -> Vec<String>, StatsdClient) {
         lines.sort();
         lines
     };
-    (lines, StatsdClient::from_sink("", sink))
+    (lines, Client::new(sink))
 }
 
 #[test]

@@ -71,10 +71,7 @@ fn len_boxed() -> Pin<Box<dyn Future<Output = usize> + Send>> {
 }
 
 fn main() {
-    collector_runtime::set_global_client(cadence::StatsdClient::from_sink(
-        "",
-        cadence::NopMetricSink,
-    ));
+    collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
