@@ -33,10 +33,15 @@ pub(crate) struct Payload<'c> {
 impl<'c> Payload<'c> {
     pub(crate) fn new(client: &'c Client, on_error: Option<&'c ErrorHandler>) -> Self {
         let limit = client.max_payload().saturating_sub(1).max(1);
+        let mut buf = SPARE_BUFFER
+            .try_with(|spare| spare.take())
+            .unwrap_or_default();
+        buf.clear();
+        buf.reserve(limit.min(65_536) + 256);
         Payload {
             client,
             limit,
-            buf: String::with_capacity(limit.min(65_536) + 256),
+            buf,
             lines: 0,
             counted: 0,
             on_error,
@@ -120,8 +125,22 @@ impl<'c> Payload<'c> {
                 report(self.on_error, Error::SinkPanicked { name: None });
             }
         }
+        let buf = std::mem::take(&mut self.buf);
+        if buf.capacity() <= MAX_SPARE_BUFFER {
+            let _ = SPARE_BUFFER.try_with(|spare| spare.set(buf));
+        }
         (self.sent, self.errors)
     }
+}
+
+/// A payload buffer larger than this is freed after its flush rather than
+/// kept for the thread's next one.
+const MAX_SPARE_BUFFER: usize = 64 * 1024;
+
+thread_local! {
+    /// The last flush's buffer on this thread, so that a flush per call
+    /// (an annotated function) does not allocate one every time.
+    static SPARE_BUFFER: std::cell::Cell<String> = const { std::cell::Cell::new(String::new()) };
 }
 
 /// The metric name of a payload's first line, for error reports.
