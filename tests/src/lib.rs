@@ -17,6 +17,12 @@ pub struct Line {
     pub kind: String,
     /// The tags, in the order sent.
     pub tags: Vec<String>,
+    /// The container ID field (`|c:`), if sent.
+    pub container: Option<String>,
+    /// The external data field (`|e:`), if sent.
+    pub external: Option<String>,
+    /// The cardinality field (`|card:`), if sent.
+    pub cardinality: Option<String>,
 }
 
 impl Line {
@@ -29,7 +35,9 @@ impl Line {
     }
 }
 
-/// Parses one `name:value|type[|@rate][|#tag,tag][|c:container]` line.
+/// Parses one
+/// `name:value|type[|@rate][|#tag,tag][|T<ts>][|c:container][|e:external][|card:cardinality]`
+/// line, in the field order of Datadog's datagram format.
 pub fn parse_line(line: &str) -> Result<Line, String> {
     let bad = |why: &str| Err(format!("{why}: {line:?}"));
     if line.contains('\n') || line.contains('\r') {
@@ -53,21 +61,43 @@ pub fn parse_line(line: &str) -> Result<Line, String> {
         return bad("unknown type");
     }
     let mut tags = Vec::new();
+    let (mut container, mut external, mut cardinality) = (None, None, None);
+    // Each field's rank in the format: a field may not come before one it
+    // follows, nor twice.
+    let mut last_rank = 0;
     for field in fields {
-        if let Some(list) = field.strip_prefix('#') {
-            if !tags.is_empty() {
-                return bad("two tag sections");
-            }
-            for tag in list.split(',') {
-                if tag.is_empty() {
-                    return bad("empty tag");
+        let rank = match field {
+            f if f.starts_with('@') => 1,
+            f if f.starts_with('#') => 2,
+            f if f.starts_with('T') => 3,
+            f if f.starts_with("c:") => 4,
+            f if f.starts_with("e:") => 5,
+            f if f.starts_with("card:") => 6,
+            _ => return bad("unknown field"),
+        };
+        if rank <= last_rank {
+            return bad("fields out of order or repeated");
+        }
+        last_rank = rank;
+        match rank {
+            2 => {
+                for tag in field[1..].split(',') {
+                    if tag.is_empty() {
+                        return bad("empty tag");
+                    }
+                    tags.push(tag.to_owned());
                 }
-                tags.push(tag.to_owned());
             }
-        } else if field.starts_with('@') || field.starts_with("c:") || field.starts_with('T') {
-            continue;
-        } else {
-            return bad("unknown field");
+            4 => container = Some(field[2..].to_owned()),
+            5 => external = Some(field[2..].to_owned()),
+            6 => {
+                let value = &field[5..];
+                if !["none", "low", "orchestrator", "high"].contains(&value) {
+                    return bad("unknown cardinality");
+                }
+                cardinality = Some(value.to_owned());
+            }
+            _ => {}
         }
     }
     Ok(Line {
@@ -75,6 +105,9 @@ pub fn parse_line(line: &str) -> Result<Line, String> {
         value,
         kind,
         tags,
+        container,
+        external,
+        cardinality,
     })
 }
 
