@@ -79,8 +79,8 @@ pub enum Value {
     Distribution(f64),
     /// `gauge(name, v)`.
     Gauge(f64),
-    /// `timing(name, Duration::from_millis(ms))`.
-    TimingMs(u32),
+    /// `timing(name, Duration::from_micros(us))`.
+    TimingMicros(u32),
 }
 
 impl Value {
@@ -90,7 +90,7 @@ impl Value {
             Value::Histogram(_) => "h",
             Value::Distribution(_) => "d",
             Value::Gauge(_) => "g",
-            Value::TimingMs(_) => "ms",
+            Value::TimingMicros(_) => "ms",
         }
     }
 
@@ -159,7 +159,7 @@ pub fn expected(base: &[TagIn], records: &[Record]) -> Expected {
             Value::Count(n) => Acc::Count(n),
             Value::Histogram(v) | Value::Distribution(v) => Acc::Sum(v),
             Value::Gauge(v) => Acc::Last(v),
-            Value::TimingMs(ms) => Acc::Elapsed(Duration::from_millis(ms.into())),
+            Value::TimingMicros(us) => Acc::Elapsed(Duration::from_micros(us.into())),
         };
         series
             .entry(key)
@@ -180,7 +180,9 @@ pub fn expected(base: &[TagIn], records: &[Record]) -> Expected {
         let value = match acc {
             Acc::Count(n) => n as f64,
             Acc::Sum(v) | Acc::Last(v) => v,
-            Acc::Elapsed(d) => d.as_millis() as f64,
+            // Milliseconds with microsecond precision, as sent: both sides
+            // round the same exact decimal.
+            Acc::Elapsed(d) => d.as_micros() as f64 / 1000.0,
         };
         if !value.is_finite() {
             refused_series += 1;
@@ -232,8 +234,8 @@ pub fn check(base: &[TagIn], records: &[Record]) -> Result<Observed, String> {
                 Value::Histogram(v) => collector_runtime::histogram(name, v, &tags),
                 Value::Distribution(v) => collector_runtime::distribution(name, v, &tags),
                 Value::Gauge(v) => collector_runtime::gauge(name, v, &tags),
-                Value::TimingMs(ms) => {
-                    collector_runtime::timing(name, Duration::from_millis(ms.into()), &tags)
+                Value::TimingMicros(us) => {
+                    collector_runtime::timing(name, Duration::from_micros(us.into()), &tags)
                 }
             }
         } else {
@@ -242,8 +244,8 @@ pub fn check(base: &[TagIn], records: &[Record]) -> Result<Observed, String> {
                 Value::Histogram(v) => collector.histogram(name, v, &tags),
                 Value::Distribution(v) => collector.distribution(name, v, &tags),
                 Value::Gauge(v) => collector.gauge(name, v, &tags),
-                Value::TimingMs(ms) => {
-                    collector.timing(name, Duration::from_millis(ms.into()), &tags)
+                Value::TimingMicros(us) => {
+                    collector.timing(name, Duration::from_micros(us.into()), &tags)
                 }
             }
         }

@@ -60,7 +60,7 @@ fn value() -> impl Strategy<Value = Value> {
         float().prop_map(Value::Histogram),
         float().prop_map(Value::Distribution),
         float().prop_map(Value::Gauge),
-        any::<u32>().prop_map(Value::TimingMs),
+        any::<u32>().prop_map(Value::TimingMicros),
     ]
 }
 

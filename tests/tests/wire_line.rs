@@ -170,8 +170,10 @@ fn check_container(line: &Line) {
     if let Some(id) = &line.container {
         let shape_ok = id
             .strip_prefix("in-")
-            .map_or(false, |inode| inode.bytes().all(|b| b.is_ascii_digit()))
-            || id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-' || b == b'_');
+            .is_some_and(|inode| inode.bytes().all(|b| b.is_ascii_digit()))
+            || id
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() || b == b'-' || b == b'_');
         assert!(shape_ok && !id.is_empty(), "container ID {id:?}");
     }
 }
@@ -258,7 +260,11 @@ fn the_environments_client_carries_the_dd_tags_merged_with_the_rest() {
     }
     let line = child_line(
         "the_environments_client_carries_the_dd_tags_merged_with_the_rest",
-        &[("DD_ENV", "e2e"), ("DD_SERVICE", "api"), ("DD_VERSION", "1.0")],
+        &[
+            ("DD_ENV", "e2e"),
+            ("DD_SERVICE", "api"),
+            ("DD_VERSION", "1.0"),
+        ],
     );
     assert_eq!(
         line.tags,

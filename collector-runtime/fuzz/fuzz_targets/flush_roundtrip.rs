@@ -20,7 +20,7 @@ enum FuzzValue {
     Histogram(f64),
     Distribution(f64),
     Gauge(f64),
-    TimingMs(u32),
+    TimingMicros(u32),
 }
 
 #[derive(Arbitrary, Debug)]
@@ -72,7 +72,7 @@ fuzz_target!(|input: Input| {
                 FuzzValue::Histogram(v) => Value::Histogram(v),
                 FuzzValue::Distribution(v) => Value::Distribution(v),
                 FuzzValue::Gauge(v) => Value::Gauge(v),
-                FuzzValue::TimingMs(ms) => Value::TimingMs(ms),
+                FuzzValue::TimingMicros(us) => Value::TimingMicros(us),
             },
             free_fn: r.free_fn,
         })
