@@ -1,17 +1,22 @@
 //! Item 5 of the benchmark issue: flushing 1, 100 and 10,000 series (3 tags
-//! each) through a buffered cadence client (1432-byte payloads, as the
-//! runtime builds it) to a drained loopback UDP socket. Criterion reports the
+//! each, and 2 base tags) through a buffered cadence sink (1432-byte
+//! payloads, as the runtime builds it) to a drained loopback UDP socket. Criterion reports the
 //! time per series (throughput in elements); the datagrams one flush sends
 //! are counted by the drain and printed beside `ceil(bytes / 1432) + 1`.
+//! Beside each, the peer: cadence's buffered UDP sink sending the same lines
+//! one by one.
 //!
 //! `cargo bench -p collector-tests --bench flush -- --warm-up-time 1 --measurement-time 3`
 
 mod common;
 
+use cadence::prelude::*;
 use collector_runtime::Collector;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 
 use common::{Drain, PAYLOAD};
+
+const BASE_TAGS: [&str; 2] = ["env:bench", "region:eu"];
 
 fn fill(collector: &Collector, ids: &[String]) {
     for id in ids {
@@ -24,8 +29,10 @@ fn flush(c: &mut Criterion) {
     let mut group = c.benchmark_group("flush");
     for n in [1usize, 100, 10_000] {
         let ids: Vec<String> = (0..n).map(|i| format!("shard:{i}")).collect();
+        // 3 tags per series and 2 base tags, as DESIGN.md's target says.
         let collector = Collector::builder()
             .client(drain.collector_client())
+            .tags(BASE_TAGS)
             .max_series(n)
             .build();
 
@@ -36,6 +43,7 @@ fn flush(c: &mut Criterion) {
         let (sent, spy) = cadence::BufferedSpyMetricSink::with_capacity(None, Some(PAYLOAD));
         let counting = Collector::builder()
             .client(collector_runtime::Client::new(spy).payload_size(PAYLOAD))
+            .tags(BASE_TAGS)
             .max_series(n)
             .build();
         fill(&counting, &ids);
@@ -57,6 +65,24 @@ fn flush(c: &mut Criterion) {
                 |()| collector.flush(),
                 BatchSize::PerIteration,
             )
+        });
+        // The peer: cadence's buffered sink sending the same lines one by
+        // one (its `MetricBuilder` formats each), then flushed.
+        let client = drain.buffered_client();
+        group.bench_function(format!("{n}_series_cadence_buffered_udp"), |b| {
+            b.iter(|| {
+                for id in &ids {
+                    client
+                        .count_with_tags("bench.flush", 1)
+                        .with_tag_value("env:bench")
+                        .with_tag_value("region:eu")
+                        .with_tag_value("service:billing")
+                        .with_tag_value(id)
+                        .with_tag_value("verb:select")
+                        .send();
+                }
+                client.flush()
+            })
         });
     }
     group.finish();
