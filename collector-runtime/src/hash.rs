@@ -8,7 +8,7 @@
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 const MULTIPLIER: u64 = 0x9E37_79B9_7F4A_7C15;
 const FINISH: u64 = 0xD6E8_FEB8_6659_FD93;
@@ -20,15 +20,27 @@ pub(crate) fn fold(a: u64, b: u64) -> u64 {
     (product as u64) ^ ((product >> 64) as u64)
 }
 
-/// The process's random hash key.
+/// The process's random hash key: read on every record, so a plain atomic
+/// load once set (zero means "not drawn yet"; the key is odd, never zero).
 #[inline]
 pub(crate) fn seed() -> u64 {
-    static SEED: OnceLock<u64> = OnceLock::new();
-    *SEED.get_or_init(|| {
-        let mut hasher = RandomState::new().build_hasher();
-        hasher.write_u64(0x5EED);
-        hasher.finish() | 1
-    })
+    static SEED: AtomicU64 = AtomicU64::new(0);
+    match SEED.load(Ordering::Relaxed) {
+        0 => draw_seed(&SEED),
+        seed => seed,
+    }
+}
+
+#[cold]
+fn draw_seed(slot: &AtomicU64) -> u64 {
+    let mut hasher = RandomState::new().build_hasher();
+    hasher.write_u64(0x5EED);
+    let drawn = hasher.finish() | 1;
+    // The first key drawn wins, so every thread hashes alike.
+    match slot.compare_exchange(0, drawn, Ordering::Relaxed, Ordering::Relaxed) {
+        Ok(_) => drawn,
+        Err(first) => first,
+    }
 }
 
 const SECOND: u64 = 0xA076_1D64_78BD_642F;
@@ -47,84 +59,144 @@ fn read4(bytes: &[u8], at: usize) -> u64 {
     u64::from(u32::from_le_bytes(word))
 }
 
-/// Hashes a short byte string the way the record path needs it: a few loads
-/// and two multiplies for the 1 to 16 bytes names and tags mostly are
-/// (overlapping reads of the first and last words, as wyhash does), and a
-/// 16-byte stride beyond. Both operands of every multiply carry the key, so
-/// no input chosen without it can zero a product.
+/// Up to 7 bytes as the low bytes of a word (little-endian, zero above):
+/// short pieces by their exact length, longer ones with two overlapping
+/// loads, never a byte loop.
+#[inline(always)]
+fn read_short(bytes: &[u8]) -> u64 {
+    match *bytes {
+        [] => 0,
+        [a] => u64::from(a),
+        [a, b] => u64::from(u16::from_le_bytes([a, b])),
+        [a, b, c] => u64::from(u16::from_le_bytes([a, b])) | u64::from(c) << 16,
+        _ => {
+            let len = bytes.len();
+            read4(bytes, 0) | read4(bytes, len - 4) << (8 * (len - 4))
+        }
+    }
+}
+
+/// A keyed hash of a byte stream fed in pieces: the stream is cut into
+/// 8-byte words wherever the pieces' boundaries fall, so `"db:main"` fed
+/// whole and `"db"`, `":"`, `"main"` fed one after the other hash alike.
+/// That is what lets a `(key, value)` pair be hashed as its text `key:value`
+/// without being joined. One multiply per 8 bytes, and one to finish; the
+/// running state carries the key, so input chosen without it cannot aim at
+/// a collision.
+pub(crate) struct WordHash {
+    key: u64,
+    state: u64,
+    /// Bytes waiting for their word to fill, in its low `filled` bytes.
+    pending: u64,
+    filled: usize,
+    len: usize,
+}
+
+impl WordHash {
+    #[inline(always)]
+    pub(crate) fn new(key: u64) -> WordHash {
+        WordHash {
+            key,
+            state: key,
+            pending: 0,
+            filled: 0,
+            len: 0,
+        }
+    }
+
+    #[inline(always)]
+    fn absorb(&mut self, word: u64) {
+        self.state = fold(word ^ self.state ^ SECOND, self.key ^ MULTIPLIER);
+    }
+
+    /// Feeds the next piece of the stream.
+    #[inline(always)]
+    pub(crate) fn write(&mut self, mut bytes: &[u8]) {
+        self.len += bytes.len();
+        if self.filled > 0 {
+            let room = 8 - self.filled;
+            if bytes.len() < room {
+                self.pending |= read_short(bytes) << (8 * self.filled);
+                self.filled += bytes.len();
+                return;
+            }
+            let (head, rest) = bytes.split_at(room);
+            let word = self.pending | read_short(head) << (8 * self.filled);
+            self.absorb(word);
+            bytes = rest;
+        }
+        while bytes.len() >= 8 {
+            self.absorb(read8(bytes, 0));
+            bytes = &bytes[8..];
+        }
+        self.pending = read_short(bytes);
+        self.filled = bytes.len();
+    }
+
+    /// Feeds one byte.
+    #[inline(always)]
+    pub(crate) fn write_byte(&mut self, byte: u8) {
+        self.write(std::slice::from_ref(&byte));
+    }
+
+    #[inline(always)]
+    pub(crate) fn finish(self) -> u64 {
+        fold(
+            self.pending ^ self.state ^ FINISH,
+            (self.len as u64) ^ self.key ^ MULTIPLIER,
+        )
+    }
+}
+
+/// The keyed hash of `bytes` in one piece.
 #[inline(always)]
 pub(crate) fn hash_bytes(key: u64, bytes: &[u8]) -> u64 {
+    let mut hash = WordHash::new(key);
+    hash.write(bytes);
+    hash.finish()
+}
+
+/// Up to 15 bytes as the low bytes of a 128-bit word.
+#[inline(always)]
+fn read_short16(bytes: &[u8]) -> u128 {
     let len = bytes.len();
-    let mut state = key;
-    let (first, last) = if len <= 16 {
-        if len >= 8 {
-            (read8(bytes, 0), read8(bytes, len - 8))
-        } else if len >= 4 {
-            (read4(bytes, 0), read4(bytes, len - 4))
-        } else if len > 0 {
-            let spread = u64::from(bytes[0]) << 16
-                | u64::from(bytes[len >> 1]) << 8
-                | u64::from(bytes[len - 1]);
-            (spread, 0)
+    if len >= 8 {
+        u128::from(read8(bytes, 0)) | u128::from(read8(bytes, len - 8)) << (8 * (len - 8))
+    } else {
+        u128::from(read_short(bytes))
+    }
+}
+
+/// The hash of a `(key, value)` tag pair: the hash of its text `key:value`.
+/// Pairs up to 16 bytes, the common case, are put together in registers as
+/// the two words the stream would cut, with no copy to memory.
+#[inline(always)]
+pub(crate) fn pair_hash(seed: u64, key: &[u8], value: &[u8]) -> u64 {
+    let total = key.len() + 1 + value.len();
+    let mut hash = WordHash::new(seed);
+    if total > 16 {
+        hash.write(key);
+        hash.write_byte(b':');
+        hash.write(value);
+        return hash.finish();
+    }
+    let mut text = read_short16(key) | u128::from(b':') << (8 * key.len());
+    if !value.is_empty() {
+        text |= read_short16(value) << (8 * (key.len() + 1));
+    }
+    let (low, high) = (text as u64, (text >> 64) as u64);
+    hash.len = total;
+    if total < 8 {
+        hash.pending = low;
+    } else {
+        hash.absorb(low);
+        if total == 16 {
+            hash.absorb(high);
         } else {
-            (0, 0)
+            hash.pending = high;
         }
-    } else {
-        let mut at = 0;
-        while len - at > 16 {
-            state = fold(
-                read8(bytes, at) ^ state ^ SECOND,
-                read8(bytes, at + 8) ^ state,
-            );
-            at += 16;
-        }
-        (read8(bytes, len - 16), read8(bytes, len - 8))
-    };
-    let mixed = fold(first ^ key ^ SECOND, last ^ state ^ MULTIPLIER);
-    fold(mixed ^ len as u64 ^ key, FINISH)
-}
-
-/// A short byte string (up to 8 bytes) as one word, read with overlapping
-/// loads as [`hash_bytes`] does; longer ones are hashed.
-#[inline(always)]
-fn piece(key: u64, bytes: &[u8]) -> u64 {
-    let len = bytes.len();
-    if len > 16 {
-        hash_bytes(key, bytes)
-    } else if len > 8 {
-        fold(read8(bytes, 0) ^ key, read8(bytes, len - 8) ^ SECOND)
-    } else if len >= 4 {
-        read4(bytes, 0) | read4(bytes, len - 4) << (8 * (len - 4))
-    } else if len > 0 {
-        u64::from(bytes[0])
-            | u64::from(bytes[len >> 1]) << (8 * (len >> 1))
-            | u64::from(bytes[len - 1]) << (8 * (len - 1))
-    } else {
-        0
     }
-}
-
-/// The hash of one tag, `key:value` or a bare value, defined on its two
-/// parts (split at the first `:`) so that a `(key, value)` pair hashes as
-/// the text `key:value` does without being joined. A pair whose key holds a
-/// `:` hashes differently from its text; it then simply finds no series by
-/// its hash and takes the sanitizing path, which hashes the text.
-#[inline(always)]
-pub(crate) fn tag_hash(seed: u64, key: &[u8], value: Option<&[u8]>) -> u64 {
-    let value_len = value.map_or(0, |v| v.len() as u64 + 1);
-    let lens = (key.len() as u64) << 32 | value_len;
-    let first = piece(seed, key) ^ seed ^ SECOND;
-    let second = piece(seed ^ MULTIPLIER, value.unwrap_or_default()) ^ lens ^ FINISH;
-    fold(first, second.wrapping_mul(MULTIPLIER) ^ seed)
-}
-
-/// [`tag_hash`] of a tag's whole text.
-#[inline(always)]
-pub(crate) fn whole_tag_hash(seed: u64, text: &[u8]) -> u64 {
-    match text.iter().position(|&b| b == b':') {
-        Some(colon) => tag_hash(seed, &text[..colon], Some(&text[colon + 1..])),
-        None => tag_hash(seed, text, None),
-    }
+    hash.finish()
 }
 
 /// Whether two byte strings are equal, with the same overlapping loads as
@@ -140,10 +212,8 @@ pub(crate) fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
     }
     if len >= 8 {
         read8(a, 0) == read8(b, 0) && read8(a, len - 8) == read8(b, len - 8)
-    } else if len >= 4 {
-        read4(a, 0) == read4(b, 0) && read4(a, len - 4) == read4(b, len - 4)
     } else {
-        a.iter().zip(b).all(|(x, y)| x == y)
+        read_short(a) == read_short(b)
     }
 }
 
@@ -222,46 +292,43 @@ mod tests {
     }
 
     #[test]
-    fn a_pair_hashes_as_its_text_and_every_part_counts() {
-        let texts = [
-            "",
-            ":",
-            "a",
-            "a:",
-            ":a",
-            "ab:c",
-            "a:bc",
-            "db:main",
-            "region:eu-west-1",
-            "customer_identifier:0123456789abcdef",
-            "k:v:w",
-            "a\0:b",
-            "a:b\0",
-        ];
-        let mut seen = std::collections::HashSet::new();
-        for text in texts {
-            let hash = whole_tag_hash(7, text.as_bytes());
-            assert!(seen.insert(hash), "{text:?} collides");
-            if let Some((key, value)) = text.split_once(':') {
-                let pair = tag_hash(7, key.as_bytes(), Some(value.as_bytes()));
-                assert_eq!(pair, hash, "{text:?}");
+    fn a_stream_hashes_alike_however_it_is_cut() {
+        let text: Vec<u8> = (0..40u8).map(|b| b'a' + b % 26).collect();
+        for len in 0..text.len() {
+            let whole = hash_bytes(7, &text[..len]);
+            for cut in 0..=len {
+                for second in cut..=len {
+                    let mut pieces = WordHash::new(7);
+                    pieces.write(&text[..cut]);
+                    pieces.write(&text[cut..second]);
+                    pieces.write(&text[second..len]);
+                    assert_eq!(pieces.finish(), whole, "len {len}, cuts {cut} {second}");
+                }
             }
         }
-        // Every byte of either part counts.
-        for len in 0..40usize {
-            let base: Vec<u8> = (0..len as u8).map(|b| b'a' + b % 26).collect();
-            for at in 0..len {
-                let mut other = base.clone();
-                other[at] ^= 0x20;
-                assert_ne!(
-                    tag_hash(7, &base, Some(b"v")),
-                    tag_hash(7, &other, Some(b"v"))
-                );
-                assert_ne!(
-                    tag_hash(7, b"k", Some(&base)),
-                    tag_hash(7, b"k", Some(&other))
-                );
-            }
+    }
+
+    #[test]
+    fn a_pair_hashes_as_its_text() {
+        for text in [
+            "db:main",
+            ":",
+            "a:",
+            ":a",
+            "k:v:w",
+            "abc:defg",
+            "abcdefg:",
+            "abcdefgh:ijklmno",
+            "abcdefghijklmno:",
+            "abcdefgh:ijklmnop",
+            "customer_identifier:0123456789abcdef",
+        ] {
+            let (key, value) = text.split_once(':').unwrap();
+            assert_eq!(
+                pair_hash(7, key.as_bytes(), value.as_bytes()),
+                hash_bytes(7, text.as_bytes()),
+                "{text:?}"
+            );
         }
     }
 

@@ -21,7 +21,7 @@ use std::borrow::Cow;
 use std::marker::PhantomData;
 use std::time::Duration;
 
-use crate::hash::{bytes_eq, hash_bytes, key_hash, name_key, tag_hash, whole_tag_hash};
+use crate::hash::{bytes_eq, hash_bytes, key_hash, name_key, pair_hash};
 use crate::sanitize::Rule;
 use crate::tags::{TagRef, Tags};
 
@@ -95,9 +95,9 @@ pub(crate) const PROBE_TAGS: usize = 16;
 #[inline(always)]
 fn raw_tag_hash(seed: u64, tag: TagRef<'_>) -> (u64, usize) {
     match tag {
-        TagRef::Whole(text) => (whole_tag_hash(seed, text.as_bytes()), text.len()),
+        TagRef::Whole(text) => (hash_bytes(seed, text.as_bytes()), text.len()),
         TagRef::Pair(key, value) => (
-            tag_hash(seed, key.as_bytes(), Some(value.as_bytes())),
+            pair_hash(seed, key.as_bytes(), value.as_bytes()),
             key.len() + 1 + value.len(),
         ),
     }
@@ -109,8 +109,10 @@ pub(crate) struct Probe<'a, T: Tags + ?Sized> {
     kind: Kind,
     name: &'a str,
     tags: &'a T,
-    /// Tag hashes in ascending order, with each tag's index in `tags`.
-    order: [(u64, u32); PROBE_TAGS],
+    /// The tags' indexes in `tags`, in ascending order of their hashes (the
+    /// canonical order). Only the indexes are kept: the probe stays small
+    /// enough to live in registers.
+    order: [u8; PROBE_TAGS],
     count: usize,
     /// The length the packed text of the series would have.
     text_len: usize,
@@ -120,13 +122,14 @@ pub(crate) struct Probe<'a, T: Tags + ?Sized> {
 impl<'a, T: Tags + ?Sized> Probe<'a, T> {
     /// `None` when the record cannot be matched this way (too many tags,
     /// two tags with one hash): [`Key`] then finds its series.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn new(seed: u64, kind: Kind, name: &'a str, tags: &'a T) -> Option<Self> {
         let count = tags.tag_count();
         if count > PROBE_TAGS {
             return None;
         }
-        let mut order = [(0u64, 0u32); PROBE_TAGS];
+        let mut hashes = [0u64; PROBE_TAGS];
+        let mut order = [0u8; PROBE_TAGS];
         let mut text_len = name.len();
         let mut sum = 0u64;
         for index in 0..count {
@@ -134,14 +137,16 @@ impl<'a, T: Tags + ?Sized> Probe<'a, T> {
             text_len += 1 + len;
             sum = sum.wrapping_add(hash);
             let mut at = index;
-            while at > 0 && order[at - 1].0 > hash {
+            while at > 0 && hashes[at - 1] > hash {
+                hashes[at] = hashes[at - 1];
                 order[at] = order[at - 1];
                 at -= 1;
             }
-            if at > 0 && order[at - 1].0 == hash {
+            if at > 0 && hashes[at - 1] == hash {
                 return None;
             }
-            order[at] = (hash, index as u32);
+            hashes[at] = hash;
+            order[at] = index as u8;
         }
         let name_hash = hash_bytes(name_key(seed, kind as u64), name.as_bytes());
         Some(Probe {
@@ -158,15 +163,15 @@ impl<'a, T: Tags + ?Sized> Probe<'a, T> {
 
 impl<T: Tags + ?Sized> Probe<'_, T> {
     /// Whether the record's text is already in its sent form: a clean name,
-    /// clean non-empty tags, no pair whose key holds a `:` (its hash is not
-    /// its text's). Repeated tags never get this far (see [`Probe::new`]).
+    /// clean non-empty tags. Repeated tags never get this far (see
+    /// [`Probe::new`]).
     pub(crate) fn is_sent_form(&self) -> bool {
         Rule::Name.is_clean(self.name)
-            && self.order[..self.count].iter().all(|&(_, index)| {
+            && self.order[..self.count].iter().all(|&index| {
                 match self.tags.tag_at(index as usize) {
                     TagRef::Whole(tag) => !tag.is_empty() && Rule::Tag.is_clean(tag),
                     TagRef::Pair(key, value) => {
-                        !key.contains(':') && Rule::Tag.is_clean(key) && Rule::Tag.is_clean(value)
+                        Rule::Tag.is_clean(key) && Rule::Tag.is_clean(value)
                     }
                 }
             })
@@ -239,7 +244,7 @@ impl<'a, T: Tags + ?Sized> Key<'a, T> {
         let mut clean_tags: Vec<(u64, Cow<'a, str>)> = (0..tags.tag_count())
             .map(|index| clean_tag(tags.tag_at(index)))
             .filter(|text| !text.is_empty())
-            .map(|text| (whole_tag_hash(seed, text.as_bytes()), text))
+            .map(|text| (hash_bytes(seed, text.as_bytes()), text))
             .collect();
         clean_tags.sort_unstable();
         clean_tags.dedup();
@@ -334,7 +339,7 @@ impl Series {
     pub(crate) fn from_probe<T: Tags + ?Sized>(probe: &Probe<'_, T>, sample: Sample) -> Series {
         let mut text = String::with_capacity(probe.text_len);
         text.push_str(probe.name);
-        for &(_, index) in &probe.order[..probe.count] {
+        for &index in &probe.order[..probe.count] {
             text.push(SEPARATOR);
             match probe.tags.tag_at(index as usize) {
                 TagRef::Whole(tag) => text.push_str(tag),
@@ -415,7 +420,7 @@ impl Series {
             return false;
         }
         let mut at = name.len();
-        for &(_, index) in &probe.order[..probe.count] {
+        for &index in &probe.order[..probe.count] {
             if text[at] != SEPARATOR as u8 {
                 return false;
             }
