@@ -229,7 +229,13 @@ impl Drop for CallScope {
         let elapsed = self.started.map(|started| started.elapsed());
         let duration = || format!("{}.duration", self.name);
         let outcome = self.outcome.then(|| self.outcome());
-        let parked = self.take_parked();
+        // `&mut self`: no lock to take, so a call that recorded nothing
+        // pays no atomic operation here.
+        let parked = self
+            .parked
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
         if let Some(collector) = self.collector.get() {
             if let Some(mut parked) = parked {
                 collector.shared().absorb(&mut parked);
