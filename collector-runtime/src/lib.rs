@@ -46,6 +46,7 @@ mod store;
 mod tags;
 #[cfg(feature = "tower")]
 mod tower_layer;
+mod value;
 
 pub use client::config::{
     ClientConfig, ConfigError, Target, DEFAULT_PORT, UDP_PAYLOAD, UNIX_PAYLOAD,
@@ -62,6 +63,7 @@ pub use tags::{AsTag, TagRef, Tags};
 #[cfg(feature = "tower")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
 pub use tower_layer::{CollectorLayer, CollectorService, ResponseFuture};
+pub use value::{Integer, Value};
 
 pub use cadence;
 pub use collector_macros::collect_metrics;
