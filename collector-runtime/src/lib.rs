@@ -44,6 +44,7 @@ mod sanitize;
 mod series;
 mod store;
 mod tags;
+mod timer;
 #[cfg(feature = "tower")]
 mod tower_layer;
 mod value;
@@ -60,6 +61,7 @@ pub use flush::{FlushReport, DROPPED_RECORDS_METRIC};
 pub use functions::{count, distribution, gauge, histogram, incr, timing};
 pub use sanitize::{sanitize_name, sanitize_tag};
 pub use tags::{AsTag, TagRef, Tags};
+pub use timer::{start_timer, time, time_async, Timer};
 #[cfg(feature = "tower")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
 pub use tower_layer::{CollectorLayer, CollectorService, ResponseFuture};
