@@ -35,6 +35,7 @@ mod call;
 mod client;
 mod collector;
 mod context;
+mod default_handler;
 mod error;
 mod flush;
 mod functions;
