@@ -10,6 +10,7 @@ pub(crate) mod config;
 pub(crate) mod global;
 pub(crate) mod origin;
 mod parse;
+mod retry;
 
 use std::fmt;
 use std::io;
