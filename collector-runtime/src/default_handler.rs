@@ -25,16 +25,21 @@ pub(crate) fn report_to_stderr(error: &Error) {
 /// Writes `error` to `out` unless `written` says its kind was written
 /// already; a failed write is ignored, as there is nowhere left to report it.
 pub(crate) fn write_first_of_kind(written: &AtomicU32, error: &Error, out: &mut impl Write) {
-    let (kind, consequence) = describe(error);
-    let bit = 1 << kind;
-    if written.fetch_or(bit, Ordering::Relaxed) & bit != 0 {
+    if !first_of_kind(written, error) {
         return;
     }
+    let (_, consequence) = describe(error);
     let _ = writeln!(
         out,
         "collector-runtime: {error}; {consequence} Only the first error of each kind is \
          written here; call collector_runtime::set_error_handler to handle every error yourself."
     );
+}
+
+/// Whether `error` is the first of its kind that `seen` is told of.
+pub(crate) fn first_of_kind(seen: &AtomicU32, error: &Error) -> bool {
+    let bit = 1 << describe(error).0;
+    seen.fetch_or(bit, Ordering::Relaxed) & bit == 0
 }
 
 /// The error's kind (a bit index) and what it costs the user, with the fix

@@ -41,6 +41,8 @@ mod flush;
 mod functions;
 mod hash;
 mod line;
+#[cfg(feature = "log")]
+mod log_handler;
 mod sanitize;
 mod series;
 mod store;
@@ -60,6 +62,9 @@ pub use context::EnterGuard;
 pub use error::{error_handler_panics, errors_seen, set_error_handler, Error, ErrorHandler};
 pub use flush::{FlushReport, DROPPED_RECORDS_METRIC};
 pub use functions::{count, distribution, gauge, histogram, incr, timing};
+#[cfg(feature = "log")]
+#[cfg_attr(docsrs, doc(cfg(feature = "log")))]
+pub use log_handler::log_error;
 pub use sanitize::{sanitize_name, sanitize_tag};
 pub use tags::{AsTag, TagRef, Tags};
 pub use timer::{start_timer, time, time_async, Timer};
