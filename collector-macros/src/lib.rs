@@ -45,12 +45,13 @@ mod validate;
 ///   literal pair, `key = expr` is formatted with `Display` once, when the
 ///   call starts. Literal tags and names are checked at compile time against
 ///   the rules the runtime sanitizes by.
-/// - `timing`: sends the call's duration as `<name>.duration`, in ms.
+/// - `timing`: sends the call's duration as `<name>.duration`, in
+///   milliseconds with microsecond precision.
 /// - `outcome`: adds `outcome:ok`, `outcome:error` (the function returned an
 ///   `Err`), `outcome:panic` (a panic left the body) or `outcome:cancelled`
 ///   (the call's future was dropped before it completed) to every series.
-/// - `client = expr`: the cadence client to send through (anything that
-///   converts into `Arc<StatsdClient>`), instead of the global one.
+/// - `client = expr`: the `collector_runtime::Client` to send through (or a
+///   `&Client`), instead of the global one.
 /// - `crate = path`: where `collector_runtime` is, when it was renamed.
 ///
 /// ```ignore

@@ -11,6 +11,7 @@ use crate::flush::{flush_series, FlushReport};
 use crate::series::{Kind, Sample};
 use crate::store::{Refused, Store};
 use crate::tags::{AsTag, Tags};
+use crate::value::{Integer, Value};
 
 /// How many series a collector holds unless told otherwise.
 ///
@@ -208,7 +209,8 @@ impl Collector {
         self.record(Kind::Counter, name, &tags, Sample::Count(1));
     }
 
-    /// Adds `n` to a counter.
+    /// Adds `n`, any integer, to a counter; one outside `i64` saturates
+    /// (see [`Integer`]).
     ///
     /// ```
     /// let collector = collector_runtime::Collector::new();
@@ -216,14 +218,20 @@ impl Collector {
     /// # assert_eq!(collector.len(), 1);
     /// ```
     #[inline]
-    pub fn count(&self, name: &str, n: i64, tags: impl Tags) {
-        self.record(Kind::Counter, name, &tags, Sample::Count(n));
+    pub fn count(&self, name: &str, n: impl Integer, tags: impl Tags) {
+        self.record(
+            Kind::Counter,
+            name,
+            &tags,
+            Sample::Count(n.saturating_i64()),
+        );
     }
 
     /// Adds `value` to a histogram series. As in the library this crate
     /// started from, a series sums its values over the execution and sends
     /// the total once: across executions, the agent sees the distribution of
-    /// "per execution" totals (queries per request, say).
+    /// "per execution" totals (queries per request, say). `value` is any
+    /// integer or float (see [`Value`]).
     ///
     /// ```
     /// let collector = collector_runtime::Collector::new();
@@ -232,11 +240,12 @@ impl Collector {
     /// # assert_eq!(collector.len(), 1);
     /// ```
     #[inline]
-    pub fn histogram(&self, name: &str, value: impl Into<f64>, tags: impl Tags) {
-        self.record(Kind::Histogram, name, &tags, Sample::Value(value.into()));
+    pub fn histogram(&self, name: &str, value: impl Value, tags: impl Tags) {
+        self.record(Kind::Histogram, name, &tags, Sample::Value(value.to_f64()));
     }
 
-    /// Adds `value` to a distribution series (summed, sent once as `|d`).
+    /// Adds `value`, any integer or float, to a distribution series (summed,
+    /// sent once as `|d`).
     ///
     /// ```
     /// let collector = collector_runtime::Collector::new();
@@ -244,11 +253,17 @@ impl Collector {
     /// # assert_eq!(collector.len(), 1);
     /// ```
     #[inline]
-    pub fn distribution(&self, name: &str, value: impl Into<f64>, tags: impl Tags) {
-        self.record(Kind::Distribution, name, &tags, Sample::Value(value.into()));
+    pub fn distribution(&self, name: &str, value: impl Value, tags: impl Tags) {
+        self.record(
+            Kind::Distribution,
+            name,
+            &tags,
+            Sample::Value(value.to_f64()),
+        );
     }
 
-    /// Adds `elapsed` to a timer series, sent in whole milliseconds.
+    /// Adds `elapsed` to a timer series, sent in milliseconds with
+    /// microsecond precision (`0.384`).
     ///
     /// ```
     /// use std::time::Duration;
@@ -261,7 +276,8 @@ impl Collector {
         self.record(Kind::Timing, name, &tags, Sample::Elapsed(elapsed));
     }
 
-    /// Sets a gauge; the last value recorded is sent.
+    /// Sets a gauge to `value`, any integer or float; the last value
+    /// recorded is sent.
     ///
     /// ```
     /// let collector = collector_runtime::Collector::new();
@@ -270,8 +286,8 @@ impl Collector {
     /// # assert_eq!(collector.len(), 1);
     /// ```
     #[inline]
-    pub fn gauge(&self, name: &str, value: impl Into<f64>, tags: impl Tags) {
-        self.record(Kind::Gauge, name, &tags, Sample::Value(value.into()));
+    pub fn gauge(&self, name: &str, value: impl Value, tags: impl Tags) {
+        self.record(Kind::Gauge, name, &tags, Sample::Value(value.to_f64()));
     }
 
     /// Makes this collector current on this thread until the guard drops:

@@ -4,6 +4,7 @@
 //! a metrics library must not turn a user's success into a failure. Every
 //! problem is instead handed to an [`ErrorHandler`] (per collector, or the
 //! global one), and counted in [`errors_seen`] whatever the handler does.
+//! With no handler set, the first error of each kind is written to stderr.
 
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -11,6 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use crate::client::config::ConfigError;
+use crate::default_handler::report_to_stderr;
 
 /// A problem met while recording or flushing metrics.
 ///
@@ -145,17 +147,32 @@ pub fn error_handler_panics() -> u64 {
 }
 
 /// Installs the handler for errors of collectors built without one of their
-/// own, and of the no-collector path. The default counts and stays silent.
+/// own, and of the no-collector path, in place of the default.
+///
+/// The default writes the first error of each kind (configuration, send,
+/// sink panic, refused name, refused value) to stderr, once per process,
+/// with what it costs and what to do, for example:
+///
+/// ```text
+/// collector-runtime: no metrics client: DD_DOGSTATSD_URL="localhost:8125" is not usable: it has no scheme; write udp://localhost:8125 (or unix:///path/to/dsd.socket for a Unix socket); no metrics are sent until it is fixed (collector_runtime::ClientConfig::from_env() checks it at start-up). Only the first error of each kind is written here; call collector_runtime::set_error_handler to handle every error yourself.
+/// ```
+///
+/// and only counts the rest ([`errors_seen`]). A handler set here receives
+/// every error instead, and nothing is written to stderr: send them to your
+/// logger, or pass `|_| {}` to stay silent.
 ///
 /// ```
 /// use std::sync::Arc;
 /// collector_runtime::set_error_handler(Arc::new(|err| eprintln!("metrics: {err}")));
+/// // Or, to count errors without a word:
+/// collector_runtime::set_error_handler(Arc::new(|_| {}));
 /// ```
 pub fn set_error_handler(handler: ErrorHandler) {
     *GLOBAL_HANDLER.write().unwrap_or_else(|e| e.into_inner()) = Some(handler);
 }
 
-/// Counts `error` and hands it to `own` (or else the global handler), with any
+/// Counts `error` and hands it to `own` (or else the global handler, or else
+/// the default, which writes the first of each kind to stderr), with any
 /// panic of the handler contained: this runs inside `Drop` while unwinding.
 pub(crate) fn report(own: Option<&ErrorHandler>, error: Error) {
     ERRORS_SEEN.fetch_add(1, Ordering::Relaxed);
@@ -169,7 +186,7 @@ pub(crate) fn report(own: Option<&ErrorHandler>, error: Error) {
                 .clone();
             match &global {
                 Some(handler) => handler,
-                None => return,
+                None => return report_to_stderr(&error),
             }
         }
     };

@@ -11,6 +11,7 @@ use crate::hash::seed;
 use crate::sanitize::is_usable_name;
 use crate::series::{Key, Kind, Sample, Series};
 use crate::tags::Tags;
+use crate::value::{Integer, Value};
 use crate::{collector::check_value, Error};
 
 #[inline]
@@ -48,21 +49,30 @@ pub fn incr(name: &str, tags: impl Tags) {
     record(Kind::Counter, name, &tags, Sample::Count(1));
 }
 
-/// Adds `n` to a counter of the current collector.
+/// Adds `n` to a counter of the current collector. `n` is any integer; one
+/// outside `i64`, the counter's range on the wire, saturates (see
+/// [`Integer`]).
 ///
 /// ```
 /// let collector = collector_runtime::Collector::new();
 /// let _current = collector.enter();
-/// collector_runtime::count("rows.deleted", 40, &[("table", "sessions")]);
+/// let rows: Vec<u32> = vec![1, 2, 3];
+/// collector_runtime::count("rows.deleted", rows.len(), &[("table", "sessions")]);
 /// # assert_eq!(collector.len(), 1);
 /// ```
 #[inline]
-pub fn count(name: &str, n: i64, tags: impl Tags) {
-    record(Kind::Counter, name, &tags, Sample::Count(n));
+pub fn count(name: &str, n: impl Integer, tags: impl Tags) {
+    record(
+        Kind::Counter,
+        name,
+        &tags,
+        Sample::Count(n.saturating_i64()),
+    );
 }
 
 /// Adds `value` to a histogram series of the current collector (summed over
-/// the execution, sent once).
+/// the execution, sent once). `value` is any integer or float (see
+/// [`Value`]).
 ///
 /// ```
 /// let collector = collector_runtime::Collector::new();
@@ -71,11 +81,12 @@ pub fn count(name: &str, n: i64, tags: impl Tags) {
 /// # assert_eq!(collector.len(), 1);
 /// ```
 #[inline]
-pub fn histogram(name: &str, value: impl Into<f64>, tags: impl Tags) {
-    record(Kind::Histogram, name, &tags, Sample::Value(value.into()));
+pub fn histogram(name: &str, value: impl Value, tags: impl Tags) {
+    record(Kind::Histogram, name, &tags, Sample::Value(value.to_f64()));
 }
 
-/// Adds `value` to a distribution series of the current collector.
+/// Adds `value` to a distribution series of the current collector. `value`
+/// is any integer or float (see [`Value`]).
 ///
 /// ```
 /// let collector = collector_runtime::Collector::new();
@@ -84,8 +95,13 @@ pub fn histogram(name: &str, value: impl Into<f64>, tags: impl Tags) {
 /// # assert_eq!(collector.len(), 1);
 /// ```
 #[inline]
-pub fn distribution(name: &str, value: impl Into<f64>, tags: impl Tags) {
-    record(Kind::Distribution, name, &tags, Sample::Value(value.into()));
+pub fn distribution(name: &str, value: impl Value, tags: impl Tags) {
+    record(
+        Kind::Distribution,
+        name,
+        &tags,
+        Sample::Value(value.to_f64()),
+    );
 }
 
 /// Adds `elapsed` to a timer series of the current collector.
@@ -101,7 +117,8 @@ pub fn timing(name: &str, elapsed: Duration, tags: impl Tags) {
     record(Kind::Timing, name, &tags, Sample::Elapsed(elapsed));
 }
 
-/// Sets a gauge of the current collector; the last value is sent.
+/// Sets a gauge of the current collector; the last value is sent. `value`
+/// is any integer or float (see [`Value`]).
 ///
 /// ```
 /// let collector = collector_runtime::Collector::new();
@@ -110,6 +127,6 @@ pub fn timing(name: &str, elapsed: Duration, tags: impl Tags) {
 /// # assert_eq!(collector.len(), 1);
 /// ```
 #[inline]
-pub fn gauge(name: &str, value: impl Into<f64>, tags: impl Tags) {
-    record(Kind::Gauge, name, &tags, Sample::Value(value.into()));
+pub fn gauge(name: &str, value: impl Value, tags: impl Tags) {
+    record(Kind::Gauge, name, &tags, Sample::Value(value.to_f64()));
 }

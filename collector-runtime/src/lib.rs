@@ -2,8 +2,9 @@
 //!
 //! A [`Collector`] records counters, histograms, distributions, timings and
 //! gauges in memory, one total per series (type, name and set of tags), and
-//! sends each series once when flushed, through a cadence
-//! [`StatsdClient`](cadence::StatsdClient). Flushing at the end of a web
+//! sends each series once when flushed, as a DogStatsD line this crate
+//! writes, through a cadence [`MetricSink`](cadence::MetricSink) wrapped in a
+//! [`Client`]. Flushing at the end of a web
 //! request, a job or a cron run gives metrics at that granularity, with every
 //! tag kept, instead of "per agent flush interval".
 //!
@@ -35,17 +36,22 @@ mod call;
 mod client;
 mod collector;
 mod context;
+mod default_handler;
 mod error;
 mod flush;
 mod functions;
 mod hash;
 mod line;
+#[cfg(feature = "log")]
+mod log_handler;
 mod sanitize;
 mod series;
 mod store;
 mod tags;
+mod timer;
 #[cfg(feature = "tower")]
 mod tower_layer;
+mod value;
 
 pub use client::config::{
     ClientConfig, ConfigError, Target, DEFAULT_PORT, UDP_PAYLOAD, UNIX_PAYLOAD,
@@ -57,11 +63,16 @@ pub use context::EnterGuard;
 pub use error::{error_handler_panics, errors_seen, set_error_handler, Error, ErrorHandler};
 pub use flush::{FlushReport, DROPPED_RECORDS_METRIC};
 pub use functions::{count, distribution, gauge, histogram, incr, timing};
+#[cfg(feature = "log")]
+#[cfg_attr(docsrs, doc(cfg(feature = "log")))]
+pub use log_handler::log_error;
 pub use sanitize::{sanitize_name, sanitize_tag};
 pub use tags::{AsTag, TagRef, Tags};
+pub use timer::{start_timer, time, time_async, Timer};
 #[cfg(feature = "tower")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
 pub use tower_layer::{CollectorLayer, CollectorService, ResponseFuture};
+pub use value::{Integer, Value};
 
 pub use cadence;
 pub use collector_macros::collect_metrics;

@@ -102,6 +102,22 @@ impl<K: AsRef<str>, V: AsRef<str>> AsTag for (K, V) {
 /// assert_eq!((&["a:1", "b:2"]).tag_count(), 2);
 /// assert_eq!(vec![("a", "1")].tag_count(), 1);
 /// ```
+///
+/// An empty literal, `&[]` or `[]`, is not enough on its own: arrays of
+/// strings and of pairs are both accepted, and an empty one does not say
+/// which it is, so the compiler asks for a type ("type annotations
+/// needed"). Write `()`, or an empty array whose type is known:
+///
+/// ```compile_fail
+/// collector_runtime::incr("jobs.done", &[]); // type annotations needed
+/// ```
+///
+/// ```
+/// const NO_TAGS: [&str; 0] = [];
+/// collector_runtime::incr("jobs.done", ());
+/// collector_runtime::incr("jobs.done", NO_TAGS);
+/// collector_runtime::incr("jobs.done", &[] as &[&str]);
+/// ```
 pub trait Tags {
     /// How many tags there are.
     fn tag_count(&self) -> usize;

@@ -222,6 +222,13 @@ pub fn is_child() -> bool {
 /// set, so that the global client is built from exactly that environment.
 /// Returns the child's standard output; panics with its output if it failed.
 pub fn run_child(test: &str, env: &[(&str, &str)]) -> String {
+    run_child_with_stderr(test, env).0
+}
+
+/// [`run_child`], returning the child's standard output and standard error.
+/// The test harness writes only to standard output, so standard error
+/// holds exactly what the code under test wrote there.
+pub fn run_child_with_stderr(test: &str, env: &[(&str, &str)]) -> (String, String) {
     let exe = std::env::current_exe().expect("the test binary's path");
     let mut command = std::process::Command::new(exe);
     command.args(["--exact", test, "--nocapture", "--test-threads", "1"]);
@@ -234,17 +241,17 @@ pub fn run_child(test: &str, env: &[(&str, &str)]) -> String {
     command.envs(env.iter().copied());
     let output = command.output().expect("start the child test process");
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     assert!(
         output.status.success(),
-        "child test {test} failed ({}):\n--- stdout\n{stdout}\n--- stderr\n{}",
+        "child test {test} failed ({}):\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
         output.status,
-        String::from_utf8_lossy(&output.stderr)
     );
     assert!(
         stdout.contains("1 passed"),
         "child test {test} did not run:\n{stdout}"
     );
-    stdout
+    (stdout, stderr)
 }
 
 /// A Unix datagram socket in a fresh temporary directory, removed on drop.

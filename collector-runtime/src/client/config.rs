@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use cadence::{BufferedUdpMetricSink, BufferedUnixMetricSink};
 
+use crate::client::parse::{parse_host, parse_port, parse_url};
 use crate::client::Client;
 
 use crate::sanitize::sanitize_tag;
@@ -89,8 +90,8 @@ pub enum ConfigError {
         variable: &'static str,
         /// Its value.
         value: String,
-        /// What is wrong and what is expected.
-        reason: &'static str,
+        /// What is wrong, and the value to write instead.
+        reason: String,
     },
     /// The host name did not resolve to an address.
     Resolve {
@@ -170,68 +171,6 @@ pub(crate) fn tags_from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Vec<S
         .collect()
 }
 
-fn parse_port(variable: &'static str, value: &str) -> Result<u16, ConfigError> {
-    match value.trim().parse::<u16>() {
-        Ok(port) if port > 0 => Ok(port),
-        _ => Err(ConfigError::Invalid {
-            variable,
-            value: value.to_owned(),
-            reason: "expected a port number from 1 to 65535",
-        }),
-    }
-}
-
-fn parse_url(value: &str) -> Result<Target, ConfigError> {
-    const VARIABLE: &str = "DD_DOGSTATSD_URL";
-    let invalid = |reason| ConfigError::Invalid {
-        variable: VARIABLE,
-        value: value.to_owned(),
-        reason,
-    };
-    if let Some(path) = value.strip_prefix("unix://") {
-        if !path.starts_with('/') {
-            return Err(invalid("expected unix:///absolute/path/to/dsd.socket"));
-        }
-        return Ok(Target::Unix(PathBuf::from(path)));
-    }
-    let Some(rest) = value.strip_prefix("udp://") else {
-        return Err(invalid(
-            "expected udp://host:port or unix:///path/to/dsd.socket",
-        ));
-    };
-    let rest = rest.strip_suffix('/').unwrap_or(rest);
-    let (host, port) = if let Some(bracketed) = rest.strip_prefix('[') {
-        let (host, after) = bracketed
-            .split_once(']')
-            .ok_or_else(|| invalid("an IPv6 host needs a closing ']'"))?;
-        match after {
-            "" => (host, None),
-            _ => match after.strip_prefix(':') {
-                Some(port) => (host, Some(port)),
-                None => return Err(invalid("expected udp://[ipv6]:port")),
-            },
-        }
-    } else {
-        match rest.rsplit_once(':') {
-            Some((host, port)) => (host, Some(port)),
-            None => (rest, None),
-        }
-    };
-    if host.is_empty() || host.contains(['/', '?', '#', '@']) {
-        return Err(invalid("expected udp://host:port"));
-    }
-    let port = match port {
-        Some(port) => {
-            parse_port(VARIABLE, port).map_err(|_| invalid("the port must be 1 to 65535"))?
-        }
-        None => DEFAULT_PORT,
-    };
-    Ok(Target::Udp {
-        host: host.to_owned(),
-        port,
-    })
-}
-
 impl ClientConfig {
     /// Reads the process environment.
     ///
@@ -266,15 +205,15 @@ impl ClientConfig {
         let target = match set("DD_DOGSTATSD_URL") {
             Some(url) => parse_url(url.trim())?,
             None => {
-                let host = set("DD_AGENT_HOST");
+                let host = match set("DD_AGENT_HOST") {
+                    Some(host) => parse_host(&host)?,
+                    None => "127.0.0.1".to_owned(),
+                };
                 let port = match set("DD_DOGSTATSD_PORT") {
-                    Some(port) => parse_port("DD_DOGSTATSD_PORT", &port)?,
+                    Some(port) => parse_port(&port)?,
                     None => DEFAULT_PORT,
                 };
-                Target::Udp {
-                    host: host.map_or_else(|| "127.0.0.1".to_owned(), |h| h.trim().to_owned()),
-                    port,
-                }
+                Target::Udp { host, port }
             }
         };
         Ok(ClientConfig {
@@ -285,7 +224,11 @@ impl ClientConfig {
 
     /// Builds a client on a buffered cadence sink (1432-byte UDP payloads, or
     /// 8192 bytes on a Unix socket) whose lines carry the configuration's
-    /// tags.
+    /// tags, and whose send errors name the target.
+    ///
+    /// A Unix socket need not exist yet (an agent may start after the
+    /// application): each send looks the path up again, so metrics flow
+    /// once it appears, and sends fail, reported, until then.
     ///
     /// ```
     /// use collector_runtime::{ClientConfig, Target};
@@ -331,7 +274,8 @@ impl ClientConfig {
                 Ok(Client::new(sink)
                     .payload_size(UDP_PAYLOAD)
                     .tags(&self.tags)
-                    .detect_origin())
+                    .detect_origin()
+                    .with_target(&self.target))
             }
             Target::Unix(path) => {
                 let socket = UnixDatagram::unbound().map_err(socket_error)?;
@@ -342,7 +286,8 @@ impl ClientConfig {
                 Ok(Client::new(sink)
                     .payload_size(UNIX_PAYLOAD)
                     .tags(&self.tags)
-                    .detect_origin())
+                    .detect_origin()
+                    .with_target(&self.target))
             }
         }
     }
@@ -437,6 +382,27 @@ mod tests {
             ]
         );
         assert!(config(&[("DD_ENV", "  ")]).unwrap().tags.is_empty());
+    }
+
+    #[test]
+    fn socket_errors_name_the_socket_path() {
+        let dir = std::env::temp_dir().join(format!("collector-no-socket-{}", std::process::id()));
+        let target = Target::Unix(dir.join("dsd.socket"));
+        let client = ClientConfig {
+            target: target.clone(),
+            tags: vec![],
+        }
+        .build()
+        .unwrap();
+        client.emit("a:1|c").unwrap(); // buffered
+        let err = client.flush_sink().unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
+        let text = err.to_string();
+        assert!(
+            text.starts_with(&format!("sending to {target}: ")),
+            "{text}"
+        );
+        assert!(std::error::Error::source(&err).is_some());
     }
 
     #[test]

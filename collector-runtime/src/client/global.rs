@@ -3,21 +3,20 @@
 //! while building fails, so a DNS failure at start-up is not kept for the
 //! life of the process.
 
-use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
 use crate::client::config::{tags_from_lookup, ClientConfig, ConfigError};
+use crate::client::retry::RetryCell;
 use crate::client::Client;
-
-static SET_BY_USER: RwLock<Option<Arc<Client>>> = RwLock::new(None);
-static FROM_ENV: OnceLock<Arc<Client>> = OnceLock::new();
-/// The last failed build from the environment, and when it was tried.
-static LAST_FAILURE: Mutex<Option<(Instant, ConfigError)>> = Mutex::new(None);
-static ENV_TAGS: OnceLock<Arc<[String]>> = OnceLock::new();
 
 /// How long a failed build from the environment is given before the next
 /// try, so that a hot path never pays for a failing resolver.
 const RETRY_AFTER: Duration = Duration::from_secs(1);
+
+static SET_BY_USER: RwLock<Option<Arc<Client>>> = RwLock::new(None);
+static FROM_ENV: RetryCell<Client, ConfigError> = RetryCell::new(RETRY_AFTER);
+static ENV_TAGS: OnceLock<Arc<[String]>> = OnceLock::new();
 
 /// Makes `client` the one every collector without a client of its own, and
 /// every record made outside a collector, sends through. It replaces any
@@ -51,33 +50,7 @@ pub fn global_client() -> Result<Arc<Client>, ConfigError> {
     if let Some(client) = FROM_ENV.get() {
         return Ok(Arc::clone(client));
     }
-    build_from_env(|| ClientConfig::from_env()?.build())
-}
-
-/// Builds the environment's client unless a build failed less than
-/// [`RETRY_AFTER`] ago; a success is kept for good.
-fn build_from_env(
-    build: impl FnOnce() -> Result<Client, ConfigError>,
-) -> Result<Arc<Client>, ConfigError> {
-    let mut last = LAST_FAILURE.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(client) = FROM_ENV.get() {
-        return Ok(Arc::clone(client));
-    }
-    if let Some((at, error)) = &*last {
-        if at.elapsed() < RETRY_AFTER {
-            return Err(error.clone());
-        }
-    }
-    match build() {
-        Ok(client) => {
-            *last = None;
-            Ok(Arc::clone(FROM_ENV.get_or_init(|| Arc::new(client))))
-        }
-        Err(error) => {
-            *last = Some((Instant::now(), error.clone()));
-            Err(error)
-        }
-    }
+    FROM_ENV.get_or_build(Instant::now(), || ClientConfig::from_env()?.build())
 }
 
 /// The tags the global client puts on every line, for leaving them out of

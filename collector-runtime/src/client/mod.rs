@@ -9,6 +9,8 @@
 pub(crate) mod config;
 pub(crate) mod global;
 pub(crate) mod origin;
+mod parse;
+mod retry;
 
 use std::fmt;
 use std::io;
@@ -16,7 +18,7 @@ use std::sync::Arc;
 
 use cadence::MetricSink;
 
-use crate::client::config::UDP_PAYLOAD;
+use crate::client::config::{Target, UDP_PAYLOAD};
 use crate::client::origin::Origin;
 use crate::sanitize::Rule;
 use crate::tags::{AsTag, Tags};
@@ -50,6 +52,10 @@ pub struct Client {
     /// `|c:..|e:..|card:..`, rendered once; empty for none.
     origin: Arc<str>,
     payload: usize,
+    /// Where the sink sends (`unix:///var/run/datadog/dsd.socket`), for
+    /// clients built from a configuration: a socket's error does not say
+    /// which path or address it was for, and the user needs to know.
+    target: Option<Arc<str>>,
 }
 
 impl fmt::Debug for Client {
@@ -59,6 +65,7 @@ impl fmt::Debug for Client {
             .field("tags", &self.tags)
             .field("origin", &self.origin)
             .field("payload_size", &self.payload)
+            .field("target", &self.target)
             .finish_non_exhaustive()
     }
 }
@@ -97,6 +104,7 @@ impl Client {
             tags: Arc::from(Vec::new()),
             origin: Arc::from(""),
             payload: UDP_PAYLOAD,
+            target: None,
         }
     }
 
@@ -229,12 +237,54 @@ impl Client {
         self.payload
     }
 
+    /// Names `target` in the errors of this client's sink.
+    pub(crate) fn with_target(mut self, target: &Target) -> Client {
+        self.target = Some(Arc::from(target.to_string()));
+        self
+    }
+
     pub(crate) fn emit(&self, payload: &str) -> io::Result<usize> {
-        self.sink.emit(payload)
+        self.sink
+            .emit(payload)
+            .map_err(|err| self.naming_target(err))
     }
 
     pub(crate) fn flush_sink(&self) -> io::Result<()> {
-        self.sink.flush()
+        self.sink.flush().map_err(|err| self.naming_target(err))
+    }
+
+    /// `err` with the target in its text, its kind kept.
+    #[cold]
+    fn naming_target(&self, err: io::Error) -> io::Error {
+        match &self.target {
+            Some(target) => io::Error::new(
+                err.kind(),
+                TargetError {
+                    target: Arc::clone(target),
+                    source: err,
+                },
+            ),
+            None => err,
+        }
+    }
+}
+
+/// A sink's error, with where the sink was sending.
+#[derive(Debug)]
+struct TargetError {
+    target: Arc<str>,
+    source: io::Error,
+}
+
+impl fmt::Display for TargetError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "sending to {}: {}", self.target, self.source)
+    }
+}
+
+impl std::error::Error for TargetError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
     }
 }
 
