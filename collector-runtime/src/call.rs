@@ -19,11 +19,13 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use crate::client::Client;
-use crate::collector::{refused, Collector, CollectorBuilder, KeyBase};
-use crate::context::{self, EnterGuard, SpareStore};
+use crate::collector::{Collector, CollectorBuilder};
+use crate::context::{self, CallTarget, EnterGuard, SpareStore};
 use crate::error::report;
 use crate::flush::flush_series;
 use crate::series::{Kind, Sample};
+use crate::shared::refused;
+use crate::store::KeyBase;
 
 /// Configures one call's scope.
 #[must_use]
@@ -154,29 +156,6 @@ impl CallScope {
         self.parked.lock().unwrap_or_else(|e| e.into_inner()).take()
     }
 
-    /// Takes what one frame recorded for the call; gives the store back to
-    /// be reused unless it was kept.
-    pub(crate) fn keep(&self, mut local: SpareStore) -> Option<SpareStore> {
-        if local.is_empty() {
-            return Some(local);
-        }
-        if let Some(collector) = self.collector.get() {
-            collector.shared().absorb(&mut local);
-            return Some(local);
-        }
-        let mut parked = self.parked.lock().unwrap_or_else(|e| e.into_inner());
-        match parked.as_mut() {
-            Some(held) => {
-                held.absorb(&mut local);
-                Some(local)
-            }
-            None => {
-                *parked = Some(local);
-                None
-            }
-        }
-    }
-
     /// Runs a body in place (a sync call, or an async one that cannot
     /// suspend): the collector is current until the returned guard drops,
     /// and the guard tells how the body was left.
@@ -220,6 +199,29 @@ impl CallScope {
             "outcome:cancelled"
         } else {
             "outcome:ok"
+        }
+    }
+}
+
+impl CallTarget for CallScope {
+    fn keep(&self, mut local: SpareStore) -> Option<SpareStore> {
+        if local.is_empty() {
+            return Some(local);
+        }
+        if let Some(collector) = self.collector.get() {
+            collector.shared().absorb(&mut local);
+            return Some(local);
+        }
+        let mut parked = self.parked.lock().unwrap_or_else(|e| e.into_inner());
+        match parked.as_mut() {
+            Some(held) => {
+                held.absorb(&mut local);
+                Some(local)
+            }
+            None => {
+                *parked = Some(local);
+                None
+            }
         }
     }
 }

@@ -1,15 +1,15 @@
 //! The collector: series recorded in memory, sent once per series at flush.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::client::{clean_tag, Client};
 use crate::context::{self, EnterGuard};
 use crate::error::{report, Error, ErrorHandler};
-use crate::flush::{flush_series, FlushReport};
+use crate::flush::FlushReport;
 use crate::series::{Kind, Sample};
-use crate::store::{Refused, Store};
+use crate::shared::Shared;
+use crate::store::KeyBase;
 use crate::tags::{AsTag, Tags};
 
 /// How many series a collector holds unless told otherwise.
@@ -18,100 +18,6 @@ use crate::tags::{AsTag, Tags};
 /// assert_eq!(collector_runtime::DEFAULT_MAX_SERIES, 10_000);
 /// ```
 pub const DEFAULT_MAX_SERIES: usize = 10_000;
-
-/// What every handle to one collector shares.
-pub(crate) struct Shared {
-    store: Mutex<Store>,
-    /// Whether the store may hold anything: set under the lock by every
-    /// write, read without it, so that ending a call that recorded nothing
-    /// (the common case of an annotated function) takes no lock at all.
-    holds: AtomicBool,
-    /// Sanitized; `None` when there are none.
-    pub(crate) base_tags: Option<Arc<[String]>>,
-    /// What series keys leave out (see [`KeyBase`]).
-    pub(crate) key_base: KeyBase,
-    client: Option<Arc<Client>>,
-    pub(crate) on_error: Option<ErrorHandler>,
-    pub(crate) max_series: usize,
-}
-
-impl Shared {
-    #[inline]
-    fn lock(&self) -> MutexGuard<'_, Store> {
-        // A panic elsewhere while the lock was held leaves the series intact
-        // (every update is a single store), so poisoning is ignored.
-        self.store.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Folds one record into the shared store, for a thread that has not
-    /// entered the collector; the error, if any, is reported by the caller
-    /// once no lock or borrow is held.
-    pub(crate) fn accept<T: Tags + ?Sized>(
-        &self,
-        kind: Kind,
-        name: &str,
-        tags: &T,
-        sample: Sample,
-    ) -> Result<(), (Error, Option<ErrorHandler>)> {
-        check_value(name, sample).map_err(|e| (e, self.on_error.clone()))?;
-        let kept = {
-            let mut store = self.lock();
-            self.holds.store(true, Ordering::Release);
-            store.accept(kind, name, tags, sample)
-        };
-        refused(kept, name, &self.on_error)
-    }
-
-    /// Moves what one thread recorded while it had the collector entered
-    /// into the shared store.
-    pub(crate) fn absorb(&self, local: &mut Store) {
-        if !local.is_empty() {
-            let mut store = self.lock();
-            self.holds.store(true, Ordering::Release);
-            store.absorb(local);
-        }
-    }
-}
-
-/// The error to report for a refused record, if any: a full collector only
-/// counts.
-#[inline]
-pub(crate) fn refused(
-    kept: Result<(), Refused>,
-    name: &str,
-    on_error: &Option<ErrorHandler>,
-) -> Result<(), (Error, Option<ErrorHandler>)> {
-    match kept {
-        Ok(()) | Err(Refused::Full) => Ok(()),
-        Err(Refused::InvalidName) => Err((
-            Error::InvalidName {
-                name: name.to_owned(),
-            },
-            on_error.clone(),
-        )),
-    }
-}
-
-#[inline]
-pub(crate) fn check_value(name: &str, sample: Sample) -> Result<(), Error> {
-    match sample {
-        Sample::Value(value) if !value.is_finite() => Err(Error::NonFiniteValue {
-            name: name.to_owned(),
-            value,
-        }),
-        _ => Ok(()),
-    }
-}
-
-/// The tags every line of a collector carries whatever was recorded: a
-/// record's tag among them names the same series as the record without it.
-#[derive(Clone, Default)]
-pub(crate) struct KeyBase {
-    /// The collector's base tags and its own client's tags.
-    pub(crate) tags: Option<Arc<[String]>>,
-    /// Whether the global client's tags apply too (no client of its own).
-    pub(crate) global: bool,
-}
 
 /// Records metrics in memory, one total per series, and sends each series
 /// once when flushed.
@@ -324,24 +230,7 @@ impl Collector {
     /// every series.
     pub(crate) fn flush_with(&self, extra: &[&str]) -> FlushReport {
         context::absorb_here(&self.shared);
-        if !self.shared.holds.load(Ordering::Acquire) {
-            return FlushReport::default();
-        }
-        let (series, dropped) = {
-            let mut store = self.shared.lock();
-            self.shared.holds.store(false, Ordering::Release);
-            store.take(Vec::new())
-        };
-        let report = flush_series(
-            self.shared.client.as_ref(),
-            self.base_tags(),
-            extra,
-            self.shared.on_error.as_ref(),
-            &series,
-            dropped,
-        );
-        self.shared.lock().give_back(series);
-        report
+        self.shared.flush(extra)
     }
 
     /// How many series the collector holds now.
@@ -354,7 +243,7 @@ impl Collector {
     /// ```
     pub fn len(&self) -> usize {
         context::absorb_here(&self.shared);
-        self.shared.lock().len()
+        self.shared.len()
     }
 
     /// Whether the collector holds no series.
@@ -373,7 +262,7 @@ impl Collector {
     /// assert_eq!(collector.base_tags(), ["env:test"]);
     /// ```
     pub fn base_tags(&self) -> &[String] {
-        self.shared.base_tags.as_deref().unwrap_or_default()
+        self.shared.base_tags()
     }
 }
 
@@ -516,18 +405,14 @@ impl CollectorBuilder {
     /// assert!(c.is_empty());
     /// ```
     pub fn build(self) -> Collector {
-        let base = self.frozen_base_tags();
-        let key_base = self.key_base();
         Collector {
-            shared: Arc::new(Shared {
-                store: Mutex::new(Store::with_base(self.max_series, key_base.clone())),
-                key_base,
-                holds: AtomicBool::new(false),
-                base_tags: base,
-                client: self.client,
-                on_error: self.on_error,
-                max_series: self.max_series,
-            }),
+            shared: Arc::new(Shared::new(
+                self.frozen_base_tags(),
+                self.key_base(),
+                self.client,
+                self.on_error,
+                self.max_series,
+            )),
         }
     }
 }

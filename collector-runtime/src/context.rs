@@ -10,12 +10,20 @@
 use std::cell::RefCell;
 use std::marker::PhantomData;
 
-use crate::call::CallScope;
-use crate::collector::{check_value, refused, KeyBase, Shared};
 use crate::error::{Error, ErrorHandler};
 use crate::series::{Kind, Sample};
-use crate::store::Store;
+use crate::shared::{check_value, refused, Shared};
+use crate::store::{KeyBase, Store};
 use crate::tags::Tags;
+
+/// What a frame records for when it is not a collector entered by hand: an
+/// annotated call, which decides itself where its frames' records go. The
+/// only thing this layer knows of calls.
+pub(crate) trait CallTarget {
+    /// Takes what one frame recorded for the call; gives the store back to
+    /// be reused unless it was kept.
+    fn keep(&self, local: SpareStore) -> Option<SpareStore>;
+}
 
 /// One entered collector on this thread.
 struct Frame {
@@ -76,14 +84,14 @@ enum Target<'a> {
     Collector(&'a Shared),
     /// An annotated call, whose collector is built only once something is
     /// recorded: a call that records nothing allocates nothing.
-    Call(&'a CallScope),
+    Call(&'a dyn CallTarget),
 }
 
 impl Target<'_> {
     fn id(self) -> usize {
         match self {
             Target::Collector(shared) => id_of(shared),
-            Target::Call(scope) => scope as *const CallScope as usize,
+            Target::Call(scope) => scope as *const dyn CallTarget as *const () as usize,
         }
     }
 
@@ -110,7 +118,7 @@ pub(crate) fn enter(shared: &Shared) -> EnterGuard<'_> {
 }
 
 pub(crate) fn enter_call<'a>(
-    scope: &'a CallScope,
+    scope: &'a dyn CallTarget,
     max_series: usize,
     on_error: &Option<ErrorHandler>,
     base: &KeyBase,

@@ -42,6 +42,7 @@ mod hash;
 mod line;
 mod sanitize;
 mod series;
+mod shared;
 mod store;
 mod tags;
 #[cfg(feature = "tower")]
