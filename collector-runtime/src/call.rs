@@ -14,17 +14,17 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
 use crate::client::Client;
 use crate::collector::{Collector, CollectorBuilder};
-use crate::context::{self, CallTarget, EnterGuard, SpareStore};
+use crate::context::{self, CallTarget, EnterGuard, Owner, Recipe, SpareStore};
 use crate::error::report;
 use crate::flush::flush_series;
 use crate::series::{Kind, Sample};
-use crate::shared::refused;
+use crate::shared::{refused, Shared};
 use crate::store::KeyBase;
 
 /// Configures one call's scope.
@@ -132,24 +132,47 @@ impl CallScope {
 
     /// Makes the call's collector current on this thread.
     pub fn enter(&self) -> EnterGuard<'_> {
-        context::enter_call(
-            self,
-            self.config.max_series,
-            &self.config.on_error,
-            &self.base,
-        )
+        let config = &self.config;
+        let owner = match self.collector.get() {
+            Some(collector) => Owner::Collector(Arc::clone(collector.arc())),
+            None => Owner::Call(Recipe {
+                base_len: config.base_tags.len(),
+                client: config.client.clone(),
+                on_error: config.on_error.clone(),
+            }),
+        };
+        context::enter_call(self, owner, config.max_series, &self.base)
     }
 
     /// The call's collector, built on first use with what was parked.
     pub fn collector(&self) -> &Collector {
-        self.collector.get_or_init(|| {
-            let collector = self.config.clone().build();
+        self.adopt(|| {
+            let config = &self.config;
+            Collector::from_shared(Arc::new(Shared::new(
+                self.base.clone(),
+                config.base_tags.len(),
+                config.client.clone(),
+                config.on_error.clone(),
+                config.max_series,
+            )))
+        })
+    }
+
+    /// The call's collector: the one it has, or else `make`'s, which then
+    /// takes what was parked.
+    fn adopt(&self, make: impl FnOnce() -> Collector) -> &Collector {
+        let mut fresh = false;
+        let collector = self.collector.get_or_init(|| {
+            fresh = true;
+            make()
+        });
+        if fresh {
             if let Some(mut parked) = self.take_parked() {
                 collector.shared().absorb(&mut parked);
                 context::recycle(parked);
             }
-            collector
-        })
+        }
+        collector
     }
 
     fn take_parked(&self) -> Option<SpareStore> {
@@ -204,12 +227,18 @@ impl CallScope {
 }
 
 impl CallTarget for CallScope {
-    fn keep(&self, mut local: SpareStore) -> Option<SpareStore> {
-        if local.is_empty() {
+    fn keep(&self, mut local: SpareStore, built: Option<Arc<Shared>>) -> Option<SpareStore> {
+        // A collector built while the frame was current (handed out through
+        // `Collector::current`) becomes the call's.
+        let collector = match built {
+            Some(shared) => Some(self.adopt(|| Collector::from_shared(shared))),
+            None => self.collector.get(),
+        };
+        if let Some(collector) = collector {
+            collector.shared().absorb(&mut local);
             return Some(local);
         }
-        if let Some(collector) = self.collector.get() {
-            collector.shared().absorb(&mut local);
+        if local.is_empty() {
             return Some(local);
         }
         let mut parked = self.parked.lock().unwrap_or_else(|e| e.into_inner());

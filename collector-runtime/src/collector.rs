@@ -201,8 +201,56 @@ impl Collector {
         context::enter(&self.shared)
     }
 
+    /// A handle to the collector current on this thread: the innermost one
+    /// entered, or the annotated call's (`#[collect_metrics]`) whose body is
+    /// running; `None` when there is none.
+    ///
+    /// Hand it to the work the current execution fans out to, so that what
+    /// that work records joins the same series: enter it on another thread
+    /// (`let _current = collector.enter();`), or make it current around a
+    /// future with [`WithCollector`](crate::WithCollector). An annotated
+    /// call builds its collector here, on first demand: a call that never
+    /// asks and records nothing still allocates nothing.
+    ///
+    /// ```
+    /// use collector_runtime::{collect_metrics, incr, Collector};
+    ///
+    /// #[collect_metrics(client = collector_runtime::Client::new(cadence::NopMetricSink))]
+    /// fn resize_all(images: &[u32]) {
+    ///     let collector = Collector::current().expect("the call's collector");
+    ///     std::thread::scope(|scope| {
+    ///         for chunk in images.chunks(2) {
+    ///             let collector = collector.clone();
+    ///             scope.spawn(move || {
+    ///                 // Current on this worker thread until the guard drops.
+    ///                 let _current = collector.enter();
+    ///                 for _ in chunk {
+    ///                     incr("images.resized", ());
+    ///                 }
+    ///             });
+    ///         }
+    ///     });
+    ///     // The workers' records are the call's: one series, sent once.
+    ///     assert_eq!(collector.len(), 1);
+    /// }
+    ///
+    /// assert!(Collector::current().is_none());
+    /// resize_all(&[1, 2, 3, 4, 5]);
+    /// ```
+    pub fn current() -> Option<Collector> {
+        context::current().map(Collector::from_shared)
+    }
+
     pub(crate) fn shared(&self) -> &Shared {
         &self.shared
+    }
+
+    pub(crate) fn arc(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    pub(crate) fn from_shared(shared: Arc<Shared>) -> Collector {
+        Collector { shared }
     }
 
     /// Sends every series once, through this collector's client or else the
@@ -329,13 +377,9 @@ impl CollectorBuilder {
         self
     }
 
-    /// The base tags as collectors and frames share them.
-    pub(crate) fn frozen_base_tags(&self) -> Option<Arc<[String]>> {
-        (!self.base_tags.is_empty()).then(|| Arc::from(self.base_tags.as_slice()))
-    }
-
     /// What a record's tags are compared with to leave out of its series
-    /// key the tags every line gets anyway: the base tags and the client's.
+    /// key the tags every line gets anyway: the base tags, then the
+    /// client's.
     pub(crate) fn key_base(&self) -> KeyBase {
         let mut tags = self.base_tags.clone();
         if let Some(client) = &self.client {
@@ -407,8 +451,8 @@ impl CollectorBuilder {
     pub fn build(self) -> Collector {
         Collector {
             shared: Arc::new(Shared::new(
-                self.frozen_base_tags(),
                 self.key_base(),
+                self.base_tags.len(),
                 self.client,
                 self.on_error,
                 self.max_series,

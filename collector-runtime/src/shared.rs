@@ -21,19 +21,23 @@ pub(crate) struct Shared {
     /// write, read without it, so that ending a call that recorded nothing
     /// (the common case of an annotated function) takes no lock at all.
     holds: AtomicBool,
-    /// Sanitized; `None` when there are none.
-    pub(crate) base_tags: Option<Arc<[String]>>,
-    /// What series keys leave out (see [`KeyBase`]).
+    /// What series keys leave out (see [`KeyBase`]): the base tags,
+    /// sanitized, then the client's tags.
     pub(crate) key_base: KeyBase,
+    /// How many of `key_base`'s tags are the base tags: kept as a prefix of
+    /// them, so that a thread-local frame, which holds the key base anyway,
+    /// can build a collector with no more reference counts to take.
+    base_len: usize,
     client: Option<Arc<Client>>,
     pub(crate) on_error: Option<ErrorHandler>,
     pub(crate) max_series: usize,
 }
 
 impl Shared {
+    /// `key_base` starts with the `base_len` base tags.
     pub(crate) fn new(
-        base_tags: Option<Arc<[String]>>,
         key_base: KeyBase,
+        base_len: usize,
         client: Option<Arc<Client>>,
         on_error: Option<ErrorHandler>,
         max_series: usize,
@@ -41,8 +45,8 @@ impl Shared {
         Shared {
             store: Mutex::new(Store::with_base(max_series, key_base.clone())),
             holds: AtomicBool::new(false),
-            base_tags,
             key_base,
+            base_len,
             client,
             on_error,
             max_series,
@@ -87,7 +91,8 @@ impl Shared {
 
     /// The tags added to every series at flush.
     pub(crate) fn base_tags(&self) -> &[String] {
-        self.base_tags.as_deref().unwrap_or_default()
+        let tags = self.key_base.tags.as_deref().unwrap_or_default();
+        &tags[..self.base_len.min(tags.len())]
     }
 
     /// How many series the shared store holds.

@@ -148,6 +148,16 @@ impl Store {
         self.global_tags = None;
     }
 
+    /// The tags this store's series keys leave out.
+    pub(crate) fn base(&self) -> &KeyBase {
+        &self.base
+    }
+
+    /// How many series this store holds at most.
+    pub(crate) fn max_series(&self) -> usize {
+        self.max_series
+    }
+
     /// Heap capacity, in series, that an idle store keeps.
     pub(crate) fn capacity(&self) -> usize {
         self.series.capacity()
