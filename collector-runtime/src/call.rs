@@ -154,6 +154,7 @@ impl CallScope {
                 config.client.clone(),
                 config.on_error.clone(),
                 config.max_series,
+                true,
             )))
         })
     }
@@ -261,7 +262,7 @@ impl Drop for CallScope {
         let duration = || format!("{}.duration", self.name);
         let outcome = self.outcome.then(|| self.outcome());
         let parked = self.take_parked();
-        if let Some(collector) = self.collector.get() {
+        if let Some(collector) = self.collector.take() {
             if let Some(mut parked) = parked {
                 collector.shared().absorb(&mut parked);
                 context::recycle(parked);
@@ -269,7 +270,12 @@ impl Drop for CallScope {
             if let Some(elapsed) = elapsed {
                 collector.timing(&duration(), elapsed, ());
             }
-            collector.flush_with(outcome.as_slice());
+            collector.shared().end_call(outcome);
+            // The call's own handle. The flush happens when the last handle
+            // drops: here, or in the work the call handed its collector to
+            // (a spawned task, a thread), with what that work recorded after
+            // the call returned.
+            drop(collector);
             return;
         }
         // Everything the call recorded is in its parked store: flushed from

@@ -27,6 +27,10 @@ pub const DEFAULT_MAX_SERIES: usize = 10_000;
 /// keeps its last value. A `Collector` is a cheap handle: clones share the
 /// same series, so it can be handed to worker threads.
 ///
+/// Dropping the last handle flushes what is left, as a `BufWriter` does:
+/// a record is never lost because an early return (`?`, a panic) skipped
+/// [`Collector::flush`], or because a worker recorded after it.
+///
 /// ```
 /// use cadence::SpyMetricSink;
 /// use collector_runtime::{Client, Collector};
@@ -46,6 +50,12 @@ pub const DEFAULT_MAX_SERIES: usize = 10_000;
 /// let datagram = String::from_utf8(received.try_recv().unwrap()).unwrap();
 /// assert_eq!(datagram, "query:1|h|#database:master,env:test,verb:insert\n\
 ///                       query:2|h|#database:master,env:test,verb:update");
+///
+/// // Dropped unflushed, the last handle sends what is left.
+/// collector.incr("jobs.done", ());
+/// drop(collector);
+/// let datagram = String::from_utf8(received.try_recv().unwrap()).unwrap();
+/// assert_eq!(datagram, "jobs.done:1|c|#env:test");
 /// ```
 #[derive(Clone)]
 pub struct Collector {
@@ -261,6 +271,15 @@ impl Collector {
     /// Never panics: failures reach the error handler and are counted in
     /// the report.
     ///
+    /// A thread that still has the collector entered keeps what it records
+    /// until its guard drops; that joins the series then and goes out with
+    /// the next flush, or with the flush of the last handle's drop.
+    ///
+    /// On a handle to an annotated call's collector (from
+    /// [`Collector::current`] inside the call) `flush` sends nothing and
+    /// returns an empty report: the call sends its series itself, once,
+    /// with its `outcome`, when it has ended and its last handle is gone.
+    ///
     /// ```
     /// let collector = collector_runtime::Collector::builder()
     ///     .client(collector_runtime::Client::new(cadence::NopMetricSink))
@@ -278,6 +297,10 @@ impl Collector {
     /// every series.
     pub(crate) fn flush_with(&self, extra: &[&str]) -> FlushReport {
         context::absorb_here(&self.shared);
+        if self.shared.for_call {
+            // The call flushes its collector, once, with its outcome.
+            return FlushReport::default();
+        }
         self.shared.flush(extra)
     }
 
@@ -456,6 +479,7 @@ impl CollectorBuilder {
                 self.client,
                 self.on_error,
                 self.max_series,
+                false,
             )),
         }
     }

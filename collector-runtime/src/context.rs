@@ -233,6 +233,7 @@ pub(crate) fn current() -> Option<Arc<Shared>> {
                 recipe.client.clone(),
                 recipe.on_error.clone(),
                 frame.local.max_series(),
+                true,
             ))
         });
         let was = std::mem::replace(&mut stack[top].owner, Owner::Collector(Arc::clone(&built)));

@@ -5,7 +5,7 @@
 //! (`collector`), so that neither has to import the other.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use crate::client::Client;
 use crate::error::{Error, ErrorHandler};
@@ -31,6 +31,11 @@ pub(crate) struct Shared {
     client: Option<Arc<Client>>,
     pub(crate) on_error: Option<ErrorHandler>,
     pub(crate) max_series: usize,
+    /// An annotated call's collector: the call flushes it, not a handle.
+    pub(crate) for_call: bool,
+    /// The outcome tag of the call that ended, sent with every series when
+    /// the last handle drops.
+    outcome: OnceLock<&'static str>,
 }
 
 impl Shared {
@@ -41,6 +46,7 @@ impl Shared {
         client: Option<Arc<Client>>,
         on_error: Option<ErrorHandler>,
         max_series: usize,
+        for_call: bool,
     ) -> Shared {
         Shared {
             store: Mutex::new(Store::with_base(max_series, key_base.clone())),
@@ -50,6 +56,17 @@ impl Shared {
             client,
             on_error,
             max_series,
+            for_call,
+            outcome: OnceLock::new(),
+        }
+    }
+
+    /// An annotated call's collector whose call has ended with `outcome`
+    /// (when the call reports it): sent with every series at the flush of
+    /// the last handle.
+    pub(crate) fn end_call(&self, outcome: Option<&'static str>) {
+        if let Some(outcome) = outcome {
+            let _ = self.outcome.set(outcome);
         }
     }
 
@@ -151,5 +168,17 @@ pub(crate) fn check_value(name: &str, sample: Sample) -> Result<(), Error> {
             value,
         }),
         _ => Ok(()),
+    }
+}
+
+impl Drop for Shared {
+    /// The last handle is gone: what the collector still holds is sent, as a
+    /// `BufWriter` writes out its buffer, never dropped silently. This is
+    /// also where an annotated call's collector is flushed, once, with the
+    /// call's outcome: when the call has ended and the work it handed its
+    /// collector to has let go of it.
+    fn drop(&mut self) {
+        let outcome = self.outcome.get().copied();
+        self.flush(outcome.as_slice());
     }
 }
