@@ -40,6 +40,7 @@ mod flush;
 mod functions;
 mod hash;
 mod line;
+mod propagate;
 mod sanitize;
 mod series;
 mod shared;
@@ -58,6 +59,7 @@ pub use context::EnterGuard;
 pub use error::{error_handler_panics, errors_seen, set_error_handler, Error, ErrorHandler};
 pub use flush::{FlushReport, DROPPED_RECORDS_METRIC};
 pub use functions::{count, distribution, gauge, histogram, incr, timing};
+pub use propagate::{WithCollector, WithCollectorFuture};
 pub use sanitize::{sanitize_name, sanitize_tag};
 pub use tags::{AsTag, TagRef, Tags};
 #[cfg(feature = "tower")]
