@@ -222,6 +222,22 @@ impl Collector {
     /// call builds its collector here, on first demand: a call that never
     /// asks and records nothing still allocates nothing.
     ///
+    /// On a thread, enter the handle for as long as the work runs:
+    /// - `std::thread::scope`: move a clone into each spawned closure and
+    ///   enter it first thing (below);
+    /// - `tokio::task::spawn_blocking(move || { let _current =
+    ///   collector.enter(); ... })`: the same, on the blocking pool;
+    /// - rayon: each job enters its clone, e.g. `items.par_iter()
+    ///   .for_each_with(collector.clone(), |c, item| { let _current =
+    ///   c.enter(); work(item) })`.
+    ///
+    /// An annotated call's collector is flushed once the call has ended
+    /// *and* every handle it handed out is gone: the last handle sends the
+    /// flush, exactly once, with the call's `outcome` and `timing`. Work
+    /// still running when the call returns is therefore never cut off:
+    /// what it records later goes out with the call, when it finishes or
+    /// is dropped (an aborted task).
+    ///
     /// ```
     /// use collector_runtime::{collect_metrics, incr, Collector};
     ///

@@ -280,3 +280,56 @@ fn ten_thousand_calls_of_ten_tasks_each_flush_once_with_exact_totals_in_flat_mem
         "resident memory grew by {grown} bytes over {CALLS} calls ({before} -> {after})"
     );
 }
+
+/// Stands in for one sub-query of the README's per-request example.
+async fn query(_index: &str, _text: &str) -> Result<usize, String> {
+    tokio::task::yield_now().await;
+    Ok(2)
+}
+
+/// The README's per-request fan-out, with a client of the test's.
+#[collect_metrics(name = "search", client = rec.client(), tags("api:v1"), outcome)]
+async fn search(rec: Recorder, text: String) -> Result<usize, String> {
+    let mut parts = Vec::new();
+    for index in ["users", "orders", "products"] {
+        let text = text.clone();
+        parts.push(tokio::spawn(
+            async move {
+                incr("search.subquery", &[("index", index)]);
+                let rows = query(index, &text).await?;
+                collector_runtime::histogram("search.rows", rows as f64, ());
+                Ok::<_, String>(rows)
+            }
+            .in_current_collector(),
+        ));
+    }
+    let mut rows = 0;
+    for part in parts {
+        rows += part.await.map_err(|e| e.to_string())??;
+    }
+    Ok(rows)
+}
+
+/// The first `text` block after `heading` in the README, one line each.
+fn readme_block(heading: &str) -> Vec<String> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md");
+    let readme = std::fs::read_to_string(path).unwrap();
+    let after = readme.split_once(heading).expect("the heading").1;
+    let block = after.split_once("```text\n").expect("a text block").1;
+    let block = block.split_once("```").expect("the block ends").0;
+    block.lines().map(str::to_owned).collect()
+}
+
+#[test]
+fn the_readmes_per_request_fan_out_sends_the_lines_it_shows() {
+    let rec = Recorder::new();
+    let rows = multi_thread(2).block_on(search(rec.clone(), "shoes".into()));
+    assert_eq!(rows, Ok(6));
+    let flushes = rec.flushes();
+    assert_eq!(flushes.len(), 1, "{flushes:?}");
+    let shown: Vec<Line> = readme_block("Per request, with parallel sub-queries")
+        .iter()
+        .map(|l| parse_line(l).unwrap())
+        .collect();
+    assert_eq!(by_series(&flushes[0]), by_series(&shown));
+}
