@@ -194,6 +194,9 @@ impl Drop for EnterGuard<'_> {
         // Outside the borrow: the collector may flush when its handle drops.
         let spare = match (call, owner) {
             (Some(call), Owner::Collector(shared)) => call.keep(local, Some(shared)),
+            // The common end of an annotated call's frame: nothing recorded,
+            // nothing built, nothing to hand over.
+            (Some(_), Owner::Call(_)) if local.is_empty() => Some(local),
             (Some(call), Owner::Call(_)) => call.keep(local, None),
             (None, Owner::Collector(shared)) => {
                 shared.absorb(&mut local);
