@@ -1,6 +1,8 @@
 //! What `#[collect_metrics]` expands to call: one collector per call, made
 //! current for the body (around every poll, for an async call or a returned
-//! future), and flushed exactly once when the call ends, however it ends.
+//! future), and flushed exactly once when the call ends, however it ends,
+//! or, if the call handed its collector out (`Collector::current`), when
+//! the last handle to it is dropped after that.
 //!
 //! How it ended is told by the call itself, never by the thread's state
 //! alone: a panic is one that left this body, `cancelled` a body dropped
@@ -91,7 +93,8 @@ impl CallScopeBuilder {
     }
 }
 
-/// One call's collector; dropping it flushes.
+/// One call's collector; dropping it flushes, or leaves the flush to the
+/// last handle the call handed out.
 pub struct CallScope {
     name: &'static str,
     started: Option<Instant>,
