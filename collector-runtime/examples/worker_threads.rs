@@ -1,7 +1,8 @@
-//! One collector shared by worker threads: a batch of images is split over
-//! scoped threads, each thread enters the batch's collector, and the totals
-//! are exact however the work was spread. One flush at the end sends one
-//! metric per series for the whole batch.
+//! One batch job fanned out to worker threads: the job is an annotated
+//! call, it hands its collector (`Collector::current()`) to scoped threads,
+//! each thread enters it, and the totals are exact however the work was
+//! spread. The call's one flush sends one metric per series for the whole
+//! batch.
 //!
 //! With a `DD_*` variable set, metrics go to that agent. Without one, the
 //! example listens on a loopback UDP port of its own and prints every
@@ -13,7 +14,7 @@
 
 mod local_agent;
 
-use collector_runtime::Collector;
+use collector_runtime::{collect_metrics, Collector};
 use local_agent::LocalAgent;
 
 const THREADS: usize = 4;
@@ -30,21 +31,20 @@ fn resize(id: u32) {
     }
 }
 
-fn main() -> std::io::Result<()> {
-    // No agent? Be our own: a loopback socket that receives what is sent.
-    let agent = LocalAgent::start()?;
-
-    let images: Vec<u32> = (1..=1_000).collect();
-    // A `Collector` is a cheap handle: clones share the same series. Each
-    // entered thread records into a frame of its own, without a lock, and
-    // the frame joins the batch when its guard drops: no update is lost.
-    let batch = Collector::builder().tag(("batch", "nightly")).build();
+/// One nightly batch: one collector for the call, flushed when it returns.
+#[collect_metrics(name = "images.batch", tags(batch = "nightly"))]
+fn resize_batch(images: &[u32]) {
+    // The call's collector, to hand to the workers. A `Collector` is a
+    // cheap handle: clones share the same series.
+    let batch = Collector::current().expect("inside an annotated call");
     std::thread::scope(|scope| {
         for chunk in images.chunks(images.len().div_ceil(THREADS)) {
             let batch = batch.clone();
             scope.spawn(move || {
                 // Entering is per thread: the free functions on this thread
-                // now record into the batch's collector.
+                // now record into the call's collector, into a frame of this
+                // thread's own, without a lock; the frame joins the call's
+                // series when the guard drops, so no update is lost.
                 let _current = batch.enter();
                 for &id in chunk {
                     resize(id);
@@ -52,13 +52,19 @@ fn main() -> std::io::Result<()> {
             });
         }
     });
-    let report = batch.flush();
     println!(
-        "{} images on {THREADS} threads: flushed {} series ({} errors)",
+        "{} images on {THREADS} threads: {} series",
         images.len(),
-        report.series_sent,
-        report.errors
+        batch.len()
     );
+}
+
+fn main() -> std::io::Result<()> {
+    // No agent? Be our own: a loopback socket that receives what is sent.
+    let agent = LocalAgent::start()?;
+
+    let images: Vec<u32> = (1..=1_000).collect();
+    resize_batch(&images); // one flush, when the call returns
 
     agent.print_received()?;
     Ok(())

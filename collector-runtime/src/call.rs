@@ -1,6 +1,8 @@
 //! What `#[collect_metrics]` expands to call: one collector per call, made
 //! current for the body (around every poll, for an async call or a returned
-//! future), and flushed exactly once when the call ends, however it ends.
+//! future), and flushed exactly once when the call ends, however it ends,
+//! or, if the call handed its collector out (`Collector::current`), when
+//! the last handle to it is dropped after that.
 //!
 //! How it ended is told by the call itself, never by the thread's state
 //! alone: a panic is one that left this body, `cancelled` a body dropped
@@ -14,16 +16,18 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
 use crate::client::Client;
-use crate::collector::{refused, Collector, CollectorBuilder, KeyBase};
-use crate::context::{self, EnterGuard, SpareStore};
+use crate::collector::{Collector, CollectorBuilder};
+use crate::context::{self, CallTarget, EnterGuard, Owner, Recipe, SpareStore};
 use crate::error::report;
 use crate::flush::flush_series;
 use crate::series::{Kind, Sample};
+use crate::shared::{refused, Shared};
+use crate::store::KeyBase;
 
 /// Configures one call's scope.
 #[must_use]
@@ -89,7 +93,8 @@ impl CallScopeBuilder {
     }
 }
 
-/// One call's collector; dropping it flushes.
+/// One call's collector; dropping it flushes, or leaves the flush to the
+/// last handle the call handed out.
 pub struct CallScope {
     name: &'static str,
     started: Option<Instant>,
@@ -130,51 +135,52 @@ impl CallScope {
 
     /// Makes the call's collector current on this thread.
     pub fn enter(&self) -> EnterGuard<'_> {
-        context::enter_call(
-            self,
-            self.config.max_series,
-            &self.config.on_error,
-            &self.base,
-        )
+        let config = &self.config;
+        let owner = match self.collector.get() {
+            Some(collector) => Owner::Collector(Arc::clone(collector.arc())),
+            None => Owner::Call(Recipe {
+                base_len: config.base_tags.len(),
+                client: config.client.clone(),
+                on_error: config.on_error.clone(),
+            }),
+        };
+        context::enter_call(self, owner, config.max_series, &self.base)
     }
 
     /// The call's collector, built on first use with what was parked.
     pub fn collector(&self) -> &Collector {
-        self.collector.get_or_init(|| {
-            let collector = self.config.clone().build();
+        self.adopt(|| {
+            let config = &self.config;
+            Collector::from_shared(Arc::new(Shared::new(
+                self.base.clone(),
+                config.base_tags.len(),
+                config.client.clone(),
+                config.on_error.clone(),
+                config.max_series,
+                true,
+            )))
+        })
+    }
+
+    /// The call's collector: the one it has, or else `make`'s, which then
+    /// takes what was parked.
+    fn adopt(&self, make: impl FnOnce() -> Collector) -> &Collector {
+        let mut fresh = false;
+        let collector = self.collector.get_or_init(|| {
+            fresh = true;
+            make()
+        });
+        if fresh {
             if let Some(mut parked) = self.take_parked() {
                 collector.shared().absorb(&mut parked);
                 context::recycle(parked);
             }
-            collector
-        })
+        }
+        collector
     }
 
     fn take_parked(&self) -> Option<SpareStore> {
         self.parked.lock().unwrap_or_else(|e| e.into_inner()).take()
-    }
-
-    /// Takes what one frame recorded for the call; gives the store back to
-    /// be reused unless it was kept.
-    pub(crate) fn keep(&self, mut local: SpareStore) -> Option<SpareStore> {
-        if local.is_empty() {
-            return Some(local);
-        }
-        if let Some(collector) = self.collector.get() {
-            collector.shared().absorb(&mut local);
-            return Some(local);
-        }
-        let mut parked = self.parked.lock().unwrap_or_else(|e| e.into_inner());
-        match parked.as_mut() {
-            Some(held) => {
-                held.absorb(&mut local);
-                Some(local)
-            }
-            None => {
-                *parked = Some(local);
-                None
-            }
-        }
     }
 
     /// Runs a body in place (a sync call, or an async one that cannot
@@ -224,6 +230,35 @@ impl CallScope {
     }
 }
 
+impl CallTarget for CallScope {
+    fn keep(&self, mut local: SpareStore, built: Option<Arc<Shared>>) -> Option<SpareStore> {
+        // A collector built while the frame was current (handed out through
+        // `Collector::current`) becomes the call's.
+        let collector = match built {
+            Some(shared) => Some(self.adopt(|| Collector::from_shared(shared))),
+            None => self.collector.get(),
+        };
+        if let Some(collector) = collector {
+            collector.shared().absorb(&mut local);
+            return Some(local);
+        }
+        if local.is_empty() {
+            return Some(local);
+        }
+        let mut parked = self.parked.lock().unwrap_or_else(|e| e.into_inner());
+        match parked.as_mut() {
+            Some(held) => {
+                held.absorb(&mut local);
+                Some(local)
+            }
+            None => {
+                *parked = Some(local);
+                None
+            }
+        }
+    }
+}
+
 impl Drop for CallScope {
     fn drop(&mut self) {
         let elapsed = self.started.map(|started| started.elapsed());
@@ -236,7 +271,7 @@ impl Drop for CallScope {
             .get_mut()
             .unwrap_or_else(|e| e.into_inner())
             .take();
-        if let Some(collector) = self.collector.get() {
+        if let Some(collector) = self.collector.take() {
             if let Some(mut parked) = parked {
                 collector.shared().absorb(&mut parked);
                 context::recycle(parked);
@@ -244,7 +279,12 @@ impl Drop for CallScope {
             if let Some(elapsed) = elapsed {
                 collector.timing(&duration(), elapsed, ());
             }
-            collector.flush_with(outcome.as_slice());
+            collector.shared().end_call(outcome);
+            // The call's own handle. The flush happens when the last handle
+            // drops: here, or in the work the call handed its collector to
+            // (a spawned task, a thread), with what that work recorded after
+            // the call returned.
+            drop(collector);
             return;
         }
         // Everything the call recorded is in its parked store: flushed from

@@ -1,15 +1,15 @@
 //! The collector: series recorded in memory, sent once per series at flush.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::client::{clean_tag, Client};
 use crate::context::{self, EnterGuard};
 use crate::error::{report, Error, ErrorHandler};
-use crate::flush::{flush_series, FlushReport};
+use crate::flush::FlushReport;
 use crate::series::{Kind, Sample};
-use crate::store::{Refused, Store};
+use crate::shared::Shared;
+use crate::store::KeyBase;
 use crate::tags::{AsTag, Tags};
 use crate::value::{Integer, Value};
 
@@ -20,100 +20,6 @@ use crate::value::{Integer, Value};
 /// ```
 pub const DEFAULT_MAX_SERIES: usize = 10_000;
 
-/// What every handle to one collector shares.
-pub(crate) struct Shared {
-    store: Mutex<Store>,
-    /// Whether the store may hold anything: set under the lock by every
-    /// write, read without it, so that ending a call that recorded nothing
-    /// (the common case of an annotated function) takes no lock at all.
-    holds: AtomicBool,
-    /// Sanitized; `None` when there are none.
-    pub(crate) base_tags: Option<Arc<[String]>>,
-    /// What series keys leave out (see [`KeyBase`]).
-    pub(crate) key_base: KeyBase,
-    client: Option<Arc<Client>>,
-    pub(crate) on_error: Option<ErrorHandler>,
-    pub(crate) max_series: usize,
-}
-
-impl Shared {
-    #[inline]
-    fn lock(&self) -> MutexGuard<'_, Store> {
-        // A panic elsewhere while the lock was held leaves the series intact
-        // (every update is a single store), so poisoning is ignored.
-        self.store.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Folds one record into the shared store, for a thread that has not
-    /// entered the collector; the error, if any, is reported by the caller
-    /// once no lock or borrow is held.
-    pub(crate) fn accept<T: Tags + ?Sized>(
-        &self,
-        kind: Kind,
-        name: &str,
-        tags: &T,
-        sample: Sample,
-    ) -> Result<(), (Error, Option<ErrorHandler>)> {
-        check_value(name, sample).map_err(|e| (e, self.on_error.clone()))?;
-        let kept = {
-            let mut store = self.lock();
-            self.holds.store(true, Ordering::Release);
-            store.accept(kind, name, tags, sample)
-        };
-        refused(kept, name, &self.on_error)
-    }
-
-    /// Moves what one thread recorded while it had the collector entered
-    /// into the shared store.
-    pub(crate) fn absorb(&self, local: &mut Store) {
-        if !local.is_empty() {
-            let mut store = self.lock();
-            self.holds.store(true, Ordering::Release);
-            store.absorb(local);
-        }
-    }
-}
-
-/// The error to report for a refused record, if any: a full collector only
-/// counts.
-#[inline]
-pub(crate) fn refused(
-    kept: Result<(), Refused>,
-    name: &str,
-    on_error: &Option<ErrorHandler>,
-) -> Result<(), (Error, Option<ErrorHandler>)> {
-    match kept {
-        Ok(()) | Err(Refused::Full) => Ok(()),
-        Err(Refused::InvalidName) => Err((
-            Error::InvalidName {
-                name: name.to_owned(),
-            },
-            on_error.clone(),
-        )),
-    }
-}
-
-#[inline]
-pub(crate) fn check_value(name: &str, sample: Sample) -> Result<(), Error> {
-    match sample {
-        Sample::Value(value) if !value.is_finite() => Err(Error::NonFiniteValue {
-            name: name.to_owned(),
-            value,
-        }),
-        _ => Ok(()),
-    }
-}
-
-/// The tags every line of a collector carries whatever was recorded: a
-/// record's tag among them names the same series as the record without it.
-#[derive(Clone, Default)]
-pub(crate) struct KeyBase {
-    /// The collector's base tags and its own client's tags.
-    pub(crate) tags: Option<Arc<[String]>>,
-    /// Whether the global client's tags apply too (no client of its own).
-    pub(crate) global: bool,
-}
-
 /// Records metrics in memory, one total per series, and sends each series
 /// once when flushed.
 ///
@@ -121,6 +27,10 @@ pub(crate) struct KeyBase {
 /// repeat. Counters, histograms, distributions and timings add up; a gauge
 /// keeps its last value. A `Collector` is a cheap handle: clones share the
 /// same series, so it can be handed to worker threads.
+///
+/// Dropping the last handle flushes what is left, as a `BufWriter` does:
+/// a record is never lost because an early return (`?`, a panic) skipped
+/// [`Collector::flush`], or because a worker recorded after it.
 ///
 /// ```
 /// use cadence::SpyMetricSink;
@@ -141,6 +51,12 @@ pub(crate) struct KeyBase {
 /// let datagram = String::from_utf8(received.try_recv().unwrap()).unwrap();
 /// assert_eq!(datagram, "query:1|h|#database:master,env:test,verb:insert\n\
 ///                       query:2|h|#database:master,env:test,verb:update");
+///
+/// // Dropped unflushed, the last handle sends what is left.
+/// collector.incr("jobs.done", ());
+/// drop(collector);
+/// let datagram = String::from_utf8(received.try_recv().unwrap()).unwrap();
+/// assert_eq!(datagram, "jobs.done:1|c|#env:test");
 /// ```
 #[derive(Clone)]
 pub struct Collector {
@@ -311,8 +227,72 @@ impl Collector {
         context::enter(&self.shared)
     }
 
+    /// A handle to the collector current on this thread: the innermost one
+    /// entered, or the annotated call's (`#[collect_metrics]`) whose body is
+    /// running; `None` when there is none.
+    ///
+    /// Hand it to the work the current execution fans out to, so that what
+    /// that work records joins the same series: enter it on another thread
+    /// (`let _current = collector.enter();`), or make it current around a
+    /// future with [`WithCollector`](crate::WithCollector). An annotated
+    /// call builds its collector here, on first demand: a call that never
+    /// asks and records nothing still allocates nothing.
+    ///
+    /// On a thread, enter the handle for as long as the work runs:
+    /// - `std::thread::scope`: move a clone into each spawned closure and
+    ///   enter it first thing (below);
+    /// - `tokio::task::spawn_blocking(move || { let _current =
+    ///   collector.enter(); ... })`: the same, on the blocking pool;
+    /// - rayon: each job enters its clone, e.g. `items.par_iter()
+    ///   .for_each_with(collector.clone(), |c, item| { let _current =
+    ///   c.enter(); work(item) })`.
+    ///
+    /// An annotated call's collector is flushed once the call has ended
+    /// *and* every handle it handed out is gone: the last handle sends the
+    /// flush, exactly once, with the call's `outcome` and `timing`. Work
+    /// still running when the call returns is therefore never cut off:
+    /// what it records later goes out with the call, when it finishes or
+    /// is dropped (an aborted task).
+    ///
+    /// ```
+    /// use collector_runtime::{collect_metrics, incr, Collector};
+    ///
+    /// #[collect_metrics(client = collector_runtime::Client::new(cadence::NopMetricSink))]
+    /// fn resize_all(images: &[u32]) {
+    ///     let collector = Collector::current().expect("the call's collector");
+    ///     std::thread::scope(|scope| {
+    ///         for chunk in images.chunks(2) {
+    ///             let collector = collector.clone();
+    ///             scope.spawn(move || {
+    ///                 // Current on this worker thread until the guard drops.
+    ///                 let _current = collector.enter();
+    ///                 for _ in chunk {
+    ///                     incr("images.resized", ());
+    ///                 }
+    ///             });
+    ///         }
+    ///     });
+    ///     // The workers' records are the call's: one series, sent once.
+    ///     assert_eq!(collector.len(), 1);
+    /// }
+    ///
+    /// assert!(Collector::current().is_none());
+    /// resize_all(&[1, 2, 3, 4, 5]);
+    /// ```
+    pub fn current() -> Option<Collector> {
+        context::current().map(Collector::from_shared)
+    }
+
     pub(crate) fn shared(&self) -> &Shared {
         &self.shared
+    }
+
+    pub(crate) fn arc(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    pub(crate) fn from_shared(shared: Arc<Shared>) -> Collector {
+        Collector { shared }
     }
 
     /// Sends every series once, through this collector's client or else the
@@ -322,6 +302,15 @@ impl Collector {
     ///
     /// Never panics: failures reach the error handler and are counted in
     /// the report.
+    ///
+    /// A thread that still has the collector entered keeps what it records
+    /// until its guard drops; that joins the series then and goes out with
+    /// the next flush, or with the flush of the last handle's drop.
+    ///
+    /// On a handle to an annotated call's collector (from
+    /// [`Collector::current`] inside the call) `flush` sends nothing and
+    /// returns an empty report: the call sends its series itself, once,
+    /// with its `outcome`, when it has ended and its last handle is gone.
     ///
     /// ```
     /// let collector = collector_runtime::Collector::builder()
@@ -340,24 +329,11 @@ impl Collector {
     /// every series.
     pub(crate) fn flush_with(&self, extra: &[&str]) -> FlushReport {
         context::absorb_here(&self.shared);
-        if !self.shared.holds.load(Ordering::Acquire) {
+        if self.shared.for_call {
+            // The call flushes its collector, once, with its outcome.
             return FlushReport::default();
         }
-        let (series, dropped) = {
-            let mut store = self.shared.lock();
-            self.shared.holds.store(false, Ordering::Release);
-            store.take(Vec::new())
-        };
-        let report = flush_series(
-            self.shared.client.as_ref(),
-            self.base_tags(),
-            extra,
-            self.shared.on_error.as_ref(),
-            &series,
-            dropped,
-        );
-        self.shared.lock().give_back(series);
-        report
+        self.shared.flush(extra)
     }
 
     /// How many series the collector holds now.
@@ -370,7 +346,7 @@ impl Collector {
     /// ```
     pub fn len(&self) -> usize {
         context::absorb_here(&self.shared);
-        self.shared.lock().len()
+        self.shared.len()
     }
 
     /// Whether the collector holds no series.
@@ -389,7 +365,7 @@ impl Collector {
     /// assert_eq!(collector.base_tags(), ["env:test"]);
     /// ```
     pub fn base_tags(&self) -> &[String] {
-        self.shared.base_tags.as_deref().unwrap_or_default()
+        self.shared.base_tags()
     }
 }
 
@@ -456,13 +432,9 @@ impl CollectorBuilder {
         self
     }
 
-    /// The base tags as collectors and frames share them.
-    pub(crate) fn frozen_base_tags(&self) -> Option<Arc<[String]>> {
-        (!self.base_tags.is_empty()).then(|| Arc::from(self.base_tags.as_slice()))
-    }
-
     /// What a record's tags are compared with to leave out of its series
-    /// key the tags every line gets anyway: the base tags and the client's.
+    /// key the tags every line gets anyway: the base tags, then the
+    /// client's.
     pub(crate) fn key_base(&self) -> KeyBase {
         let mut tags = self.base_tags.clone();
         if let Some(client) = &self.client {
@@ -532,18 +504,15 @@ impl CollectorBuilder {
     /// assert!(c.is_empty());
     /// ```
     pub fn build(self) -> Collector {
-        let base = self.frozen_base_tags();
-        let key_base = self.key_base();
         Collector {
-            shared: Arc::new(Shared {
-                store: Mutex::new(Store::with_base(self.max_series, key_base.clone())),
-                key_base,
-                holds: AtomicBool::new(false),
-                base_tags: base,
-                client: self.client,
-                on_error: self.on_error,
-                max_series: self.max_series,
-            }),
+            shared: Arc::new(Shared::new(
+                self.key_base(),
+                self.base_tags.len(),
+                self.client,
+                self.on_error,
+                self.max_series,
+                false,
+            )),
         }
     }
 }

@@ -9,21 +9,68 @@
 
 use std::cell::RefCell;
 use std::marker::PhantomData;
+use std::sync::Arc;
 
-use crate::call::CallScope;
-use crate::collector::{check_value, refused, KeyBase, Shared};
+use crate::client::Client;
 use crate::error::{Error, ErrorHandler};
 use crate::series::{Kind, Sample};
-use crate::store::Store;
+use crate::shared::{check_value, refused, Shared};
+use crate::store::{KeyBase, Store};
 use crate::tags::Tags;
+
+/// What a frame records for when it is not a collector entered by hand: an
+/// annotated call, which decides itself where its frames' records go. The
+/// only thing this layer knows of calls.
+pub(crate) trait CallTarget {
+    /// Takes what one frame recorded for the call, and the collector built
+    /// for it while the frame was current, if any; gives the store back to
+    /// be reused unless it was kept.
+    fn keep(&self, local: SpareStore, built: Option<Arc<Shared>>) -> Option<SpareStore>;
+}
 
 /// One entered collector on this thread.
 struct Frame {
-    /// The collector's address: which collector this frame records for.
+    /// Which guard pushed it: the collector's address, or the call's.
     id: usize,
     /// Boxed so that frames and spare stores move as one pointer.
     local: Box<Store>,
-    on_error: Option<ErrorHandler>,
+    owner: Owner,
+}
+
+/// Whose records a frame holds.
+pub(crate) enum Owner {
+    /// A collector: one entered by hand, or an annotated call's once built.
+    /// Held, not borrowed, so that [`current`] can hand out a handle.
+    Collector(Arc<Shared>),
+    /// An annotated call whose collector is not built: a call that records
+    /// nothing allocates nothing.
+    Call(Recipe),
+}
+
+/// What building a call's collector takes beyond the frame's store (which
+/// has the key base and the bound): nothing that costs a reference count
+/// unless the call has a client or an error handler of its own.
+pub(crate) struct Recipe {
+    /// How many of the key base's tags are the call's base tags.
+    pub(crate) base_len: usize,
+    pub(crate) client: Option<Arc<Client>>,
+    pub(crate) on_error: Option<ErrorHandler>,
+}
+
+impl Owner {
+    #[inline]
+    fn on_error(&self) -> &Option<ErrorHandler> {
+        match self {
+            Owner::Collector(shared) => &shared.on_error,
+            Owner::Call(recipe) => &recipe.on_error,
+        }
+    }
+
+    /// Whether this frame's records are `shared`'s.
+    #[inline]
+    fn is(&self, shared: &Shared) -> bool {
+        matches!(self, Owner::Collector(own) if std::ptr::eq(&**own, shared))
+    }
 }
 
 /// Emptied stores kept for the next frames, so entering allocates nothing
@@ -64,105 +111,140 @@ fn id_of(shared: &Shared) -> usize {
 /// ```
 #[must_use = "the collector is current only while the guard lives"]
 pub struct EnterGuard<'a> {
-    /// Where the frame's records go; `None` when nothing was pushed (during
-    /// thread teardown).
-    target: Option<Target<'a>>,
+    /// The frame's id, and the call its records go to (none for a
+    /// collector, which the frame holds); `None` when nothing was pushed
+    /// (during thread teardown).
+    pushed: Option<(usize, Option<&'a dyn CallTarget>)>,
     _not_send: PhantomData<*const ()>,
 }
 
-/// What a frame records for.
-#[derive(Clone, Copy)]
-enum Target<'a> {
-    Collector(&'a Shared),
-    /// An annotated call, whose collector is built only once something is
-    /// recorded: a call that records nothing allocates nothing.
-    Call(&'a CallScope),
-}
-
-impl Target<'_> {
-    fn id(self) -> usize {
-        match self {
-            Target::Collector(shared) => id_of(shared),
-            Target::Call(scope) => scope as *const CallScope as usize,
-        }
-    }
-
-    /// Hands a frame's records to what it recorded for; gives the store
-    /// back to be reused unless the target kept it.
-    fn absorb(self, mut local: SpareStore) -> Option<SpareStore> {
-        match self {
-            Target::Collector(shared) => {
-                shared.absorb(&mut local);
-                Some(local)
-            }
-            Target::Call(scope) => scope.keep(local),
-        }
-    }
-}
-
-pub(crate) fn enter(shared: &Shared) -> EnterGuard<'_> {
+/// Makes `shared` current on this thread.
+pub(crate) fn enter(shared: &Arc<Shared>) -> EnterGuard<'_> {
+    let owner = Owner::Collector(Arc::clone(shared));
     push(
-        Target::Collector(shared),
+        id_of(shared),
+        owner,
+        None,
         shared.max_series,
-        &shared.on_error,
         &shared.key_base,
     )
 }
 
+/// Makes an annotated call current on this thread: `owner` is its collector
+/// if built, or what building it takes.
 pub(crate) fn enter_call<'a>(
-    scope: &'a CallScope,
+    scope: &'a dyn CallTarget,
+    owner: Owner,
     max_series: usize,
-    on_error: &Option<ErrorHandler>,
     base: &KeyBase,
 ) -> EnterGuard<'a> {
-    push(Target::Call(scope), max_series, on_error, base)
+    let id = scope as *const dyn CallTarget as *const () as usize;
+    push(id, owner, Some(scope), max_series, base)
 }
 
 fn push<'a>(
-    target: Target<'a>,
+    id: usize,
+    owner: Owner,
+    call: Option<&'a dyn CallTarget>,
     max_series: usize,
-    on_error: &Option<ErrorHandler>,
     base: &KeyBase,
 ) -> EnterGuard<'a> {
     let frame = Frame {
-        id: target.id(),
+        id,
         local: lend_store(max_series, base),
-        on_error: on_error.clone(),
+        owner,
     };
-    let pushed = STACK
-        .try_with(|stack| match stack.try_borrow_mut() {
-            Ok(mut stack) => {
-                stack.push(frame);
-                true
-            }
-            // Entered from inside a record (a `Tags` impl of the caller's
-            // that enters a collector): nothing is made current.
-            Err(_) => false,
-        })
-        .unwrap_or(false);
+    let pushed = STACK.try_with(|stack| match stack.try_borrow_mut() {
+        Ok(mut stack) => {
+            stack.push(frame);
+            None
+        }
+        // Entered from inside a record (a `Tags` impl of the caller's
+        // that enters a collector): nothing is made current.
+        Err(_) => Some(frame),
+    });
+    // A frame not pushed is dropped here, outside the borrow: dropping its
+    // collector may flush it.
+    let pushed = matches!(pushed, Ok(None));
     EnterGuard {
         // During thread teardown nothing can be current; records made then
         // take the no-collector path.
-        target: pushed.then_some(target),
+        pushed: pushed.then_some((id, call)),
         _not_send: PhantomData,
     }
 }
 
 impl Drop for EnterGuard<'_> {
     fn drop(&mut self) {
-        let Some(target) = self.target else { return };
-        let id = target.id();
+        let Some((id, call)) = self.pushed else {
+            return;
+        };
         let frame = STACK.try_with(|stack| {
             let mut stack = stack.try_borrow_mut().ok()?;
             // The top one, unless guards are dropped out of order.
             let at = stack.iter().rposition(|frame| frame.id == id)?;
             Some(stack.remove(at))
         });
-        let Ok(Some(frame)) = frame else { return };
-        if let Some(local) = target.absorb(frame.local) {
+        let Ok(Some(Frame {
+            mut local, owner, ..
+        })) = frame
+        else {
+            return;
+        };
+        // Outside the borrow: the collector may flush when its handle drops.
+        let spare = match (call, owner) {
+            (Some(call), Owner::Collector(shared)) => call.keep(local, Some(shared)),
+            // The common end of an annotated call's frame: nothing recorded,
+            // nothing built, nothing to hand over.
+            (Some(_), Owner::Call(_)) if local.is_empty() => Some(local),
+            (Some(call), Owner::Call(_)) => call.keep(local, None),
+            (None, Owner::Collector(shared)) => {
+                shared.absorb(&mut local);
+                Some(local)
+            }
+            (None, Owner::Call(_)) => Some(local),
+        };
+        if let Some(local) = spare {
             recycle(local);
         }
     }
+}
+
+/// The collector current on this thread: the top frame's, built now for an
+/// annotated call that has none yet (the call adopts it when the frame
+/// ends).
+pub(crate) fn current() -> Option<Arc<Shared>> {
+    let found = STACK.try_with(|stack| {
+        let mut stack = stack.try_borrow_mut().ok()?;
+        let top = stack.len().checked_sub(1)?;
+        let frame = &stack[top];
+        let recipe = match &frame.owner {
+            Owner::Collector(shared) => return Some((Arc::clone(shared), None)),
+            Owner::Call(recipe) => recipe,
+        };
+        // Another frame of the same call lower on this stack may have built
+        // one already: one call, one collector.
+        let id = frame.id;
+        let built = stack.iter().rev().find_map(|other| match &other.owner {
+            Owner::Collector(shared) if other.id == id => Some(Arc::clone(shared)),
+            _ => None,
+        });
+        let built = built.unwrap_or_else(|| {
+            Arc::new(Shared::new(
+                frame.local.base().clone(),
+                recipe.base_len,
+                recipe.client.clone(),
+                recipe.on_error.clone(),
+                frame.local.max_series(),
+                true,
+            ))
+        });
+        let was = std::mem::replace(&mut stack[top].owner, Owner::Collector(Arc::clone(&built)));
+        Some((built, Some(was)))
+    });
+    // The recipe replaced is dropped here, outside the borrow.
+    let (shared, _was) = found.ok().flatten()?;
+    Some(shared)
 }
 
 /// Keeps an emptied store for the next frame on this thread, unless it grew
@@ -202,9 +284,10 @@ fn accept_into<T: Tags + ?Sized>(
     tags: &T,
     sample: Sample,
 ) -> Accepted {
-    check_value(name, sample).map_err(|e| (e, frame.on_error.clone()))?;
+    let on_error = frame.owner.on_error();
+    check_value(name, sample).map_err(|e| (e, on_error.clone()))?;
     let kept = frame.local.accept(kind, name, tags, sample);
-    refused(kept, name, &frame.on_error)
+    refused(kept, name, on_error)
 }
 
 /// Records into the current collector's frame; `None` when no collector is
@@ -236,11 +319,10 @@ pub(crate) fn accept_if_current<T: Tags + ?Sized>(
     tags: &T,
     sample: Sample,
 ) -> Option<Accepted> {
-    let id = id_of(shared);
     STACK
         .try_with(|stack| {
             let mut stack = stack.try_borrow_mut().ok()?;
-            let frame = stack.last_mut().filter(|frame| frame.id == id)?;
+            let frame = stack.last_mut().filter(|frame| frame.owner.is(shared))?;
             Some(accept_into(frame, kind, name, tags, sample))
         })
         .ok()
@@ -250,10 +332,9 @@ pub(crate) fn accept_if_current<T: Tags + ?Sized>(
 /// Moves what this thread recorded into `shared` so far into it, so that a
 /// flush or a count made while entered sees it.
 pub(crate) fn absorb_here(shared: &Shared) {
-    let id = id_of(shared);
     let _ = STACK.try_with(|stack| {
         if let Ok(mut stack) = stack.try_borrow_mut() {
-            for frame in stack.iter_mut().filter(|frame| frame.id == id) {
+            for frame in stack.iter_mut().filter(|frame| frame.owner.is(shared)) {
                 shared.absorb(&mut frame.local);
             }
         }

@@ -10,9 +10,10 @@ use crate::flush::flush_series;
 use crate::hash::seed;
 use crate::sanitize::is_usable_name;
 use crate::series::{Key, Kind, Sample, Series};
+use crate::shared::check_value;
 use crate::tags::Tags;
 use crate::value::{Integer, Value};
-use crate::{collector::check_value, Error};
+use crate::Error;
 
 #[inline]
 fn record<T: Tags + ?Sized>(kind: Kind, name: &str, tags: &T, sample: Sample) {

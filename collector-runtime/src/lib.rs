@@ -44,8 +44,10 @@ mod hash;
 mod line;
 #[cfg(feature = "log")]
 mod log_handler;
+mod propagate;
 mod sanitize;
 mod series;
+mod shared;
 mod store;
 mod tags;
 mod timer;
@@ -66,6 +68,7 @@ pub use functions::{count, distribution, gauge, histogram, incr, timing};
 #[cfg(feature = "log")]
 #[cfg_attr(docsrs, doc(cfg(feature = "log")))]
 pub use log_handler::log_error;
+pub use propagate::{WithCollector, WithCollectorFuture};
 pub use sanitize::{sanitize_name, sanitize_tag};
 pub use tags::{AsTag, TagRef, Tags};
 pub use timer::{start_timer, time, time_async, Timer};

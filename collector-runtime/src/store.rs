@@ -5,11 +5,20 @@ use std::hash::BuildHasherDefault;
 use std::sync::Arc;
 
 use crate::client::global::global_tags;
-use crate::collector::KeyBase;
 use crate::hash::{seed, PassThrough};
 use crate::sanitize::is_usable_name;
 use crate::series::{Key, Kind, Probe, Sample, Series};
 use crate::tags::Tags;
+
+/// The tags every line of a collector carries whatever was recorded: a
+/// record's tag among them names the same series as the record without it.
+#[derive(Clone, Default)]
+pub(crate) struct KeyBase {
+    /// The collector's base tags and its own client's tags.
+    pub(crate) tags: Option<Arc<[String]>>,
+    /// Whether the global client's tags apply too (no client of its own).
+    pub(crate) global: bool,
+}
 
 /// Why a record was not kept.
 #[derive(Debug, PartialEq, Eq)]
@@ -137,6 +146,16 @@ impl Store {
         self.max_series = max_series;
         self.base = base;
         self.global_tags = None;
+    }
+
+    /// The tags this store's series keys leave out.
+    pub(crate) fn base(&self) -> &KeyBase {
+        &self.base
+    }
+
+    /// How many series this store holds at most.
+    pub(crate) fn max_series(&self) -> usize {
+        self.max_series
     }
 
     /// Heap capacity, in series, that an idle store keeps.
