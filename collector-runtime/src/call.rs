@@ -231,13 +231,14 @@ impl CallScope {
 }
 
 impl CallTarget for CallScope {
-    fn keep(&self, mut local: SpareStore, built: Option<Arc<Shared>>) -> Option<SpareStore> {
+    fn keep(&self, local: Option<SpareStore>, built: Option<Arc<Shared>>) -> Option<SpareStore> {
         // A collector built while the frame was current (handed out through
         // `Collector::current`) becomes the call's.
         let collector = match built {
             Some(shared) => Some(self.adopt(|| Collector::from_shared(shared))),
             None => self.collector.get(),
         };
+        let mut local = local?;
         if let Some(collector) = collector {
             collector.shared().absorb(&mut local);
             return Some(local);

@@ -436,6 +436,12 @@ impl CollectorBuilder {
     /// key the tags every line gets anyway: the base tags, then the
     /// client's.
     pub(crate) fn key_base(&self) -> KeyBase {
+        if self.base_tags.is_empty() && self.client.is_none() {
+            return KeyBase {
+                tags: None,
+                global: true,
+            };
+        }
         let mut tags = self.base_tags.clone();
         if let Some(client) = &self.client {
             tags.extend_from_slice(client.default_tags());

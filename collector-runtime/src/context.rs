@@ -25,15 +25,20 @@ pub(crate) trait CallTarget {
     /// Takes what one frame recorded for the call, and the collector built
     /// for it while the frame was current, if any; gives the store back to
     /// be reused unless it was kept.
-    fn keep(&self, local: SpareStore, built: Option<Arc<Shared>>) -> Option<SpareStore>;
+    fn keep(&self, local: Option<SpareStore>, built: Option<Arc<Shared>>) -> Option<SpareStore>;
 }
 
 /// One entered collector on this thread.
 struct Frame {
     /// Which guard pushed it: the collector's address, or the call's.
     id: usize,
-    /// Boxed so that frames and spare stores move as one pointer.
-    local: Box<Store>,
+    /// What this thread recorded, in a store lent on the first record:
+    /// entering and leaving a frame that records nothing (the common annotated
+    /// call) touches no store. Boxed so that stores move as one pointer.
+    local: Option<Box<Store>>,
+    /// What the store's series keys leave out, and its bound.
+    base: KeyBase,
+    max_series: usize,
     owner: Owner,
 }
 
@@ -151,7 +156,9 @@ fn push<'a>(
 ) -> EnterGuard<'a> {
     let frame = Frame {
         id,
-        local: lend_store(max_series, base),
+        local: None,
+        base: base.clone(),
+        max_series,
         owner,
     };
     let pushed = STACK.try_with(|stack| match stack.try_borrow_mut() {
@@ -185,10 +192,7 @@ impl Drop for EnterGuard<'_> {
             let at = stack.iter().rposition(|frame| frame.id == id)?;
             Some(stack.remove(at))
         });
-        let Ok(Some(Frame {
-            mut local, owner, ..
-        })) = frame
-        else {
+        let Ok(Some(Frame { local, owner, .. })) = frame else {
             return;
         };
         // Outside the borrow: the collector may flush when its handle drops.
@@ -196,13 +200,13 @@ impl Drop for EnterGuard<'_> {
             (Some(call), Owner::Collector(shared)) => call.keep(local, Some(shared)),
             // The common end of an annotated call's frame: nothing recorded,
             // nothing built, nothing to hand over.
-            (Some(_), Owner::Call(_)) if local.is_empty() => Some(local),
+            (Some(_), Owner::Call(_)) if local.as_ref().map_or(true, |l| l.is_empty()) => local,
             (Some(call), Owner::Call(_)) => call.keep(local, None),
-            (None, Owner::Collector(shared)) => {
+            (None, Owner::Collector(shared)) => local.map(|mut local| {
                 shared.absorb(&mut local);
-                Some(local)
-            }
-            (None, Owner::Call(_)) => Some(local),
+                local
+            }),
+            (None, Owner::Call(_)) => local,
         };
         if let Some(local) = spare {
             recycle(local);
@@ -231,11 +235,11 @@ pub(crate) fn current() -> Option<Arc<Shared>> {
         });
         let built = built.unwrap_or_else(|| {
             Arc::new(Shared::new(
-                frame.local.base().clone(),
+                frame.base.clone(),
                 recipe.base_len,
                 recipe.client.clone(),
                 recipe.on_error.clone(),
-                frame.local.max_series(),
+                frame.max_series,
                 true,
             ))
         });
@@ -284,9 +288,17 @@ fn accept_into<T: Tags + ?Sized>(
     tags: &T,
     sample: Sample,
 ) -> Accepted {
-    let on_error = frame.owner.on_error();
+    let Frame {
+        local,
+        base,
+        max_series,
+        owner,
+        ..
+    } = frame;
+    let on_error = owner.on_error();
     check_value(name, sample).map_err(|e| (e, on_error.clone()))?;
-    let kept = frame.local.accept(kind, name, tags, sample);
+    let local = local.get_or_insert_with(|| lend_store(*max_series, base));
+    let kept = local.accept(kind, name, tags, sample);
     refused(kept, name, on_error)
 }
 
@@ -335,7 +347,9 @@ pub(crate) fn absorb_here(shared: &Shared) {
     let _ = STACK.try_with(|stack| {
         if let Ok(mut stack) = stack.try_borrow_mut() {
             for frame in stack.iter_mut().filter(|frame| frame.owner.is(shared)) {
-                shared.absorb(&mut frame.local);
+                if let Some(local) = &mut frame.local {
+                    shared.absorb(local);
+                }
             }
         }
     });

@@ -15,8 +15,11 @@ pub(crate) enum Rule {
     Name,
 }
 
-const fn ascii_table(colon: bool) -> [bool; 128] {
-    let mut table = [false; 128];
+/// Which bytes are kept as they are: ASCII ones only (a byte of a
+/// multi-byte character is never clean on its own), all 256 entries so that
+/// a lookup by byte needs no bounds check.
+const fn ascii_table(colon: bool) -> [bool; 256] {
+    let mut table = [false; 256];
     let mut b = 0;
     while b < 128 {
         let c = b as u8;
@@ -31,11 +34,11 @@ const fn ascii_table(colon: bool) -> [bool; 128] {
     table
 }
 
-static TAG_ASCII: [bool; 128] = ascii_table(true);
-static NAME_ASCII: [bool; 128] = ascii_table(false);
+static TAG_ASCII: [bool; 256] = ascii_table(true);
+static NAME_ASCII: [bool; 256] = ascii_table(false);
 
 impl Rule {
-    fn ascii(self) -> &'static [bool; 128] {
+    fn ascii(self) -> &'static [bool; 256] {
         match self {
             Rule::Tag => &TAG_ASCII,
             Rule::Name => &NAME_ASCII,
@@ -55,7 +58,7 @@ impl Rule {
     #[inline]
     pub(crate) fn is_clean(self, s: &str) -> bool {
         let table = self.ascii();
-        s.bytes().all(|b| b < 128 && table[b as usize])
+        s.bytes().all(|b| table[usize::from(b)])
     }
 
     /// The character `c` becomes.

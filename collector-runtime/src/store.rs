@@ -140,22 +140,16 @@ impl Store {
 
     /// Empties the store for another collector, keeping its capacity.
     pub(crate) fn reset(&mut self, max_series: usize, base: KeyBase) {
-        self.index.clear();
-        self.series.clear();
+        // Clearing an empty table still writes all its control bytes: skip
+        // it for the store of a frame that recorded nothing.
+        if !self.series.is_empty() {
+            self.index.clear();
+            self.series.clear();
+        }
         self.dropped = 0;
         self.max_series = max_series;
         self.base = base;
         self.global_tags = None;
-    }
-
-    /// The tags this store's series keys leave out.
-    pub(crate) fn base(&self) -> &KeyBase {
-        &self.base
-    }
-
-    /// How many series this store holds at most.
-    pub(crate) fn max_series(&self) -> usize {
-        self.max_series
     }
 
     /// Heap capacity, in series, that an idle store keeps.
