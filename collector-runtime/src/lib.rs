@@ -44,6 +44,7 @@ mod sanitize;
 mod series;
 mod store;
 mod tags;
+pub mod testing;
 #[cfg(feature = "tower")]
 mod tower_layer;
 
