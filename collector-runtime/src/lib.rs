@@ -36,6 +36,8 @@ mod client;
 mod collector;
 mod context;
 mod error;
+#[cfg(feature = "metrics")]
+mod facade;
 mod flush;
 mod functions;
 mod hash;
@@ -56,6 +58,9 @@ pub use client::Client;
 pub use collector::{Collector, CollectorBuilder, DEFAULT_MAX_SERIES};
 pub use context::EnterGuard;
 pub use error::{error_handler_panics, errors_seen, set_error_handler, Error, ErrorHandler};
+#[cfg(feature = "metrics")]
+#[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+pub use facade::MetricsRecorder;
 pub use flush::{FlushReport, DROPPED_RECORDS_METRIC};
 pub use functions::{count, distribution, gauge, histogram, incr, timing};
 pub use sanitize::{sanitize_name, sanitize_tag};
