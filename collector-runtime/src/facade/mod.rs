@@ -3,6 +3,7 @@
 //! collector, so that a library instrumented with `metrics` is aggregated
 //! per execution like the free functions.
 
+mod cache;
 mod handle;
 mod labels;
 mod outside;
@@ -148,21 +149,56 @@ impl MetricsRecorder {
         }
     }
 
-    /// Where a handle being registered goes outside a collector.
+    /// Where a handle being registered goes outside a collector; `inside`
+    /// tells whether a collector is current.
     fn outside<H>(
         &self,
+        inside: bool,
         key: &Key,
         metadata: &Metadata<'_>,
         register: impl FnOnce(&dyn Recorder, &Key, &Metadata<'_>) -> H,
     ) -> Outside<H> {
         match &self.fallback {
             None => Outside::Client,
-            Some(fallback) if context::has_current() => Outside::Late {
-                recorder: Arc::clone(fallback),
+            Some(fallback) if inside => Outside::Late {
+                recorder: Arc::downgrade(fallback),
                 level: *metadata.level(),
                 handle: OnceLock::new(),
             },
             Some(fallback) => Outside::Registered(register(fallback.as_ref(), key, metadata)),
+        }
+    }
+
+    /// What tells this recorder's handles apart in a thread's cache: recorders
+    /// without a fallback make interchangeable handles; the others are told
+    /// apart by their fallback, whose allocation their cached handles keep
+    /// (weakly), so the address is not reused while they are cached.
+    fn id(&self) -> usize {
+        self.fallback
+            .as_ref()
+            .map_or(0, |fallback| Arc::as_ptr(fallback) as *const () as usize)
+    }
+
+    /// A handle for `key`: from this thread's cache when a collector is
+    /// current (the hot path), else a new one.
+    fn handle<H: Clone>(
+        &self,
+        cache: &'static std::thread::LocalKey<std::cell::RefCell<cache::Cache<H>>>,
+        key: &Key,
+        metadata: &Metadata<'_>,
+        register: fn(&dyn Recorder, &Key, &Metadata<'_>) -> H,
+        wrap: fn(Routed<H>) -> H,
+    ) -> H {
+        let make = |inside| {
+            wrap(Routed {
+                key: key.clone(),
+                outside: self.outside(inside, key, metadata, register),
+            })
+        };
+        if context::has_current() {
+            cache::get_or_make(cache, self.id(), key, || make(true))
+        } else {
+            make(false)
         }
     }
 }
@@ -187,33 +223,33 @@ impl Recorder for MetricsRecorder {
     }
 
     fn register_counter(&self, key: &Key, metadata: &Metadata<'_>) -> Counter {
-        let outside = self.outside(key, metadata, |fallback, key, metadata| {
-            fallback.register_counter(key, metadata)
-        });
-        Counter::from_arc(Arc::new(Routed {
-            key: key.clone(),
-            outside,
-        }))
+        self.handle(
+            &cache::COUNTERS,
+            key,
+            metadata,
+            |fallback, key, metadata| fallback.register_counter(key, metadata),
+            |routed| Counter::from_arc(Arc::new(routed)),
+        )
     }
 
     fn register_gauge(&self, key: &Key, metadata: &Metadata<'_>) -> Gauge {
-        let outside = self.outside(key, metadata, |fallback, key, metadata| {
-            fallback.register_gauge(key, metadata)
-        });
-        Gauge::from_arc(Arc::new(Routed {
-            key: key.clone(),
-            outside,
-        }))
+        self.handle(
+            &cache::GAUGES,
+            key,
+            metadata,
+            |fallback, key, metadata| fallback.register_gauge(key, metadata),
+            |routed| Gauge::from_arc(Arc::new(routed)),
+        )
     }
 
     fn register_histogram(&self, key: &Key, metadata: &Metadata<'_>) -> Histogram {
-        let outside = self.outside(key, metadata, |fallback, key, metadata| {
-            fallback.register_histogram(key, metadata)
-        });
-        Histogram::from_arc(Arc::new(Routed {
-            key: key.clone(),
-            outside,
-        }))
+        self.handle(
+            &cache::HISTOGRAMS,
+            key,
+            metadata,
+            |fallback, key, metadata| fallback.register_histogram(key, metadata),
+            |routed| Histogram::from_arc(Arc::new(routed)),
+        )
     }
 }
 

@@ -3,7 +3,7 @@
 //! recorder the user wrapped.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use metrics::{Key, Level, Metadata, Recorder};
 
@@ -30,16 +30,18 @@ pub(crate) enum Outside<H> {
     /// The same, for a handle registered inside a collector: the fallback's
     /// handle is registered on the first use outside one, so that a record
     /// made inside a collector never pays for the fallback's registration.
+    /// Held weakly: the handle may sit in a thread's cache for good. Once
+    /// the recorder is gone, records go through the global client.
     Late {
-        recorder: Fallback,
+        recorder: Weak<dyn Recorder + Send + Sync>,
         level: Level,
         handle: OnceLock<H>,
     },
 }
 
 impl<H> Outside<H> {
-    /// The fallback's handle for `key`, if there is a fallback, registering
-    /// it now if it was not.
+    /// The fallback's handle for `key`, if there is a fallback (still),
+    /// registering it now if it was not.
     pub(crate) fn handle(
         &self,
         key: &Key,
@@ -52,10 +54,16 @@ impl<H> Outside<H> {
                 recorder,
                 level,
                 handle,
-            } => Some(handle.get_or_init(|| {
-                let metadata = Metadata::new(LATE_TARGET, *level, None);
-                register(recorder.as_ref(), key, &metadata)
-            })),
+            } => {
+                if let Some(handle) = handle.get() {
+                    return Some(handle);
+                }
+                let recorder = recorder.upgrade()?;
+                Some(handle.get_or_init(|| {
+                    let metadata = Metadata::new(LATE_TARGET, *level, None);
+                    register(recorder.as_ref(), key, &metadata)
+                }))
+            }
         }
     }
 }

@@ -142,3 +142,85 @@ fn a_non_finite_value_is_refused_through_the_collectors_error_handler() {
     assert_eq!(seen.load(Ordering::Relaxed), 2);
     assert!(collector.is_empty());
 }
+
+/// A third-party recorder standing in for an exporter: it counts what its
+/// counters receive.
+#[derive(Default)]
+struct Counting(std::sync::Arc<std::sync::atomic::AtomicU64>);
+
+impl metrics::CounterFn for Counting {
+    fn increment(&self, value: u64) {
+        self.0
+            .fetch_add(value, std::sync::atomic::Ordering::Relaxed);
+    }
+    fn absolute(&self, _: u64) {}
+}
+
+impl Recorder for Counting {
+    fn describe_counter(
+        &self,
+        _: metrics::KeyName,
+        _: Option<metrics::Unit>,
+        _: metrics::SharedString,
+    ) {
+    }
+    fn describe_gauge(
+        &self,
+        _: metrics::KeyName,
+        _: Option<metrics::Unit>,
+        _: metrics::SharedString,
+    ) {
+    }
+    fn describe_histogram(
+        &self,
+        _: metrics::KeyName,
+        _: Option<metrics::Unit>,
+        _: metrics::SharedString,
+    ) {
+    }
+    fn register_counter(&self, _: &Key, _: &Metadata<'_>) -> metrics::Counter {
+        metrics::Counter::from_arc(std::sync::Arc::new(Counting(self.0.clone())))
+    }
+    fn register_gauge(&self, _: &Key, _: &Metadata<'_>) -> metrics::Gauge {
+        metrics::Gauge::noop()
+    }
+    fn register_histogram(&self, _: &Key, _: &Metadata<'_>) -> metrics::Histogram {
+        metrics::Histogram::noop()
+    }
+}
+
+#[test]
+fn handles_made_inside_a_collector_are_not_shared_between_recorders_with_other_fallbacks() {
+    use std::sync::atomic::Ordering;
+
+    let (first, second) = (Counting::default(), Counting::default());
+    let (first_seen, second_seen) = (first.0.clone(), second.0.clone());
+    let first = MetricsRecorder::with_fallback(first);
+    let second = MetricsRecorder::with_fallback(second);
+    let collector = Collector::new();
+    let _current = collector.enter();
+    // The same call site, so the same key, registered inside a collector
+    // through each recorder: each handle keeps its own fallback.
+    let register = |recorder: &MetricsRecorder| {
+        with_local_recorder(recorder, || metrics::counter!("cached", "k" => "v"))
+    };
+    let (from_first, from_second) = (register(&first), register(&second));
+    drop(_current);
+    from_first.increment(1);
+    from_second.increment(10);
+    assert_eq!(first_seen.load(Ordering::Relaxed), 1);
+    assert_eq!(second_seen.load(Ordering::Relaxed), 10);
+}
+
+#[test]
+fn a_handle_whose_fallback_is_gone_sends_through_the_global_client() {
+    let recorder = MetricsRecorder::with_fallback(Counting::default());
+    let collector = Collector::new();
+    let handle = {
+        let _current = collector.enter();
+        with_local_recorder(&recorder, || metrics::counter!("orphan"))
+    };
+    drop(recorder);
+    let lines = capture(|| handle.increment(2));
+    assert_eq!(lines, ["orphan:2|c"]);
+}
