@@ -7,6 +7,8 @@
 //! bucket's slot. Per thread: no lock, no contention. Only handles made
 //! inside a collector are kept: they are the hot path, and they hold the
 //! fallback recorder weakly, so a cache never keeps a recorder alive.
+//! Handles of a recorder without a fallback are the same wherever they
+//! were made, and are kept from any registration.
 
 use std::cell::RefCell;
 use std::hash::{Hash, Hasher};
@@ -45,7 +47,7 @@ thread_local! {
 
 /// Whether two keys are the same, quickly for a call site's own key: the
 /// macros pass the same static name and labels every time.
-#[inline]
+#[inline(always)]
 fn same(a: &Key, b: &Key) -> bool {
     let (a_labels, b_labels) = (a.labels().as_slice(), b.labels().as_slice());
     if std::ptr::eq(a.name(), b.name()) && std::ptr::eq(a_labels, b_labels) {

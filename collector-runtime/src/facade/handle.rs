@@ -3,6 +3,8 @@
 //! caller and used later from another call thus records into whichever
 //! collector is current then.
 
+use std::sync::OnceLock;
+
 use metrics::{Counter, CounterFn, Gauge, GaugeFn, Histogram, HistogramFn, Key};
 
 use crate::context::{accept_current, adjust_current_gauge, Accepted};
@@ -13,8 +15,31 @@ use crate::series::{Kind, Sample};
 
 /// One registered metric: its key, and where it goes outside a collector.
 pub(crate) struct Routed<H> {
-    pub(crate) key: Key,
-    pub(crate) outside: Outside<H>,
+    key: Key,
+    /// The labels as `key:value` tags, joined on the first record into a
+    /// collector: a whole tag is found by a cheaper path than a pair, and
+    /// names the same series (a pair is sent as its key, `:`, its value).
+    tags: OnceLock<Box<[String]>>,
+    outside: Outside<H>,
+}
+
+impl<H> Routed<H> {
+    pub(crate) fn new(key: Key, outside: Outside<H>) -> Self {
+        Routed {
+            key,
+            tags: OnceLock::new(),
+            outside,
+        }
+    }
+
+    fn tags(&self) -> &[String] {
+        self.tags.get_or_init(|| {
+            self.key
+                .labels()
+                .map(|label| format!("{}:{}", label.key(), label.value()))
+                .collect()
+        })
+    }
 }
 
 /// Whether a collector took the record (an error in it is reported here).
@@ -34,8 +59,7 @@ impl<H> Routed<H> {
     /// Records into the current collector; `false` when none is current.
     #[inline]
     fn record_current(&self, kind: Kind, sample: Sample) -> bool {
-        let labels = Labels(self.key.labels().as_slice());
-        taken(accept_current(kind, self.key.name(), &labels, sample))
+        taken(accept_current(kind, self.key.name(), self.tags(), sample))
     }
 
     /// Adds `delta` to the current collector's gauge; `false` when no

@@ -180,7 +180,8 @@ impl MetricsRecorder {
     }
 
     /// A handle for `key`: from this thread's cache when a collector is
-    /// current (the hot path), else a new one.
+    /// current (the hot path) or when the recorder has no fallback, else a
+    /// new one.
     fn handle<H: Clone>(
         &self,
         cache: &'static std::thread::LocalKey<std::cell::RefCell<cache::Cache<H>>>,
@@ -190,11 +191,16 @@ impl MetricsRecorder {
         wrap: fn(Routed<H>) -> H,
     ) -> H {
         let make = |inside| {
-            wrap(Routed {
-                key: key.clone(),
-                outside: self.outside(inside, key, metadata, register),
-            })
+            wrap(Routed::new(
+                key.clone(),
+                self.outside(inside, key, metadata, register),
+            ))
         };
+        // Without a fallback, a handle does the same wherever it was made:
+        // any registration may take it from the cache.
+        if self.fallback.is_none() {
+            return cache::get_or_make(cache, 0, key, || make(false));
+        }
         if context::has_current() {
             cache::get_or_make(cache, self.id(), key, || make(true))
         } else {
