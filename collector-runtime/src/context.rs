@@ -321,6 +321,45 @@ pub(crate) fn accept_current<T: Tags + ?Sized>(
         .flatten()
 }
 
+/// Whether a collector is current on this thread.
+pub(crate) fn has_current() -> bool {
+    STACK
+        .try_with(|stack| stack.try_borrow().is_ok_and(|stack| !stack.is_empty()))
+        .unwrap_or(false)
+}
+
+/// Adds `delta` to the current collector's gauge (starting from 0 when this
+/// thread's frame does not hold it): the read-modify-write a `metrics`
+/// gauge increment needs. `None` when no collector is current.
+pub(crate) fn adjust_current_gauge<T: Tags + ?Sized>(
+    name: &str,
+    tags: &T,
+    delta: f64,
+) -> Option<Accepted> {
+    STACK
+        .try_with(|stack| {
+            let mut stack = stack.try_borrow_mut().ok()?;
+            let Frame {
+                local,
+                base,
+                max_series,
+                owner,
+                ..
+            } = stack.last_mut()?;
+            let on_error = owner.on_error();
+            let adjusted = check_value(name, Sample::Value(delta))
+                .map_err(|e| (e, on_error.clone()))
+                .and_then(|()| {
+                    let local = local.get_or_insert_with(|| lend_store(*max_series, base));
+                    let kept = local.adjust_gauge(name, tags, delta);
+                    refused(kept, name, on_error)
+                });
+            Some(adjusted)
+        })
+        .ok()
+        .flatten()
+}
+
 /// Records into `shared`'s frame if it is the current collector on this
 /// thread; `None` otherwise.
 #[inline]

@@ -26,7 +26,7 @@ fn record<T: Tags + ?Sized>(kind: Kind, name: &str, tags: &T, sample: Sample) {
 
 /// The no-collector path: one metric, sent and flushed at once.
 #[cold]
-fn send_now<T: Tags + ?Sized>(key: &Key<'_, T>, sample: Sample) {
+pub(crate) fn send_now<T: Tags + ?Sized>(key: &Key<'_, T>, sample: Sample) {
     if let Err(error) = check_value(key.name, sample) {
         return report(None, error);
     }

@@ -38,6 +38,8 @@ mod collector;
 mod context;
 mod default_handler;
 mod error;
+#[cfg(feature = "metrics")]
+mod facade;
 mod flush;
 mod functions;
 mod hash;
@@ -50,6 +52,7 @@ mod series;
 mod shared;
 mod store;
 mod tags;
+pub mod testing;
 mod timer;
 #[cfg(feature = "tower")]
 mod tower_layer;
@@ -63,6 +66,9 @@ pub use client::Client;
 pub use collector::{Collector, CollectorBuilder, DEFAULT_MAX_SERIES};
 pub use context::EnterGuard;
 pub use error::{error_handler_panics, errors_seen, set_error_handler, Error, ErrorHandler};
+#[cfg(feature = "metrics")]
+#[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+pub use facade::MetricsRecorder;
 pub use flush::{FlushReport, DROPPED_RECORDS_METRIC};
 pub use functions::{count, distribution, gauge, histogram, incr, timing};
 #[cfg(feature = "log")]

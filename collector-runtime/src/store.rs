@@ -227,6 +227,32 @@ impl Store {
     pub(crate) fn len(&self) -> usize {
         self.series.len()
     }
+
+    /// Adds `delta` to a gauge's last value, or sets it to `delta` when the
+    /// store does not hold the gauge (a `metrics` gauge starts at 0). Off
+    /// the record path: it takes the sanitizing [`Key`] every time.
+    pub(crate) fn adjust_gauge<T: Tags + ?Sized>(
+        &mut self,
+        name: &str,
+        tags: &T,
+        delta: f64,
+    ) -> Result<(), Refused> {
+        let seed = seed();
+        let key = Key::new(seed, Kind::Gauge, name, tags).without(seed, &self.base_sets());
+        let mut last = 0.0;
+        let mut at = self.index.get(&key.hash).copied();
+        while let Some(i) = at {
+            let series = &self.series[i as usize];
+            if series.matches(&key) {
+                if let crate::series::Total::Last(value) = series.total {
+                    last = value;
+                }
+                break;
+            }
+            at = series.next;
+        }
+        self.record(&key, Sample::Value(last + delta))
+    }
 }
 
 #[cfg(test)]

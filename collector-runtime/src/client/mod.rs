@@ -243,6 +243,15 @@ impl Client {
         self
     }
 
+    /// This client's prefix, tags, origin and payload size over another
+    /// sink: what a capture writes with (see [`crate::testing`]).
+    pub(crate) fn with_sink(&self, sink: impl MetricSink + Send + Sync + 'static) -> Client {
+        Client {
+            sink: Arc::new(sink),
+            ..self.clone()
+        }
+    }
+
     pub(crate) fn emit(&self, payload: &str) -> io::Result<usize> {
         self.sink
             .emit(payload)
