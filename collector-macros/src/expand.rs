@@ -5,7 +5,7 @@
 //! user's edition decides how its temporaries drop.
 //!
 //! ```text
-//! let scope = CallScope::builder("name").tag(..).start(); // one collector per call
+//! let scope = CallScope::builder().tag(..).start(); // one collector per call
 //! in place:  let body = scope.body(); return { let x = x; BODY };   // sync, or async that cannot suspend
 //! async:     scope.run(pin!(Some(async move { let x = x; BODY }))).await  // current around every poll
 //! -> impl Future:  CallFuture::new(scope, { BODY }, is_err)          // the call lasts until the future ends
@@ -74,7 +74,7 @@ pub(crate) fn function(func: ItemFn, options: &Options) -> TokenStream {
     out
 }
 
-/// `let scope = CallScope::builder(name)...start();`: the options become
+/// `let scope = CallScope::builder()...start();`: the options become
 /// builder calls. Expressions keep their own spans, so a type error in a tag
 /// or client expression points at it.
 fn start(krate: &TokenStream, options: &Options) -> TokenStream {
@@ -82,7 +82,7 @@ fn start(krate: &TokenStream, options: &Options) -> TokenStream {
     let name = &options.name;
     let mut calls = TokenStream::new();
     if options.timing {
-        calls.extend(quote!(.timing()));
+        calls.extend(quote!(.timing(::core::concat!(#name, ".duration"))));
     }
     if options.outcome {
         calls.extend(quote!(.outcome()));
@@ -100,7 +100,7 @@ fn start(krate: &TokenStream, options: &Options) -> TokenStream {
         calls.extend(quote_spanned!(client.span()=> .client(#client)));
     }
     quote! {
-        let #scope = #krate::__private::CallScope::builder(#name) #calls .start();
+        let #scope = #krate::__private::CallScope::builder() #calls .start();
     }
 }
 

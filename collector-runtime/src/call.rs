@@ -32,16 +32,17 @@ use crate::store::KeyBase;
 /// Configures one call's scope.
 #[must_use]
 pub struct CallScopeBuilder {
-    name: &'static str,
-    timing: bool,
+    /// The duration's metric name, when the call is timed.
+    timing: Option<&'static str>,
     outcome: bool,
     collector: CollectorBuilder,
 }
 
 impl CallScopeBuilder {
-    /// Sends the call's duration as `<name>.duration`.
-    pub fn timing(mut self) -> Self {
-        self.timing = true;
+    /// Sends the call's duration as `duration_name` (`<name>.duration`,
+    /// put together at compile time so a timed call allocates no name).
+    pub fn timing(mut self, duration_name: &'static str) -> Self {
+        self.timing = Some(duration_name);
         self
     }
 
@@ -78,8 +79,7 @@ impl CallScopeBuilder {
     /// Starts the call.
     pub fn start(self) -> CallScope {
         CallScope {
-            name: self.name,
-            started: self.timing.then(Instant::now),
+            timed: self.timing.map(|name| (name, Instant::now())),
             outcome: self.outcome,
             base: self.collector.key_base(),
             config: self.collector,
@@ -96,8 +96,8 @@ impl CallScopeBuilder {
 /// One call's collector; dropping it flushes, or leaves the flush to the
 /// last handle the call handed out.
 pub struct CallScope {
-    name: &'static str,
-    started: Option<Instant>,
+    /// The duration's metric name and when the call started, when timed.
+    timed: Option<(&'static str, Instant)>,
     outcome: bool,
     /// The call's collector, built on first use from `config`: a call that
     /// records nothing allocates nothing.
@@ -123,11 +123,10 @@ pub struct CallScope {
 }
 
 impl CallScope {
-    /// Configures the scope of a call to the function `name`.
-    pub fn builder(name: &'static str) -> CallScopeBuilder {
+    /// Configures the scope of one call.
+    pub fn builder() -> CallScopeBuilder {
         CallScopeBuilder {
-            name,
-            timing: false,
+            timing: None,
             outcome: false,
             collector: Collector::builder(),
         }
@@ -262,8 +261,7 @@ impl CallTarget for CallScope {
 
 impl Drop for CallScope {
     fn drop(&mut self) {
-        let elapsed = self.started.map(|started| started.elapsed());
-        let duration = || format!("{}.duration", self.name);
+        let timed = self.timed.map(|(name, started)| (name, started.elapsed()));
         let outcome = self.outcome.then(|| self.outcome());
         // `&mut self`: no lock to take, so a call that recorded nothing
         // pays no atomic operation here.
@@ -277,8 +275,8 @@ impl Drop for CallScope {
                 collector.shared().absorb(&mut parked);
                 context::recycle(parked);
             }
-            if let Some(elapsed) = elapsed {
-                collector.timing(&duration(), elapsed, ());
+            if let Some((name, elapsed)) = timed {
+                collector.timing(name, elapsed, ());
             }
             collector.shared().end_call(outcome);
             // The call's own handle. The flush happens when the last handle
@@ -291,15 +289,14 @@ impl Drop for CallScope {
         // Everything the call recorded is in its parked store: flushed from
         // there, with no collector built.
         let config = &self.config;
-        let mut store = match (parked, elapsed) {
+        let mut store = match (parked, timed) {
             (Some(store), _) => store,
             (None, Some(_)) => context::lend_store(config.max_series, &self.base),
             (None, None) => return,
         };
-        if let Some(elapsed) = elapsed {
-            let name = duration();
-            let kept = store.accept(Kind::Timing, &name, &(), Sample::Elapsed(elapsed));
-            if let Err((error, handler)) = refused(kept, &name, &config.on_error) {
+        if let Some((name, elapsed)) = timed {
+            let kept = store.accept(Kind::Timing, name, &(), Sample::Elapsed(elapsed));
+            if let Err((error, handler)) = refused(kept, name, &config.on_error) {
                 report(handler.as_ref(), error);
             }
         }

@@ -112,9 +112,8 @@ impl Store {
         self.dropped = self
             .dropped
             .saturating_add(std::mem::take(&mut later.dropped));
-        'next: for mut series in later.series.drain(..) {
-            let first = self.index.get(&series.hash).copied();
-            let mut at = first;
+        'next: for series in later.series.drain(..) {
+            let mut at = self.index.get(&series.hash).copied();
             while let Some(i) = at {
                 let held = &mut self.series[i as usize];
                 if held.same_as(&series) {
@@ -123,13 +122,9 @@ impl Store {
                 }
                 at = held.next;
             }
-            if self.series.len() >= self.max_series || self.series.len() >= u32::MAX as usize {
-                self.dropped = self.dropped.saturating_add(series.records);
-                continue;
+            if let Err(lost) = self.push_new(series) {
+                self.dropped = self.dropped.saturating_add(lost.records);
             }
-            series.next = first;
-            self.index.insert(series.hash, self.series.len() as u32);
-            self.series.push(series);
         }
     }
 
@@ -194,14 +189,22 @@ impl Store {
     }
 
     /// Adds a series known not to be held yet.
-    fn insert(&mut self, mut series: Series) -> Result<(), Refused> {
+    fn insert(&mut self, series: Series) -> Result<(), Refused> {
         if !is_usable_name(series.name()) {
             return Err(Refused::InvalidName);
         }
+        self.push_new(series).map_err(|_| {
+            self.dropped = self.dropped.saturating_add(1);
+            Refused::Full
+        })
+    }
+
+    /// Adds a series that no held one matches, at the head of its hash's
+    /// chain; gives it back when the store is full.
+    fn push_new(&mut self, mut series: Series) -> Result<(), Series> {
         // `u32` indexes keep the chain links small; the bound is far below.
         if self.series.len() >= self.max_series || self.series.len() >= u32::MAX as usize {
-            self.dropped = self.dropped.saturating_add(1);
-            return Err(Refused::Full);
+            return Err(series);
         }
         series.next = self.index.insert(series.hash, self.series.len() as u32);
         self.series.push(series);
