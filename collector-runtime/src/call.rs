@@ -20,13 +20,13 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
+use crate::accepted::refused;
 use crate::client::Client;
 use crate::collector::{Collector, CollectorBuilder};
 use crate::context::{self, CallTarget, EnterGuard, Owner, Recipe, SpareStore};
-use crate::error::report;
 use crate::flush::flush_series;
 use crate::series::{Kind, Sample};
-use crate::shared::{refused, Shared};
+use crate::shared::Shared;
 use crate::store::KeyBase;
 
 /// Configures one call's scope.
@@ -41,24 +41,28 @@ pub struct CallScopeBuilder {
 impl CallScopeBuilder {
     /// Sends the call's duration as `duration_name` (`<name>.duration`,
     /// put together at compile time so a timed call allocates no name).
+    #[inline]
     pub fn timing(mut self, duration_name: &'static str) -> Self {
         self.timing = Some(duration_name);
         self
     }
 
     /// Adds `outcome:ok|error|panic|cancelled` to every series of the call.
+    #[inline]
     pub fn outcome(mut self) -> Self {
         self.outcome = true;
         self
     }
 
     /// A literal `key:value` tag, checked at compile time.
+    #[inline]
     pub fn tag(mut self, tag: &'static str) -> Self {
         self.collector = self.collector.tag(tag);
         self
     }
 
     /// A literal key and value.
+    #[inline]
     pub fn tag_pair(mut self, key: &'static str, value: &'static str) -> Self {
         self.collector = self.collector.tag((key, value));
         self
@@ -77,6 +81,7 @@ impl CallScopeBuilder {
     }
 
     /// Starts the call.
+    #[inline]
     pub fn start(self) -> CallScope {
         CallScope {
             timed: self.timing.map(|name| (name, Instant::now())),
@@ -124,6 +129,7 @@ pub struct CallScope {
 
 impl CallScope {
     /// Configures the scope of one call.
+    #[inline]
     pub fn builder() -> CallScopeBuilder {
         CallScopeBuilder {
             timing: None,
@@ -133,9 +139,10 @@ impl CallScope {
     }
 
     /// Makes the call's collector current on this thread.
+    #[inline]
     pub fn enter(&self) -> EnterGuard<'_> {
         let config = &self.config;
-        let owner = match self.collector.get() {
+        let owner = || match self.collector.get() {
             Some(collector) => Owner::Collector(Arc::clone(collector.arc())),
             None => Owner::Call(Recipe {
                 base_len: config.base_tags.len(),
@@ -185,6 +192,7 @@ impl CallScope {
     /// Runs a body in place (a sync call, or an async one that cannot
     /// suspend): the collector is current until the returned guard drops,
     /// and the guard tells how the body was left.
+    #[inline]
     pub fn body(&self) -> Body<'_> {
         self.begun.store(true, Ordering::Relaxed);
         Body {
@@ -208,10 +216,12 @@ impl CallScope {
     }
 
     /// Records whether the call returned an error.
+    #[inline]
     pub fn set_error(&self, is_error: bool) {
         self.is_error.store(is_error, Ordering::Relaxed);
     }
 
+    #[inline]
     fn complete(&self) {
         self.completed.store(true, Ordering::Relaxed);
     }
@@ -260,9 +270,10 @@ impl CallTarget for CallScope {
 }
 
 impl Drop for CallScope {
+    /// Inlined into the annotated function: a call that is not timed and
+    /// recorded nothing has nothing to send, and ends here.
+    #[inline]
     fn drop(&mut self) {
-        let timed = self.timed.map(|(name, started)| (name, started.elapsed()));
-        let outcome = self.outcome.then(|| self.outcome());
         // `&mut self`: no lock to take, so a call that recorded nothing
         // pays no atomic operation here.
         let parked = self
@@ -270,6 +281,19 @@ impl Drop for CallScope {
             .get_mut()
             .unwrap_or_else(|e| e.into_inner())
             .take();
+        if parked.is_some() || self.timed.is_some() || self.collector.get().is_some() {
+            self.finish(parked);
+        }
+    }
+}
+
+impl CallScope {
+    /// Sends what the call recorded, with its duration and outcome, or
+    /// leaves that to the last handle it handed out.
+    #[inline(never)]
+    fn finish(&mut self, parked: Option<SpareStore>) {
+        let timed = self.timed.map(|(name, started)| (name, started.elapsed()));
+        let outcome = self.outcome.then(|| self.outcome());
         if let Some(collector) = self.collector.take() {
             if let Some(mut parked) = parked {
                 collector.shared().absorb(&mut parked);
@@ -295,9 +319,9 @@ impl Drop for CallScope {
             (None, None) => return,
         };
         if let Some((name, elapsed)) = timed {
-            let kept = store.accept(Kind::Timing, name, &(), Sample::Elapsed(elapsed));
-            if let Err((error, handler)) = refused(kept, name, &config.on_error) {
-                report(handler.as_ref(), error);
+            let kept = store.accept(Kind::Timing, name, &(), Sample::elapsed(elapsed));
+            if let Err(rejected) = refused(kept, name, &config.on_error) {
+                rejected.report();
             }
         }
         flush_series(
@@ -332,11 +356,13 @@ impl Body<'_> {
     /// Whether the function's return type is a `Result`, for exits whose
     /// value is not seen: `?` leaves a function that returns a `Result` only
     /// with an `Err`.
+    #[inline]
     pub fn returns_result(&self, returns_result: bool) {
         self.returns_result.set(returns_result);
     }
 
     /// The body ended with a value that is (or is not) an `Err`.
+    #[inline]
     pub fn ended(&self, is_error: bool) {
         if self.armed.replace(false) {
             self.scope.set_error(is_error);
@@ -346,6 +372,7 @@ impl Body<'_> {
 
     /// Passes `value` through once the body that made it has ended without
     /// ending the call: the construction of a returned future.
+    #[inline]
     pub fn constructed<T>(&self, value: T) -> T {
         self.armed.set(false);
         value
@@ -353,6 +380,7 @@ impl Body<'_> {
 }
 
 impl Drop for Body<'_> {
+    #[inline]
     fn drop(&mut self) {
         if !self.armed.get() {
             return;

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::client::{clean_tag, Client};
 use crate::context::{self, EnterGuard};
-use crate::error::{report, Error, ErrorHandler};
+use crate::error::{Error, ErrorHandler};
 use crate::flush::FlushReport;
 use crate::series::{Kind, Sample};
 use crate::shared::Shared;
@@ -98,6 +98,7 @@ impl Collector {
     ///     .build();
     /// assert_eq!(collector.base_tags(), ["job:cleanup"]);
     /// ```
+    #[inline]
     pub fn builder() -> CollectorBuilder {
         CollectorBuilder::default()
     }
@@ -107,8 +108,8 @@ impl Collector {
         // Entered on this thread: record without taking the lock.
         let kept = context::accept_if_current(&self.shared, kind, name, tags, sample)
             .unwrap_or_else(|| self.shared.accept(kind, name, tags, sample));
-        if let Err((error, handler)) = kept {
-            report(handler.as_ref(), error);
+        if let Err(rejected) = kept {
+            rejected.report();
         }
     }
 
@@ -157,7 +158,7 @@ impl Collector {
     /// ```
     #[inline]
     pub fn histogram(&self, name: &str, value: impl Value, tags: impl Tags) {
-        self.record(Kind::Histogram, name, &tags, Sample::Value(value.to_f64()));
+        self.record(Kind::Histogram, name, &tags, Sample::value(value.to_f64()));
     }
 
     /// Adds `value`, any integer or float, to a distribution series (summed,
@@ -174,7 +175,7 @@ impl Collector {
             Kind::Distribution,
             name,
             &tags,
-            Sample::Value(value.to_f64()),
+            Sample::value(value.to_f64()),
         );
     }
 
@@ -189,7 +190,7 @@ impl Collector {
     /// ```
     #[inline]
     pub fn timing(&self, name: &str, elapsed: Duration, tags: impl Tags) {
-        self.record(Kind::Timing, name, &tags, Sample::Elapsed(elapsed));
+        self.record(Kind::Timing, name, &tags, Sample::elapsed(elapsed));
     }
 
     /// Sets a gauge to `value`, any integer or float; the last value
@@ -203,7 +204,7 @@ impl Collector {
     /// ```
     #[inline]
     pub fn gauge(&self, name: &str, value: impl Value, tags: impl Tags) {
-        self.record(Kind::Gauge, name, &tags, Sample::Value(value.to_f64()));
+        self.record(Kind::Gauge, name, &tags, Sample::value(value.to_f64()));
     }
 
     /// Makes this collector current on this thread until the guard drops:
@@ -393,6 +394,7 @@ pub struct CollectorBuilder {
 }
 
 impl Default for CollectorBuilder {
+    #[inline]
     fn default() -> Self {
         CollectorBuilder {
             base_tags: Vec::new(),
@@ -435,6 +437,7 @@ impl CollectorBuilder {
     /// What a record's tags are compared with to leave out of its series
     /// key the tags every line gets anyway: the base tags, then the
     /// client's.
+    #[inline]
     pub(crate) fn key_base(&self) -> KeyBase {
         if self.base_tags.is_empty() && self.client.is_none() {
             return KeyBase {
@@ -442,6 +445,10 @@ impl CollectorBuilder {
                 global: true,
             };
         }
+        self.key_base_with_tags()
+    }
+
+    fn key_base_with_tags(&self) -> KeyBase {
         let mut tags = self.base_tags.clone();
         if let Some(client) = &self.client {
             tags.extend_from_slice(client.default_tags());

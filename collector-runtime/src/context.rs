@@ -11,10 +11,11 @@ use std::cell::RefCell;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
+use crate::accepted::{checked, refused, Accepted};
 use crate::client::Client;
-use crate::error::{Error, ErrorHandler};
+use crate::error::ErrorHandler;
 use crate::series::{Kind, Sample};
-use crate::shared::{check_value, refused, Shared};
+use crate::shared::Shared;
 use crate::store::{KeyBase, Store};
 use crate::tags::Tags;
 
@@ -125,21 +126,21 @@ pub struct EnterGuard<'a> {
 
 /// Makes `shared` current on this thread.
 pub(crate) fn enter(shared: &Arc<Shared>) -> EnterGuard<'_> {
-    let owner = Owner::Collector(Arc::clone(shared));
     push(
         id_of(shared),
-        owner,
+        || Owner::Collector(Arc::clone(shared)),
         None,
         shared.max_series,
         &shared.key_base,
     )
 }
 
-/// Makes an annotated call current on this thread: `owner` is its collector
-/// if built, or what building it takes.
+/// Makes an annotated call current on this thread: `owner` makes its
+/// collector if built, or what building it takes.
+#[inline(always)]
 pub(crate) fn enter_call<'a>(
     scope: &'a dyn CallTarget,
-    owner: Owner,
+    owner: impl FnOnce() -> Owner,
     max_series: usize,
     base: &KeyBase,
 ) -> EnterGuard<'a> {
@@ -147,32 +148,33 @@ pub(crate) fn enter_call<'a>(
     push(id, owner, Some(scope), max_series, base)
 }
 
+#[inline(always)]
 fn push<'a>(
     id: usize,
-    owner: Owner,
+    owner: impl FnOnce() -> Owner,
     call: Option<&'a dyn CallTarget>,
     max_series: usize,
     base: &KeyBase,
 ) -> EnterGuard<'a> {
-    let frame = Frame {
-        id,
-        local: None,
-        base: base.clone(),
-        max_series,
-        owner,
-    };
+    // The frame is put together in its slot, its owner made there: one
+    // built beside it and moved in would be read back wide from narrow
+    // stores still in flight, a stall that costs more than the rest.
     let pushed = STACK.try_with(|stack| match stack.try_borrow_mut() {
         Ok(mut stack) => {
-            stack.push(frame);
-            None
+            stack.push(Frame {
+                id,
+                local: None,
+                base: base.clone(),
+                max_series,
+                owner: owner(),
+            });
+            true
         }
         // Entered from inside a record (a `Tags` impl of the caller's
         // that enters a collector): nothing is made current.
-        Err(_) => Some(frame),
+        Err(_) => false,
     });
-    // A frame not pushed is dropped here, outside the borrow: dropping its
-    // collector may flush it.
-    let pushed = matches!(pushed, Ok(None));
+    let pushed = matches!(pushed, Ok(true));
     EnterGuard {
         // During thread teardown nothing can be current; records made then
         // take the no-collector path.
@@ -181,32 +183,59 @@ fn push<'a>(
     }
 }
 
+/// Takes frame `id` off the stack (the top one, unless guards are dropped
+/// out of order): what it recorded, and its collector if it has one. The
+/// rest of the frame is dropped where it is, not moved out.
+fn pop(
+    stack: &RefCell<Vec<Frame>>,
+    id: usize,
+) -> Option<(Option<SpareStore>, Option<Arc<Shared>>)> {
+    let mut stack = stack.try_borrow_mut().ok()?;
+    let at = stack.iter().rposition(|frame| frame.id == id)?;
+    let frame = &mut stack[at];
+    let local = frame.local.take();
+    let built = match &frame.owner {
+        Owner::Collector(_) => {
+            let placeholder = Owner::Call(Recipe {
+                base_len: 0,
+                client: None,
+                on_error: None,
+            });
+            match std::mem::replace(&mut frame.owner, placeholder) {
+                Owner::Collector(shared) => Some(shared),
+                Owner::Call(_) => None,
+            }
+        }
+        Owner::Call(_) => None,
+    };
+    if at + 1 == stack.len() {
+        stack.truncate(at);
+    } else {
+        stack.remove(at);
+    }
+    Some((local, built))
+}
+
 impl Drop for EnterGuard<'_> {
     fn drop(&mut self) {
         let Some((id, call)) = self.pushed else {
             return;
         };
-        let frame = STACK.try_with(|stack| {
-            let mut stack = stack.try_borrow_mut().ok()?;
-            // The top one, unless guards are dropped out of order.
-            let at = stack.iter().rposition(|frame| frame.id == id)?;
-            Some(stack.remove(at))
-        });
-        let Ok(Some(Frame { local, owner, .. })) = frame else {
+        let Ok(Some((local, built))) = STACK.try_with(|stack| pop(stack, id)) else {
             return;
         };
         // Outside the borrow: the collector may flush when its handle drops.
-        let spare = match (call, owner) {
-            (Some(call), Owner::Collector(shared)) => call.keep(local, Some(shared)),
+        let spare = match (call, built) {
+            (Some(call), Some(shared)) => call.keep(local, Some(shared)),
             // The common end of an annotated call's frame: nothing recorded,
             // nothing built, nothing to hand over.
-            (Some(_), Owner::Call(_)) if local.as_ref().map_or(true, |l| l.is_empty()) => local,
-            (Some(call), Owner::Call(_)) => call.keep(local, None),
-            (None, Owner::Collector(shared)) => local.map(|mut local| {
+            (Some(_), None) if local.as_ref().map_or(true, |l| l.is_empty()) => local,
+            (Some(call), None) => call.keep(local, None),
+            (None, Some(shared)) => local.map(|mut local| {
                 shared.absorb(&mut local);
                 local
             }),
-            (None, Owner::Call(_)) => local,
+            (None, None) => local,
         };
         if let Some(local) = spare {
             recycle(local);
@@ -278,9 +307,10 @@ pub(crate) fn lend_store(max_series: usize, base: &KeyBase) -> SpareStore {
     store
 }
 
-/// What a record into a frame gives back: the error to report, if any.
-pub(crate) type Accepted = Result<(), (Error, Option<ErrorHandler>)>;
-
+/// Records into `frame`. Inlined into each record call, so that the
+/// sample stays in registers; what is rare (a first record, a new series,
+/// a refusal) is out of line.
+#[inline(always)]
 fn accept_into<T: Tags + ?Sized>(
     frame: &mut Frame,
     kind: Kind,
@@ -296,8 +326,11 @@ fn accept_into<T: Tags + ?Sized>(
         ..
     } = frame;
     let on_error = owner.on_error();
-    check_value(name, sample).map_err(|e| (e, on_error.clone()))?;
-    let local = local.get_or_insert_with(|| lend_store(*max_series, base));
+    checked(name, sample, on_error)?;
+    let local = match local {
+        Some(local) => local,
+        None => local.insert(lend_store(*max_series, base)),
+    };
     let kept = local.accept(kind, name, tags, sample);
     refused(kept, name, on_error)
 }
@@ -347,13 +380,11 @@ pub(crate) fn adjust_current_gauge<T: Tags + ?Sized>(
                 ..
             } = stack.last_mut()?;
             let on_error = owner.on_error();
-            let adjusted = check_value(name, Sample::Value(delta))
-                .map_err(|e| (e, on_error.clone()))
-                .and_then(|()| {
-                    let local = local.get_or_insert_with(|| lend_store(*max_series, base));
-                    let kept = local.adjust_gauge(name, tags, delta);
-                    refused(kept, name, on_error)
-                });
+            let adjusted = checked(name, Sample::value(delta), on_error).and_then(|()| {
+                let local = local.get_or_insert_with(|| lend_store(*max_series, base));
+                let kept = local.adjust_gauge(name, tags, delta);
+                refused(kept, name, on_error)
+            });
             Some(adjusted)
         })
         .ok()

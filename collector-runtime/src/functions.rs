@@ -4,13 +4,13 @@
 
 use std::time::Duration;
 
+use crate::accepted::check_value;
 use crate::context::accept_current;
 use crate::error::report;
 use crate::flush::flush_series;
 use crate::hash::seed;
 use crate::sanitize::is_usable_name;
 use crate::series::{Key, Kind, Sample, Series};
-use crate::shared::check_value;
 use crate::tags::Tags;
 use crate::value::{Integer, Value};
 use crate::Error;
@@ -19,7 +19,7 @@ use crate::Error;
 fn record<T: Tags + ?Sized>(kind: Kind, name: &str, tags: &T, sample: Sample) {
     match accept_current(kind, name, tags, sample) {
         Some(Ok(())) => {}
-        Some(Err((error, handler))) => report(handler.as_ref(), error),
+        Some(Err(rejected)) => rejected.report(),
         None => send_now(&Key::new(seed(), kind, name, tags), sample),
     }
 }
@@ -83,7 +83,7 @@ pub fn count(name: &str, n: impl Integer, tags: impl Tags) {
 /// ```
 #[inline]
 pub fn histogram(name: &str, value: impl Value, tags: impl Tags) {
-    record(Kind::Histogram, name, &tags, Sample::Value(value.to_f64()));
+    record(Kind::Histogram, name, &tags, Sample::value(value.to_f64()));
 }
 
 /// Adds `value` to a distribution series of the current collector. `value`
@@ -101,7 +101,7 @@ pub fn distribution(name: &str, value: impl Value, tags: impl Tags) {
         Kind::Distribution,
         name,
         &tags,
-        Sample::Value(value.to_f64()),
+        Sample::value(value.to_f64()),
     );
 }
 
@@ -115,7 +115,7 @@ pub fn distribution(name: &str, value: impl Value, tags: impl Tags) {
 /// ```
 #[inline]
 pub fn timing(name: &str, elapsed: Duration, tags: impl Tags) {
-    record(Kind::Timing, name, &tags, Sample::Elapsed(elapsed));
+    record(Kind::Timing, name, &tags, Sample::elapsed(elapsed));
 }
 
 /// Sets a gauge of the current collector; the last value is sent. `value`
@@ -129,5 +129,5 @@ pub fn timing(name: &str, elapsed: Duration, tags: impl Tags) {
 /// ```
 #[inline]
 pub fn gauge(name: &str, value: impl Value, tags: impl Tags) {
-    record(Kind::Gauge, name, &tags, Sample::Value(value.to_f64()));
+    record(Kind::Gauge, name, &tags, Sample::value(value.to_f64()));
 }

@@ -59,20 +59,27 @@ fn read4(bytes: &[u8], at: usize) -> u64 {
     u64::from(u32::from_le_bytes(word))
 }
 
-/// Up to 7 bytes as the low bytes of a word (little-endian, zero above):
-/// short pieces by their exact length, longer ones with two overlapping
-/// loads, never a byte loop.
+#[inline(always)]
+fn read2(bytes: &[u8], at: usize) -> u64 {
+    let mut word = [0u8; 2];
+    word.copy_from_slice(&bytes[at..at + 2]);
+    u64::from(u16::from_le_bytes(word))
+}
+
+/// Up to 7 bytes as the low bytes of a word (little-endian, zero above),
+/// never a byte loop: two overlapping loads of 4 bytes (4 to 7) or of 2
+/// (2 and 3), one byte, or none. Short tests rather than a jump table.
 #[inline(always)]
 fn read_short(bytes: &[u8]) -> u64 {
-    match *bytes {
-        [] => 0,
-        [a] => u64::from(a),
-        [a, b] => u64::from(u16::from_le_bytes([a, b])),
-        [a, b, c] => u64::from(u16::from_le_bytes([a, b])) | u64::from(c) << 16,
-        _ => {
-            let len = bytes.len();
-            read4(bytes, 0) | read4(bytes, len - 4) << (8 * (len - 4))
-        }
+    let len = bytes.len();
+    if len >= 4 {
+        read4(bytes, 0) | read4(bytes, len - 4) << (8 * (len - 4))
+    } else if len >= 2 {
+        read2(bytes, 0) | read2(bytes, len - 2) << (8 * (len - 2))
+    } else if len == 1 {
+        u64::from(bytes[0])
+    } else {
+        0
     }
 }
 
@@ -156,7 +163,7 @@ pub(crate) fn hash_bytes(key: u64, bytes: &[u8]) -> u64 {
     hash.finish()
 }
 
-/// Up to 15 bytes as the low bytes of a 128-bit word.
+/// Up to 16 bytes as the low bytes of a 128-bit word.
 #[inline(always)]
 fn read_short16(bytes: &[u8]) -> u128 {
     let len = bytes.len();
@@ -167,36 +174,83 @@ fn read_short16(bytes: &[u8]) -> u128 {
     }
 }
 
+/// A `(key, value)` pair's text `key:value` of at most 8 bytes, as one word
+/// (little-endian, zero above), put together in registers.
+#[inline(always)]
+fn pair_word(key: &[u8], value: &[u8]) -> u64 {
+    // Both parts are under 8 bytes, so no shift reaches 64.
+    let text = read_short(key) | u64::from(b':') << (8 * key.len());
+    match value.len() {
+        0 => text,
+        _ => text | read_short(value) << (8 * (key.len() + 1)),
+    }
+}
+
+/// The same for a pair text of 9 to 16 bytes, as a 128-bit word.
+#[inline(always)]
+fn pair_word16(key: &[u8], value: &[u8]) -> u128 {
+    let text = read_short16(key) | u128::from(b':') << (8 * key.len());
+    match value.len() {
+        0 => text,
+        _ => text | read_short16(value) << (8 * (key.len() + 1)),
+    }
+}
+
+/// Up to 8 bytes as one word.
+#[inline(always)]
+fn read_word(bytes: &[u8]) -> u64 {
+    match bytes.len() {
+        8 => read8(bytes, 0),
+        _ => read_short(bytes),
+    }
+}
+
 /// The hash of a `(key, value)` tag pair: the hash of its text `key:value`.
 /// Pairs up to 16 bytes, the common case, are put together in registers as
-/// the two words the stream would cut, with no copy to memory.
+/// the words the stream would cut, with no copy to memory.
 #[inline(always)]
 pub(crate) fn pair_hash(seed: u64, key: &[u8], value: &[u8]) -> u64 {
     let total = key.len() + 1 + value.len();
     let mut hash = WordHash::new(seed);
-    if total > 16 {
-        hash.write(key);
-        hash.write_byte(b':');
-        hash.write(value);
-        return hash.finish();
-    }
-    let mut text = read_short16(key) | u128::from(b':') << (8 * key.len());
-    if !value.is_empty() {
-        text |= read_short16(value) << (8 * (key.len() + 1));
-    }
-    let (low, high) = (text as u64, (text >> 64) as u64);
     hash.len = total;
     if total < 8 {
-        hash.pending = low;
-    } else {
-        hash.absorb(low);
+        hash.pending = pair_word(key, value);
+    } else if total == 8 {
+        hash.absorb(pair_word(key, value));
+    } else if total <= 16 {
+        let text = pair_word16(key, value);
+        hash.absorb(text as u64);
+        let high = (text >> 64) as u64;
         if total == 16 {
             hash.absorb(high);
         } else {
             hash.pending = high;
         }
+    } else {
+        hash.len = 0;
+        hash.write(key);
+        hash.write_byte(b':');
+        hash.write(value);
     }
     hash.finish()
+}
+
+/// Whether `text` is the pair's text `key:value`, compared as one or two
+/// words up to 16 bytes.
+#[inline(always)]
+pub(crate) fn pair_eq(text: &[u8], key: &[u8], value: &[u8]) -> bool {
+    let total = key.len() + 1 + value.len();
+    if text.len() != total {
+        return false;
+    }
+    if total <= 8 {
+        read_word(text) == pair_word(key, value)
+    } else if total <= 16 {
+        read_short16(text) == pair_word16(key, value)
+    } else {
+        let (stored_key, rest) = text.split_at(key.len());
+        stored_key == key && rest[0] == b':' && &rest[1..] == value
+    }
 }
 
 /// Whether two byte strings are equal, with the same overlapping loads as
@@ -310,25 +364,21 @@ mod tests {
 
     #[test]
     fn a_pair_hashes_as_its_text() {
-        for text in [
-            "db:main",
-            ":",
-            "a:",
-            ":a",
-            "k:v:w",
-            "abc:defg",
-            "abcdefg:",
-            "abcdefgh:ijklmno",
-            "abcdefghijklmno:",
-            "abcdefgh:ijklmnop",
-            "customer_identifier:0123456789abcdef",
-        ] {
-            let (key, value) = text.split_once(':').unwrap();
-            assert_eq!(
-                pair_hash(7, key.as_bytes(), value.as_bytes()),
-                hash_bytes(7, text.as_bytes()),
-                "{text:?}"
-            );
+        // Every split of every length through the three word classes (one
+        // word, two, the stream), with bytes that differ from each other.
+        let bytes: Vec<u8> = (b'a'..=b'z').chain(b'0'..=b'9').collect();
+        for key_len in 0..=17 {
+            for value_len in 0..=17 {
+                let key = &bytes[..key_len];
+                let value = &bytes[key_len..key_len + value_len];
+                let text = [key, b":", value].concat();
+                assert_eq!(
+                    pair_hash(7, key, value),
+                    hash_bytes(7, &text),
+                    "{:?}",
+                    String::from_utf8_lossy(&text)
+                );
+            }
         }
     }
 

@@ -21,7 +21,7 @@ use std::borrow::Cow;
 use std::marker::PhantomData;
 use std::time::Duration;
 
-use crate::hash::{bytes_eq, hash_bytes, key_hash, name_key, pair_hash};
+use crate::hash::{bytes_eq, hash_bytes, key_hash, name_key, pair_eq, pair_hash};
 use crate::sanitize::Rule;
 use crate::tags::{TagRef, Tags};
 
@@ -36,11 +36,40 @@ pub(crate) enum Kind {
 }
 
 /// One recorded value, before it is folded into its series.
+///
+/// Every variant holds one 64-bit integer, so that a sample is passed in two
+/// registers: with an `f64` beside the integers it would go through memory
+/// on every record.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Sample {
     Count(i64),
-    Value(f64),
-    Elapsed(Duration),
+    /// A float, as its bits (see [`Sample::value`]).
+    Value(u64),
+    /// Nanoseconds (see [`Sample::elapsed`]).
+    Elapsed(u64),
+}
+
+impl Sample {
+    #[inline(always)]
+    pub(crate) fn value(value: f64) -> Sample {
+        Sample::Value(value.to_bits())
+    }
+
+    /// A duration in nanoseconds, saturating at `u64::MAX` (584 years), as
+    /// the sum of durations saturates anyway.
+    #[inline(always)]
+    pub(crate) fn elapsed(elapsed: Duration) -> Sample {
+        Sample::Elapsed(u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX))
+    }
+
+    /// The value of a [`Sample::Value`].
+    #[inline(always)]
+    pub(crate) fn as_f64(self) -> Option<f64> {
+        match self {
+            Sample::Value(bits) => Some(f64::from_bits(bits)),
+            _ => None,
+        }
+    }
 }
 
 /// A series' running value: a sum, except for gauges, which keep the last.
@@ -55,10 +84,10 @@ pub(crate) enum Total {
 impl Total {
     fn first(kind: Kind, sample: Sample) -> Total {
         match (kind, sample) {
-            (Kind::Gauge, Sample::Value(v)) => Total::Last(v),
+            (Kind::Gauge, Sample::Value(v)) => Total::Last(f64::from_bits(v)),
             (_, Sample::Count(n)) => Total::Count(n),
-            (_, Sample::Value(v)) => Total::Sum(v),
-            (_, Sample::Elapsed(d)) => Total::Elapsed(d),
+            (_, Sample::Value(v)) => Total::Sum(f64::from_bits(v)),
+            (_, Sample::Elapsed(d)) => Total::Elapsed(Duration::from_nanos(d)),
         }
     }
 
@@ -66,9 +95,11 @@ impl Total {
     fn add(&mut self, sample: Sample) {
         match (self, sample) {
             (Total::Count(total), Sample::Count(n)) => *total = total.saturating_add(n),
-            (Total::Sum(total), Sample::Value(v)) => *total += v,
-            (Total::Elapsed(total), Sample::Elapsed(d)) => *total = total.saturating_add(d),
-            (Total::Last(last), Sample::Value(v)) => *last = v,
+            (Total::Sum(total), Sample::Value(v)) => *total += f64::from_bits(v),
+            (Total::Elapsed(total), Sample::Elapsed(d)) => {
+                *total = total.saturating_add(Duration::from_nanos(d));
+            }
+            (Total::Last(last), Sample::Value(v)) => *last = f64::from_bits(v),
             // Each kind is recorded with one sample shape (see `Collector`).
             (total, sample) => debug_assert!(false, "{sample:?} into {total:?}"),
         }
@@ -76,10 +107,12 @@ impl Total {
 
     /// Folds in the total of the same series recorded later elsewhere.
     fn absorb(&mut self, later: Total) {
-        match later {
-            Total::Count(n) => self.add(Sample::Count(n)),
-            Total::Sum(v) | Total::Last(v) => self.add(Sample::Value(v)),
-            Total::Elapsed(d) => self.add(Sample::Elapsed(d)),
+        match (self, later) {
+            (Total::Count(total), Total::Count(n)) => *total = total.saturating_add(n),
+            (Total::Sum(total), Total::Sum(v)) => *total += v,
+            (Total::Elapsed(total), Total::Elapsed(d)) => *total = total.saturating_add(d),
+            (Total::Last(last), Total::Last(v)) => *last = v,
+            (total, later) => debug_assert!(false, "{later:?} into {total:?}"),
         }
     }
 }
@@ -89,6 +122,8 @@ const SEPARATOR: char = '\n';
 
 /// Up to this many tags per record are looked up by [`Probe`].
 pub(crate) const PROBE_TAGS: usize = 16;
+// Each index of a probe's order takes four bits of one word.
+const _: () = assert!(PROBE_TAGS <= 16);
 
 /// The hash of one tag as it is sent, when it is clean, and its length: a
 /// pair is hashed in its two parts, never joined.
@@ -110,9 +145,10 @@ pub(crate) struct Probe<'a, T: Tags + ?Sized> {
     name: &'a str,
     tags: &'a T,
     /// The tags' indexes in `tags`, in ascending order of their hashes (the
-    /// canonical order). Only the indexes are kept: the probe stays small
-    /// enough to live in registers.
-    order: [u8; PROBE_TAGS],
+    /// canonical order), four bits each, the first in the lowest bits. One
+    /// word rather than an array of bytes: it lives in a register, and a
+    /// probe moved to another function is not read back from byte stores.
+    order: u64,
     count: usize,
     /// The length the packed text of the series would have.
     text_len: usize,
@@ -129,7 +165,7 @@ impl<'a, T: Tags + ?Sized> Probe<'a, T> {
             return None;
         }
         let mut hashes = [0u64; PROBE_TAGS];
-        let mut order = [0u8; PROBE_TAGS];
+        let mut order = 0u64;
         let mut text_len = name.len();
         let mut sum = 0u64;
         for index in 0..count {
@@ -139,14 +175,15 @@ impl<'a, T: Tags + ?Sized> Probe<'a, T> {
             let mut at = index;
             while at > 0 && hashes[at - 1] > hash {
                 hashes[at] = hashes[at - 1];
-                order[at] = order[at - 1];
                 at -= 1;
             }
             if at > 0 && hashes[at - 1] == hash {
                 return None;
             }
             hashes[at] = hash;
-            order[at] = index as u8;
+            // The indexes from `at` on move up one slot to make room.
+            let below = (1u64 << (4 * at)) - 1;
+            order = (order & below) | (order & !below) << 4 | (index as u64) << (4 * at);
         }
         let name_hash = hash_bytes(name_key(seed, kind as u64), name.as_bytes());
         Some(Probe {
@@ -162,18 +199,21 @@ impl<'a, T: Tags + ?Sized> Probe<'a, T> {
 }
 
 impl<T: Tags + ?Sized> Probe<'_, T> {
+    /// The tags' indexes in `tags`, in canonical order.
+    #[inline(always)]
+    fn in_order(&self) -> impl Iterator<Item = usize> {
+        let order = self.order;
+        (0..self.count).map(move |slot| (order >> (4 * slot)) as usize & 0xF)
+    }
+
     /// Whether the record's text is already in its sent form: a clean name,
     /// clean non-empty tags. Repeated tags never get this far (see
     /// [`Probe::new`]).
     pub(crate) fn is_sent_form(&self) -> bool {
         Rule::Name.is_clean(self.name)
-            && self.order[..self.count].iter().all(|&index| {
-                match self.tags.tag_at(index as usize) {
-                    TagRef::Whole(tag) => !tag.is_empty() && Rule::Tag.is_clean(tag),
-                    TagRef::Pair(key, value) => {
-                        Rule::Tag.is_clean(key) && Rule::Tag.is_clean(value)
-                    }
-                }
+            && self.in_order().all(|index| match self.tags.tag_at(index) {
+                TagRef::Whole(tag) => !tag.is_empty() && Rule::Tag.is_clean(tag),
+                TagRef::Pair(key, value) => Rule::Tag.is_clean(key) && Rule::Tag.is_clean(value),
             })
     }
 
@@ -339,9 +379,9 @@ impl Series {
     pub(crate) fn from_probe<T: Tags + ?Sized>(probe: &Probe<'_, T>, sample: Sample) -> Series {
         let mut text = String::with_capacity(probe.text_len);
         text.push_str(probe.name);
-        for &index in &probe.order[..probe.count] {
+        for index in probe.in_order() {
             text.push(SEPARATOR);
-            match probe.tags.tag_at(index as usize) {
+            match probe.tags.tag_at(index) {
                 TagRef::Whole(tag) => text.push_str(tag),
                 TagRef::Pair(key, value) => {
                     text.push_str(key);
@@ -420,12 +460,12 @@ impl Series {
             return false;
         }
         let mut at = name.len();
-        for &index in &probe.order[..probe.count] {
+        for index in probe.in_order() {
             if text[at] != SEPARATOR as u8 {
                 return false;
             }
             at += 1;
-            match probe.tags.tag_at(index as usize) {
+            match probe.tags.tag_at(index) {
                 TagRef::Whole(tag) => {
                     let end = at + tag.len();
                     if !bytes_eq(&text[at..end], tag.as_bytes()) {
@@ -434,12 +474,8 @@ impl Series {
                     at = end;
                 }
                 TagRef::Pair(key, value) => {
-                    let colon = at + key.len();
-                    let end = colon + 1 + value.len();
-                    if !bytes_eq(&text[at..colon], key.as_bytes())
-                        || text[colon] != b':'
-                        || !bytes_eq(&text[colon + 1..end], value.as_bytes())
-                    {
+                    let end = at + key.len() + 1 + value.len();
+                    if !pair_eq(&text[at..end], key.as_bytes(), value.as_bytes()) {
                         return false;
                     }
                     at = end;

@@ -7,11 +7,12 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
+use crate::accepted::{checked, refused, Accepted};
 use crate::client::Client;
-use crate::error::{Error, ErrorHandler};
+use crate::error::ErrorHandler;
 use crate::flush::{flush_series, FlushReport};
 use crate::series::{Kind, Sample};
-use crate::store::{KeyBase, Refused, Store};
+use crate::store::{KeyBase, Store};
 use crate::tags::Tags;
 
 /// What every handle to one collector shares.
@@ -86,8 +87,8 @@ impl Shared {
         name: &str,
         tags: &T,
         sample: Sample,
-    ) -> Result<(), (Error, Option<ErrorHandler>)> {
-        check_value(name, sample).map_err(|e| (e, self.on_error.clone()))?;
+    ) -> Accepted {
+        checked(name, sample, &self.on_error)?;
         let kept = {
             let mut store = self.lock();
             self.holds.store(true, Ordering::Release);
@@ -138,36 +139,6 @@ impl Shared {
         );
         self.lock().give_back(series);
         report
-    }
-}
-
-/// The error to report for a refused record, if any: a full collector only
-/// counts.
-#[inline]
-pub(crate) fn refused(
-    kept: Result<(), Refused>,
-    name: &str,
-    on_error: &Option<ErrorHandler>,
-) -> Result<(), (Error, Option<ErrorHandler>)> {
-    match kept {
-        Ok(()) | Err(Refused::Full) => Ok(()),
-        Err(Refused::InvalidName) => Err((
-            Error::InvalidName {
-                name: name.to_owned(),
-            },
-            on_error.clone(),
-        )),
-    }
-}
-
-#[inline]
-pub(crate) fn check_value(name: &str, sample: Sample) -> Result<(), Error> {
-    match sample {
-        Sample::Value(value) if !value.is_finite() => Err(Error::NonFiniteValue {
-            name: name.to_owned(),
-            value,
-        }),
-        _ => Ok(()),
     }
 }
 

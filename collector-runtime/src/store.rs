@@ -66,10 +66,9 @@ impl Store {
     }
 
     /// Folds one record into its series. A record into a series that exists
-    /// is found by a [`Probe`] of the caller's bytes; anything else (a new
-    /// series, text to sanitize, repeated tags) goes through the sanitized
-    /// [`Key`].
-    #[inline]
+    /// is found by a [`Probe`] of the caller's bytes, inline; anything else
+    /// (a new series, text to sanitize, repeated tags) is out of line.
+    #[inline(always)]
     pub(crate) fn accept<T: Tags + ?Sized>(
         &mut self,
         kind: Kind,
@@ -78,14 +77,32 @@ impl Store {
         sample: Sample,
     ) -> Result<(), Refused> {
         let seed = seed();
-        if let Some(probe) = Probe::new(seed, kind, name, tags) {
-            if self.add_existing(&probe, sample) {
+        let probe = Probe::new(seed, kind, name, tags);
+        if let Some(probe) = &probe {
+            if self.add_existing(probe, sample) {
                 return Ok(());
             }
-            // A new series of text already in its sent form, with none of
-            // the base tags: kept as it is, without sanitizing copies.
+        }
+        self.accept_new(seed, kind, name, tags, probe.as_ref(), sample)
+    }
+
+    /// A record the probe did not find a series for: a new series, or text
+    /// that needs the sanitized [`Key`] to find its series.
+    #[inline(never)]
+    fn accept_new<T: Tags + ?Sized>(
+        &mut self,
+        seed: u64,
+        kind: Kind,
+        name: &str,
+        tags: &T,
+        probe: Option<&Probe<'_, T>>,
+        sample: Sample,
+    ) -> Result<(), Refused> {
+        // A new series of text already in its sent form, with none of the
+        // base tags: kept as it is, without sanitizing copies.
+        if let Some(probe) = probe {
             if probe.is_sent_form() && !probe.has_any(&self.base_sets()) {
-                return self.insert(Series::from_probe(&probe, sample));
+                return self.insert(Series::from_probe(probe, sample));
             }
         }
         let key = Key::new(seed, kind, name, tags).without(seed, &self.base_sets());
@@ -153,7 +170,7 @@ impl Store {
     }
 
     /// Folds `sample` into the series `probe` names, if the store holds it.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn add_existing<T: Tags + ?Sized>(
         &mut self,
         probe: &Probe<'_, T>,
@@ -254,7 +271,7 @@ impl Store {
             }
             at = series.next;
         }
-        self.record(&key, Sample::Value(last + delta))
+        self.record(&key, Sample::value(last + delta))
     }
 }
 
@@ -320,7 +337,7 @@ mod tests {
         let mut shared = Store::new(10);
         let gauge = |store: &mut Store, v: f64| {
             store
-                .accept(Kind::Gauge, "depth", &(), Sample::Value(v))
+                .accept(Kind::Gauge, "depth", &(), Sample::value(v))
                 .unwrap()
         };
         gauge(&mut shared, 1.0);

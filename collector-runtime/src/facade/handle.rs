@@ -7,8 +7,8 @@ use std::sync::OnceLock;
 
 use metrics::{Counter, CounterFn, Gauge, GaugeFn, Histogram, HistogramFn, Key};
 
-use crate::context::{accept_current, adjust_current_gauge, Accepted};
-use crate::error::report;
+use crate::accepted::Accepted;
+use crate::context::{accept_current, adjust_current_gauge};
 use crate::facade::labels::Labels;
 use crate::facade::outside::{self, Outside};
 use crate::series::{Kind, Sample};
@@ -47,8 +47,8 @@ impl<H> Routed<H> {
 fn taken(accepted: Option<Accepted>) -> bool {
     match accepted {
         Some(Ok(())) => true,
-        Some(Err((error, handler))) => {
-            report(handler.as_ref(), error);
+        Some(Err(rejected)) => {
+            rejected.report();
             true
         }
         None => false,
@@ -87,7 +87,7 @@ impl CounterFn for Routed<Counter> {
     /// A counter set to a total kept elsewhere is a level, not an amount
     /// of this execution: it is sent as a gauge.
     fn absolute(&self, value: u64) {
-        let sample = Sample::Value(value as f64);
+        let sample = Sample::value(value as f64);
         if self.record_current(Kind::Gauge, sample) {
             return;
         }
@@ -128,7 +128,7 @@ impl GaugeFn for Routed<Gauge> {
     }
 
     fn set(&self, value: f64) {
-        if self.record_current(Kind::Gauge, Sample::Value(value)) {
+        if self.record_current(Kind::Gauge, Sample::value(value)) {
             return;
         }
         match self.fallback() {
@@ -149,12 +149,12 @@ impl Routed<Gauge> {
 impl HistogramFn for Routed<Histogram> {
     /// Summed per execution, like [`crate::histogram`].
     fn record(&self, value: f64) {
-        if self.record_current(Kind::Histogram, Sample::Value(value)) {
+        if self.record_current(Kind::Histogram, Sample::value(value)) {
             return;
         }
         match self.fallback() {
             Some(inner) => inner.record(value),
-            None => outside::send(&self.key, Kind::Histogram, Sample::Value(value)),
+            None => outside::send(&self.key, Kind::Histogram, Sample::value(value)),
         }
     }
 
@@ -163,14 +163,14 @@ impl HistogramFn for Routed<Histogram> {
         if count == 0 {
             return;
         }
-        if self.record_current(Kind::Histogram, Sample::Value(value * count as f64)) {
+        if self.record_current(Kind::Histogram, Sample::value(value * count as f64)) {
             return;
         }
         match self.fallback() {
             Some(inner) => inner.record_many(value, count),
             None => {
                 for _ in 0..count {
-                    outside::send(&self.key, Kind::Histogram, Sample::Value(value));
+                    outside::send(&self.key, Kind::Histogram, Sample::value(value));
                 }
             }
         }

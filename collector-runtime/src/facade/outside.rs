@@ -92,5 +92,5 @@ pub(crate) fn send_gauge(key: &Key, value: f64, delta: bool) {
         *held = if delta { *held + value } else { value };
         *held
     };
-    send(key, Kind::Gauge, Sample::Value(value));
+    send(key, Kind::Gauge, Sample::value(value));
 }
