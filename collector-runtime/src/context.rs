@@ -354,6 +354,7 @@ pub(crate) fn accept_current<T: Tags + ?Sized>(
         .flatten()
 }
 
+#[cfg(feature = "metrics")]
 /// Whether a collector is current on this thread.
 pub(crate) fn has_current() -> bool {
     STACK
@@ -361,6 +362,7 @@ pub(crate) fn has_current() -> bool {
         .unwrap_or(false)
 }
 
+#[cfg(feature = "metrics")]
 /// Adds `delta` to the current collector's gauge (starting from 0 when this
 /// thread's frame does not hold it): the read-modify-write a `metrics`
 /// gauge increment needs. `None` when no collector is current.

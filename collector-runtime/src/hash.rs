@@ -284,10 +284,13 @@ pub(crate) fn name_key(seed: u64, kind: u64) -> u64 {
     seed ^ (kind + 1).wrapping_mul(MULTIPLIER)
 }
 
-/// A `Hasher` for keys that are already hashes.
+/// A `Hasher` that passes a `u64` through and folds bytes in: the facade's
+/// handle cache hashes `metrics` keys with it.
+#[cfg(feature = "metrics")]
 #[derive(Default)]
 pub(crate) struct PassThrough(u64);
 
+#[cfg(feature = "metrics")]
 impl Hasher for PassThrough {
     fn finish(&self) -> u64 {
         self.0

@@ -1,14 +1,15 @@
 //! The series one collector holds, bounded by `max_series`.
 
-use std::collections::HashMap;
-use std::hash::BuildHasherDefault;
+mod index;
+
 use std::sync::Arc;
 
 use crate::client::global::global_tags;
-use crate::hash::{seed, PassThrough};
+use crate::hash::seed;
 use crate::sanitize::is_usable_name;
 use crate::series::{Key, Kind, Probe, Sample, Series};
 use crate::tags::Tags;
+use index::HashIndex;
 
 /// The tags every line of a collector carries whatever was recorded: a
 /// record's tag among them names the same series as the record without it.
@@ -32,7 +33,7 @@ pub(crate) enum Refused {
 pub(crate) struct Store {
     /// Key hash to the first series with that hash; series with equal hashes
     /// are chained through [`Series::next`].
-    index: HashMap<u64, u32, BuildHasherDefault<PassThrough>>,
+    index: HashIndex,
     /// In order of first record, which is the order they are sent in.
     pub(crate) series: Vec<Series>,
     pub(crate) dropped: u64,
@@ -48,7 +49,7 @@ pub(crate) struct Store {
 impl Store {
     pub(crate) fn new(max_series: usize) -> Store {
         Store {
-            index: HashMap::default(),
+            index: HashIndex::default(),
             series: Vec::new(),
             dropped: 0,
             max_series,
@@ -130,7 +131,7 @@ impl Store {
             .dropped
             .saturating_add(std::mem::take(&mut later.dropped));
         'next: for series in later.series.drain(..) {
-            let mut at = self.index.get(&series.hash).copied();
+            let mut at = self.index.get(series.hash, &self.series);
             while let Some(i) = at {
                 let held = &mut self.series[i as usize];
                 if held.same_as(&series) {
@@ -176,7 +177,7 @@ impl Store {
         probe: &Probe<'_, T>,
         sample: Sample,
     ) -> bool {
-        let mut at = self.index.get(&probe.hash).copied();
+        let mut at = self.index.get(probe.hash, &self.series);
         while let Some(i) = at {
             let series = &mut self.series[i as usize];
             if series.matches_probe(probe) {
@@ -193,7 +194,7 @@ impl Store {
         key: &Key<'_, T>,
         sample: Sample,
     ) -> Result<(), Refused> {
-        let mut at = self.index.get(&key.hash).copied();
+        let mut at = self.index.get(key.hash, &self.series);
         while let Some(i) = at {
             let series = &mut self.series[i as usize];
             if series.matches(key) {
@@ -223,7 +224,9 @@ impl Store {
         if self.series.len() >= self.max_series || self.series.len() >= u32::MAX as usize {
             return Err(series);
         }
-        series.next = self.index.insert(series.hash, self.series.len() as u32);
+        series.next = self
+            .index
+            .insert(series.hash, self.series.len() as u32, &self.series);
         self.series.push(series);
         Ok(())
     }
@@ -248,6 +251,7 @@ impl Store {
         self.series.len()
     }
 
+    #[cfg(feature = "metrics")]
     /// Adds `delta` to a gauge's last value, or sets it to `delta` when the
     /// store does not hold the gauge (a `metrics` gauge starts at 0). Off
     /// the record path: it takes the sanitizing [`Key`] every time.
@@ -260,7 +264,7 @@ impl Store {
         let seed = seed();
         let key = Key::new(seed, Kind::Gauge, name, tags).without(seed, &self.base_sets());
         let mut last = 0.0;
-        let mut at = self.index.get(&key.hash).copied();
+        let mut at = self.index.get(key.hash, &self.series);
         while let Some(i) = at {
             let series = &self.series[i as usize];
             if series.matches(&key) {
