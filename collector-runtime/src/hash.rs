@@ -196,9 +196,28 @@ fn pair_word16(key: &[u8], value: &[u8]) -> u128 {
     }
 }
 
+/// The text `key:value` as one word, when it is at most 8 bytes.
+#[inline(always)]
+pub(crate) fn short_pair_word(key: &[u8], value: &[u8]) -> Option<u64> {
+    (key.len() + 1 + value.len() <= 8).then(|| pair_word(key, value))
+}
+
+/// The hash of a text of `len` bytes, at most 8, given as one word.
+#[inline(always)]
+pub(crate) fn hash_word(seed: u64, word: u64, len: usize) -> u64 {
+    let mut hash = WordHash::new(seed);
+    hash.len = len;
+    if len < 8 {
+        hash.pending = word;
+    } else {
+        hash.absorb(word);
+    }
+    hash.finish()
+}
+
 /// Up to 8 bytes as one word.
 #[inline(always)]
-fn read_word(bytes: &[u8]) -> u64 {
+pub(crate) fn read_word(bytes: &[u8]) -> u64 {
     match bytes.len() {
         8 => read8(bytes, 0),
         _ => read_short(bytes),

@@ -21,7 +21,10 @@ use std::borrow::Cow;
 use std::marker::PhantomData;
 use std::time::Duration;
 
-use crate::hash::{bytes_eq, hash_bytes, key_hash, name_key, pair_eq, pair_hash};
+use crate::hash::{
+    bytes_eq, hash_bytes, hash_word, key_hash, name_key, pair_eq, pair_hash, read_word,
+    short_pair_word,
+};
 use crate::sanitize::Rule;
 use crate::tags::{TagRef, Tags};
 
@@ -126,15 +129,19 @@ pub(crate) const PROBE_TAGS: usize = 16;
 const _: () = assert!(PROBE_TAGS <= 16);
 
 /// The hash of one tag as it is sent, when it is clean, and its length: a
-/// pair is hashed in its two parts, never joined.
+/// pair is hashed in its two parts, never joined. A pair of at most 8 bytes
+/// also gives the word its text makes, to be compared with a series as it is.
 #[inline(always)]
-fn raw_tag_hash(seed: u64, tag: TagRef<'_>) -> (u64, usize) {
+fn raw_tag_hash(seed: u64, tag: TagRef<'_>) -> (u64, usize, u64) {
     match tag {
-        TagRef::Whole(text) => (hash_bytes(seed, text.as_bytes()), text.len()),
-        TagRef::Pair(key, value) => (
-            pair_hash(seed, key.as_bytes(), value.as_bytes()),
-            key.len() + 1 + value.len(),
-        ),
+        TagRef::Whole(text) => (hash_bytes(seed, text.as_bytes()), text.len(), 0),
+        TagRef::Pair(key, value) => {
+            let len = key.len() + 1 + value.len();
+            match short_pair_word(key.as_bytes(), value.as_bytes()) {
+                Some(word) => (hash_word(seed, word, len), len, word),
+                None => (pair_hash(seed, key.as_bytes(), value.as_bytes()), len, 0),
+            }
+        }
     }
 }
 
@@ -149,6 +156,8 @@ pub(crate) struct Probe<'a, T: Tags + ?Sized> {
     /// word rather than an array of bytes: it lives in a register, and a
     /// probe moved to another function is not read back from byte stores.
     order: u64,
+    /// Each short pair's text as one word, by index (see [`raw_tag_hash`]).
+    pair_words: [u64; PROBE_TAGS],
     count: usize,
     /// The length the packed text of the series would have.
     text_len: usize,
@@ -166,10 +175,12 @@ impl<'a, T: Tags + ?Sized> Probe<'a, T> {
         }
         let mut hashes = [0u64; PROBE_TAGS];
         let mut order = 0u64;
+        let mut pair_words = [0u64; PROBE_TAGS];
         let mut text_len = name.len();
         let mut sum = 0u64;
-        for index in 0..count {
-            let (hash, len) = raw_tag_hash(seed, tags.tag_at(index));
+        for (index, pair_word) in pair_words.iter_mut().enumerate().take(count) {
+            let (hash, len, word) = raw_tag_hash(seed, tags.tag_at(index));
+            *pair_word = word;
             text_len += 1 + len;
             sum = sum.wrapping_add(hash);
             let mut at = index;
@@ -191,6 +202,7 @@ impl<'a, T: Tags + ?Sized> Probe<'a, T> {
             name,
             tags,
             order,
+            pair_words,
             count,
             text_len,
             hash: key_hash(name_hash, sum),
@@ -474,8 +486,14 @@ impl Series {
                     at = end;
                 }
                 TagRef::Pair(key, value) => {
-                    let end = at + key.len() + 1 + value.len();
-                    if !pair_eq(&text[at..end], key.as_bytes(), value.as_bytes()) {
+                    let len = key.len() + 1 + value.len();
+                    let end = at + len;
+                    let equal = if len <= 8 {
+                        read_word(&text[at..end]) == probe.pair_words[index]
+                    } else {
+                        pair_eq(&text[at..end], key.as_bytes(), value.as_bytes())
+                    };
+                    if !equal {
                         return false;
                     }
                     at = end;
