@@ -6,7 +6,10 @@
 //! recorded, base tags when configured, the origin fields when read), so the
 //! writer only joins: one pass, no allocation once its scratch is warm.
 
+use std::cmp::Ordering;
+
 use crate::client::Client;
+use crate::hash::read_word;
 use crate::line::number::{write_f64, write_i64, write_millis};
 use crate::series::{Kind, Total};
 
@@ -42,7 +45,7 @@ impl<'a> LineWriter<'a> {
             merged.extend(set.iter().map(String::as_str));
         }
         merged.extend_from_slice(extra);
-        merged.sort_unstable();
+        merged.sort_unstable_by(|a, b| tag_order(a, b));
         merged.dedup();
         LineWriter {
             prefix: client.metric_prefix(),
@@ -62,7 +65,9 @@ impl<'a> LineWriter<'a> {
         total: Total,
         tags: impl Iterator<Item = &'a str>,
     ) {
-        out.push_str(self.prefix);
+        if !self.prefix.is_empty() {
+            out.push_str(self.prefix);
+        }
         out.push_str(name);
         out.push(':');
         match total {
@@ -74,10 +79,25 @@ impl<'a> LineWriter<'a> {
         out.push_str(type_code(kind));
         self.scratch.clear();
         self.scratch.extend(tags);
-        self.scratch.sort_unstable();
+        self.scratch.sort_unstable_by(|a, b| tag_order(a, b));
         write_merged(out, &self.scratch, &self.base);
-        out.push_str(self.origin);
+        if !self.origin.is_empty() {
+            out.push_str(self.origin);
+        }
     }
+}
+
+/// The order of `str`: bytes compared in turn. Most tags differ in their
+/// first 8 bytes, read as one big-endian word (zero-padded, so a shorter
+/// text sorts first); only equal words compare further. Cheaper than a
+/// `memcmp` call per comparison, which is most of sorting a line's tags.
+#[inline]
+fn tag_order(a: &str, b: &str) -> Ordering {
+    let first_word = |text: &str| {
+        let bytes = text.as_bytes();
+        read_word(&bytes[..bytes.len().min(8)]).swap_bytes()
+    };
+    first_word(a).cmp(&first_word(b)).then_with(|| a.cmp(b))
 }
 
 /// Appends `|#` and the union of two sorted tag lists, sorted, each tag
@@ -87,7 +107,7 @@ fn write_merged(out: &mut String, own: &[&str], base: &[&str]) {
     let mut last: Option<&str> = None;
     while i < own.len() || j < base.len() {
         let next = match (own.get(i), base.get(j)) {
-            (Some(&a), Some(&b)) if a <= b => {
+            (Some(&a), Some(&b)) if tag_order(a, b).is_le() => {
                 i += 1;
                 a
             }
@@ -101,10 +121,17 @@ fn write_merged(out: &mut String, own: &[&str], base: &[&str]) {
             }
             (None, None) => break,
         };
-        if last == Some(next) {
+        if last.is_some_and(|last| tag_order(last, next).is_eq()) {
             continue;
         }
-        out.push_str(if last.is_none() { "|#" } else { "," });
+        // Single characters pushed as such: a string would be a copy call.
+        match last {
+            None => {
+                out.push('|');
+                out.push('#');
+            }
+            Some(_) => out.push(','),
+        }
         out.push_str(next);
         last = Some(next);
     }
@@ -115,6 +142,20 @@ mod tests {
     use super::*;
     use crate::client::origin::Origin;
     use std::time::Duration;
+
+    #[test]
+    fn tags_are_ordered_as_str_orders_them() {
+        let texts = [
+            "", "a", "a\0", "ab", "ab_", "abcdefg", "abcdefgh", "abcdefgh\0", "abcdefghi",
+            "abcdefgi", "abcdefgh:z", "abcdefgh:a", "b", "env:prod", "env:staging", "zz",
+            "\u{e9}t\u{e9}:1", "\u{7f}",
+        ];
+        for a in texts {
+            for b in texts {
+                assert_eq!(tag_order(a, b), a.cmp(b), "{a:?} against {b:?}");
+            }
+        }
+    }
 
     fn line(client: &Client, base: &[String], kind: Kind, total: Total, tags: &[&str]) -> String {
         let mut writer = LineWriter::new(client, &[base], &[]);
