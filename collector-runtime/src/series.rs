@@ -388,6 +388,7 @@ impl Series {
     /// A series of text already in its sent form (see
     /// [`Probe::is_sent_form`]), its tags in the probe's order, which is the
     /// canonical one since no two of them share a hash.
+    #[inline(always)]
     pub(crate) fn from_probe<T: Tags + ?Sized>(probe: &Probe<'_, T>, sample: Sample) -> Series {
         let mut text = String::with_capacity(probe.text_len);
         text.push_str(probe.name);

@@ -146,9 +146,24 @@ mod tests {
     #[test]
     fn tags_are_ordered_as_str_orders_them() {
         let texts = [
-            "", "a", "a\0", "ab", "ab_", "abcdefg", "abcdefgh", "abcdefgh\0", "abcdefghi",
-            "abcdefgi", "abcdefgh:z", "abcdefgh:a", "b", "env:prod", "env:staging", "zz",
-            "\u{e9}t\u{e9}:1", "\u{7f}",
+            "",
+            "a",
+            "a\0",
+            "ab",
+            "ab_",
+            "abcdefg",
+            "abcdefgh",
+            "abcdefgh\0",
+            "abcdefghi",
+            "abcdefgi",
+            "abcdefgh:z",
+            "abcdefgh:a",
+            "b",
+            "env:prod",
+            "env:staging",
+            "zz",
+            "\u{e9}t\u{e9}:1",
+            "\u{7f}",
         ];
         for a in texts {
             for b in texts {

@@ -206,7 +206,11 @@ impl Store {
         self.insert(Series::new(key, sample))
     }
 
-    /// Adds a series known not to be held yet.
+    /// Adds a series known not to be held yet. Inlined with what builds
+    /// the series, so that it is written straight into its slot: a series
+    /// built apart and copied in would be read back wide from narrow stores
+    /// still in flight.
+    #[inline(always)]
     fn insert(&mut self, series: Series) -> Result<(), Refused> {
         if !is_usable_name(series.name()) {
             return Err(Refused::InvalidName);
@@ -219,6 +223,7 @@ impl Store {
 
     /// Adds a series that no held one matches, at the head of its hash's
     /// chain; gives it back when the store is full.
+    #[inline(always)]
     fn push_new(&mut self, mut series: Series) -> Result<(), Series> {
         // `u32` indexes keep the chain links small; the bound is far below.
         if self.series.len() >= self.max_series || self.series.len() >= u32::MAX as usize {
