@@ -184,8 +184,10 @@ fn push<'a>(
 }
 
 /// Takes frame `id` off the stack (the top one, unless guards are dropped
-/// out of order): what it recorded, and its collector if it has one. The
-/// rest of the frame is dropped where it is, not moved out.
+/// out of order): what it recorded, and its collector if it has one, moved
+/// out to be dropped outside the borrow (the last handle flushes). The rest
+/// of the frame (a call's recipe, the key base: clones of what the call or
+/// the collector still holds) is dropped where it is, not moved out.
 fn pop(
     stack: &RefCell<Vec<Frame>>,
     id: usize,
