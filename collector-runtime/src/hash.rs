@@ -174,26 +174,22 @@ fn read_short16(bytes: &[u8]) -> u128 {
     }
 }
 
-/// A `(key, value)` pair's text `key:value` of at most 8 bytes, as one word
-/// (little-endian, zero above), put together in registers.
-#[inline(always)]
-fn pair_word(key: &[u8], value: &[u8]) -> u64 {
-    // Both parts are under 8 bytes, so no shift reaches 64.
-    let text = read_short(key) | u64::from(b':') << (8 * key.len());
-    match value.len() {
-        0 => text,
-        _ => text | read_short(value) << (8 * (key.len() + 1)),
-    }
-}
-
-/// The same for a pair text of 9 to 16 bytes, as a 128-bit word.
+/// A `(key, value)` pair's text `key:value` of at most 16 bytes, as one
+/// 128-bit word (little-endian, zero above), put together in registers.
 #[inline(always)]
 fn pair_word16(key: &[u8], value: &[u8]) -> u128 {
+    // Both parts are under 16 bytes, so no shift reaches 128.
     let text = read_short16(key) | u128::from(b':') << (8 * key.len());
     match value.len() {
         0 => text,
         _ => text | read_short16(value) << (8 * (key.len() + 1)),
     }
+}
+
+/// The same for a text of at most 8 bytes, as one word.
+#[inline(always)]
+fn pair_word(key: &[u8], value: &[u8]) -> u64 {
+    pair_word16(key, value) as u64
 }
 
 /// The text `key:value` as one word, when it is at most 8 bytes.
