@@ -180,7 +180,8 @@ impl Collector {
     }
 
     /// Adds `elapsed` to a timer series, sent in milliseconds with
-    /// microsecond precision (`0.384`).
+    /// microsecond precision (`0.384`). One timing counts for at most
+    /// `u64::MAX` nanoseconds (about 584 years).
     ///
     /// ```
     /// use std::time::Duration;

@@ -105,7 +105,9 @@ pub fn distribution(name: &str, value: impl Value, tags: impl Tags) {
     );
 }
 
-/// Adds `elapsed` to a timer series of the current collector.
+/// Adds `elapsed` to a timer series of the current collector. It is sent in
+/// milliseconds rounded to the microsecond; one timing counts for at most
+/// `u64::MAX` nanoseconds (about 584 years).
 ///
 /// ```
 /// let collector = collector_runtime::Collector::new();

@@ -124,3 +124,31 @@ fn no_tags_in_every_accepted_spelling_name_one_series() {
     let (lines, _) = flushed(&receiver, &collector);
     assert_eq!(lines, ["empty:6|c"]);
 }
+
+#[test]
+fn a_timing_beyond_what_nanoseconds_hold_is_sent_saturated_and_sums_keep_adding() {
+    use std::time::Duration;
+
+    let receiver = UdpReceiver::bind();
+    let collector = Collector::builder().client(receiver.client()).build();
+    // u64::MAX nanoseconds, about 584 years: the most one timing counts for.
+    let most = Duration::from_nanos(u64::MAX);
+    {
+        let _current = collector.enter();
+        collector_runtime::timing("most", most, ());
+        collector_runtime::timing("beyond", Duration::MAX, ());
+        collector_runtime::timing("twice", Duration::MAX, ());
+        collector_runtime::timing("twice", Duration::MAX, ());
+    }
+    let (mut lines, _) = flushed(&receiver, &collector);
+    lines.sort();
+    // 18446744073709551615 ns, in milliseconds rounded to the microsecond.
+    assert_eq!(
+        lines,
+        [
+            "beyond:18446744073709.552|ms",
+            "most:18446744073709.552|ms",
+            "twice:36893488147419.103|ms",
+        ]
+    );
+}
