@@ -218,17 +218,6 @@ impl<T: Tags + ?Sized> Probe<'_, T> {
         (0..self.count).map(move |slot| (order >> (4 * slot)) as usize & 0xF)
     }
 
-    /// Whether the record's text is already in its sent form: a clean name,
-    /// clean non-empty tags. Repeated tags never get this far (see
-    /// [`Probe::new`]).
-    pub(crate) fn is_sent_form(&self) -> bool {
-        Rule::Name.is_clean(self.name)
-            && self.in_order().all(|index| match self.tags.tag_at(index) {
-                TagRef::Whole(tag) => !tag.is_empty() && Rule::Tag.is_clean(tag),
-                TagRef::Pair(key, value) => Rule::Tag.is_clean(key) && Rule::Tag.is_clean(value),
-            })
-    }
-
     /// Whether one of the record's tags is in one of `sets`.
     pub(crate) fn has_any(&self, sets: &[&[String]]) -> bool {
         sets.iter().any(|set| {
@@ -385,25 +374,42 @@ impl Series {
         }
     }
 
-    /// A series of text already in its sent form (see
-    /// [`Probe::is_sent_form`]), its tags in the probe's order, which is the
-    /// canonical one since no two of them share a hash.
+    /// A series of the record's text as it is, when that text is already in
+    /// its sent form (a clean name, clean non-empty tags; repeats never get
+    /// this far, see [`Probe::new`]), its tags in the probe's order, which is
+    /// the canonical one since no two of them share a hash. `None` when a
+    /// piece needs sanitizing: the [`Key`] then builds the series.
+    ///
+    /// Each piece is checked as it is copied, in one read: a caller's
+    /// [`Tags`] that answers differently when asked again cannot slip text
+    /// past the check.
     #[inline(always)]
-    pub(crate) fn from_probe<T: Tags + ?Sized>(probe: &Probe<'_, T>, sample: Sample) -> Series {
+    pub(crate) fn from_probe<T: Tags + ?Sized>(
+        probe: &Probe<'_, T>,
+        sample: Sample,
+    ) -> Option<Series> {
+        if !Rule::Name.is_clean(probe.name) {
+            return None;
+        }
         let mut text = String::with_capacity(probe.text_len);
         text.push_str(probe.name);
         for index in probe.in_order() {
             text.push(SEPARATOR);
             match probe.tags.tag_at(index) {
-                TagRef::Whole(tag) => text.push_str(tag),
-                TagRef::Pair(key, value) => {
+                TagRef::Whole(tag) if !tag.is_empty() && Rule::Tag.is_clean(tag) => {
+                    text.push_str(tag);
+                }
+                TagRef::Pair(key, value)
+                    if Rule::Tag.is_clean(key) && Rule::Tag.is_clean(value) =>
+                {
                     text.push_str(key);
                     text.push(':');
                     text.push_str(value);
                 }
+                _ => return None,
             }
         }
-        Series {
+        Some(Series {
             text: text.into_boxed_str(),
             name_len: probe.name.len() as u32,
             tag_count: probe.count as u16,
@@ -412,7 +418,7 @@ impl Series {
             hash: probe.hash,
             records: 1,
             next: None,
-        }
+        })
     }
 
     /// Whether `other` is the same series (held by another store).
@@ -472,30 +478,33 @@ impl Series {
         {
             return false;
         }
+        // Pieces are read with `get`: the caller's `Tags` is asked again
+        // here, and an answer of another length than before must end in "no
+        // match", never in a slice out of bounds.
         let mut at = name.len();
         for index in probe.in_order() {
-            if text[at] != SEPARATOR as u8 {
+            if text.get(at) != Some(&(SEPARATOR as u8)) {
                 return false;
             }
             at += 1;
             match probe.tags.tag_at(index) {
                 TagRef::Whole(tag) => {
                     let end = at + tag.len();
-                    if !bytes_eq(&text[at..end], tag.as_bytes()) {
-                        return false;
+                    match text.get(at..end) {
+                        Some(stored) if bytes_eq(stored, tag.as_bytes()) => at = end,
+                        _ => return false,
                     }
-                    at = end;
                 }
                 TagRef::Pair(key, value) => {
-                    let len = key.len() + 1 + value.len();
-                    let end = at + len;
-                    let equal = if len <= 8 {
-                        read_word(&text[at..end]) == probe.pair_words[index]
-                    } else {
-                        pair_eq(&text[at..end], key.as_bytes(), value.as_bytes())
-                    };
-                    if !equal {
-                        return false;
+                    let end = at + key.len() + 1 + value.len();
+                    match text.get(at..end) {
+                        Some(stored) if stored.len() <= 8 => {
+                            if read_word(stored) != probe.pair_words[index] {
+                                return false;
+                            }
+                        }
+                        Some(stored) if pair_eq(stored, key.as_bytes(), value.as_bytes()) => {}
+                        _ => return false,
                     }
                     at = end;
                 }

@@ -119,3 +119,73 @@ fn an_annotated_calls_static_tag_recorded_again_is_the_same_series() {
         (2.0, vec!["job:sync".to_owned()])
     );
 }
+
+/// A `Tags` of the caller's that answers differently each time it is asked
+/// (interior mutability): clean text, then text that would break the line,
+/// then text of another length. The record path asks more than once; what
+/// it stores and sends must be what it checked, and no answer may make it
+/// index out of bounds.
+struct Fickle {
+    asked: std::cell::Cell<usize>,
+    answers: [&'static str; 3],
+}
+
+impl collector_runtime::Tags for Fickle {
+    fn tag_count(&self) -> usize {
+        1
+    }
+    fn tag_at(&self, _index: usize) -> collector_runtime::TagRef<'_> {
+        let asked = self.asked.get();
+        self.asked.set(asked + 1);
+        collector_runtime::TagRef::Whole(self.answers[asked % self.answers.len()])
+    }
+}
+
+#[test]
+fn tags_that_change_between_reads_never_break_a_line_or_panic() {
+    // Text that would break the line; clean text of two lengths (a series
+    // found by a first read, then compared with a longer second one).
+    fickle_records([
+        "k:v",
+        "k:v|#evil:1\ninjected:1|c",
+        "a_much_longer_clean:tag",
+    ]);
+    fickle_records(["k:v", "a_much_longer_clean:tag", "a_much_longer_clean:tag"]);
+}
+
+/// Records through a [`Fickle`] from every rotation of its answers, so that
+/// each read of the record path sees each answer, and checks what is sent.
+fn fickle_records(answers: [&'static str; 3]) {
+    for start in 0..answers.len() {
+        for records in 1..=6 {
+            let (collector, errors, read) = spied(&["base:1"]);
+            let fickle = Fickle {
+                asked: std::cell::Cell::new(start),
+                answers,
+            };
+            {
+                let _current = collector.enter();
+                for _ in 0..records {
+                    collector_runtime::incr("fickle", &fickle);
+                }
+            }
+            let report = collector.flush();
+            assert_eq!(report.errors, 0, "{:?}", errors.lock().unwrap());
+            // The independent parser refuses any line that is not one
+            // well-formed metric; each line is `fickle` with clean tags.
+            let lines = read();
+            let total: f64 = lines.iter().map(|line| line.value).sum();
+            assert_eq!(total, records as f64, "{lines:?}");
+            for line in &lines {
+                assert_eq!(line.name, "fickle");
+                for tag in &line.tags {
+                    assert!(
+                        tag.chars()
+                            .all(|c| c.is_alphanumeric() || "_-:/.".contains(c)),
+                        "{tag:?} in {lines:?}"
+                    );
+                }
+            }
+        }
+    }
+}

@@ -102,8 +102,10 @@ impl Store {
         // A new series of text already in its sent form, with none of the
         // base tags: kept as it is, without sanitizing copies.
         if let Some(probe) = probe {
-            if probe.is_sent_form() && !probe.has_any(&self.base_sets()) {
-                return self.insert(Series::from_probe(probe, sample));
+            if !probe.has_any(&self.base_sets()) {
+                if let Some(series) = Series::from_probe(probe, sample) {
+                    return self.insert(series);
+                }
             }
         }
         let key = Key::new(seed, kind, name, tags).without(seed, &self.base_sets());
