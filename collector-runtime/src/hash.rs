@@ -8,6 +8,7 @@
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
+use std::ops::{BitOr, Shl};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 const MULTIPLIER: u64 = 0x9E37_79B9_7F4A_7C15;
@@ -174,28 +175,43 @@ fn read_short16(bytes: &[u8]) -> u128 {
     }
 }
 
-/// A `(key, value)` pair's text `key:value` of at most 16 bytes, as one
-/// 128-bit word (little-endian, zero above), put together in registers.
-#[inline(always)]
-fn pair_word16(key: &[u8], value: &[u8]) -> u128 {
-    // Both parts are under 16 bytes, so no shift reaches 128.
-    let text = read_short16(key) | u128::from(b':') << (8 * key.len());
-    match value.len() {
-        0 => text,
-        _ => text | read_short16(value) << (8 * (key.len() + 1)),
+/// A word a short text is read into: `u64` for up to 8 bytes, `u128` for
+/// up to 16.
+trait Word: Copy + From<u8> + Shl<usize, Output = Self> + BitOr<Output = Self> {
+    /// Up to the word's size in bytes, as its low bytes (zero above).
+    fn read(bytes: &[u8]) -> Self;
+}
+
+impl Word for u64 {
+    #[inline(always)]
+    fn read(bytes: &[u8]) -> u64 {
+        read_short(bytes)
     }
 }
 
-/// The same for a text of at most 8 bytes, as one word.
+impl Word for u128 {
+    #[inline(always)]
+    fn read(bytes: &[u8]) -> u128 {
+        read_short16(bytes)
+    }
+}
+
+/// A `(key, value)` pair's text `key:value`, no longer than `W`, as one
+/// word (little-endian, zero above), put together in registers.
 #[inline(always)]
-fn pair_word(key: &[u8], value: &[u8]) -> u64 {
-    pair_word16(key, value) as u64
+fn pair_text<W: Word>(key: &[u8], value: &[u8]) -> W {
+    // The text fits the word, so no shift reaches its width.
+    let text = W::read(key) | W::from(b':') << (8 * key.len());
+    match value.len() {
+        0 => text,
+        _ => text | W::read(value) << (8 * (key.len() + 1)),
+    }
 }
 
 /// The text `key:value` as one word, when it is at most 8 bytes.
 #[inline(always)]
 pub(crate) fn short_pair_word(key: &[u8], value: &[u8]) -> Option<u64> {
-    (key.len() + 1 + value.len() <= 8).then(|| pair_word(key, value))
+    (key.len() + 1 + value.len() <= 8).then(|| pair_text(key, value))
 }
 
 /// The hash of a text of `len` bytes, at most 8, given as one word.
@@ -229,11 +245,11 @@ pub(crate) fn pair_hash(seed: u64, key: &[u8], value: &[u8]) -> u64 {
     let mut hash = WordHash::new(seed);
     hash.len = total;
     if total < 8 {
-        hash.pending = pair_word(key, value);
+        hash.pending = pair_text::<u64>(key, value);
     } else if total == 8 {
-        hash.absorb(pair_word(key, value));
+        hash.absorb(pair_text::<u64>(key, value));
     } else if total <= 16 {
-        let text = pair_word16(key, value);
+        let text = pair_text::<u128>(key, value);
         hash.absorb(text as u64);
         let high = (text >> 64) as u64;
         if total == 16 {
@@ -259,9 +275,9 @@ pub(crate) fn pair_eq(text: &[u8], key: &[u8], value: &[u8]) -> bool {
         return false;
     }
     if total <= 8 {
-        read_word(text) == pair_word(key, value)
+        read_word(text) == pair_text::<u64>(key, value)
     } else if total <= 16 {
-        read_short16(text) == pair_word16(key, value)
+        read_short16(text) == pair_text::<u128>(key, value)
     } else {
         let (stored_key, rest) = text.split_at(key.len());
         stored_key == key && rest[0] == b':' && &rest[1..] == value
