@@ -85,12 +85,30 @@ impl HashIndex {
         }
     }
 
-    /// Empties the table, keeping its size.
-    pub(crate) fn clear(&mut self) {
-        if self.len > 0 {
-            self.slots.fill(0);
-            self.len = 0;
+    /// Empties the table of `series` (every series it indexes), keeping its
+    /// size. A table grown large by an earlier round and holding few series
+    /// now (a thread's store reused by a small call after a big one) is
+    /// emptied slot by slot from those series' homes, not written whole.
+    pub(crate) fn clear(&mut self, series: &[Series]) {
+        if self.len == 0 {
+            return;
         }
+        if self.len * 8 >= self.slots.len() {
+            self.slots.fill(0);
+        } else {
+            // Every taken slot lies after its series' home with no empty slot
+            // between, so zeroing from each home up to the first empty slot
+            // empties them all, whatever the order.
+            let mask = self.slots.len() - 1;
+            for one in series {
+                let mut at = self.home(one.hash);
+                while self.slots[at] != 0 {
+                    self.slots[at] = 0;
+                    at = (at + 1) & mask;
+                }
+            }
+        }
+        self.len = 0;
     }
 }
 
@@ -141,8 +159,37 @@ mod tests {
             index.insert(series.hash, position as u32, &all);
         }
         let size = index.slots.len();
-        index.clear();
+        index.clear(&all);
         assert_eq!((index.len, index.slots.len()), (0, size));
         assert_eq!(index.get(2, &all), None);
+    }
+
+    #[test]
+    fn a_large_table_holding_few_series_is_emptied_slot_by_slot() {
+        // Grown by 1,000 series, then holding 20 that share home slots and
+        // clusters (equal top bits, equal hashes), inserted in any order.
+        let big = series_with(
+            &(0..1_000u64)
+                .map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+                .collect::<Vec<_>>(),
+        );
+        let mut index = HashIndex::default();
+        for (position, one) in big.iter().enumerate() {
+            index.insert(one.hash, position as u32, &big);
+        }
+        index.clear(&big);
+        assert!(index.slots.iter().all(|&slot| slot == 0));
+        let few: Vec<u64> = (0..10u64)
+            .map(|i| 0xF000_0000_0000_0000 | i)
+            .chain((0..10u64).map(|i| 0xF000_0000_0000_0000 | (i % 3)))
+            .collect();
+        let few = series_with(&few);
+        for (position, one) in few.iter().enumerate().rev() {
+            index.insert(one.hash, position as u32, &few);
+        }
+        assert!(index.len * 8 < index.slots.len());
+        index.clear(&few);
+        assert!(index.slots.iter().all(|&slot| slot == 0));
+        assert_eq!(index.len, 0);
     }
 }

@@ -128,7 +128,7 @@ impl Store {
     /// apart on one thread) into this store, emptying `later` but keeping
     /// its capacity.
     pub(crate) fn absorb(&mut self, later: &mut Store) {
-        later.index.clear();
+        later.index.clear(&later.series);
         self.dropped = self
             .dropped
             .saturating_add(std::mem::take(&mut later.dropped));
@@ -158,7 +158,7 @@ impl Store {
         // Clearing an empty table still writes all its control bytes: skip
         // it for the store of a frame that recorded nothing.
         if !self.series.is_empty() {
-            self.index.clear();
+            self.index.clear(&self.series);
             self.series.clear();
         }
         self.dropped = 0;
@@ -241,7 +241,7 @@ impl Store {
     /// Takes every series and the dropped count, leaving the store empty.
     /// `spare` (an emptied vector from an earlier flush) keeps its capacity.
     pub(crate) fn take(&mut self, spare: Vec<Series>) -> (Vec<Series>, u64) {
-        self.index.clear();
+        self.index.clear(&self.series);
         let series = std::mem::replace(&mut self.series, spare);
         (series, std::mem::take(&mut self.dropped))
     }
