@@ -16,7 +16,7 @@ use crate::client::Client;
 use crate::error::ErrorHandler;
 use crate::series::{Kind, Sample};
 use crate::shared::Shared;
-use crate::store::{KeyBase, Store};
+use crate::store::{KeyBase, Refused, Store};
 use crate::tags::Tags;
 
 /// What a frame records for when it is not a collector entered by hand: an
@@ -309,32 +309,44 @@ pub(crate) fn lend_store(max_series: usize, base: &KeyBase) -> SpareStore {
     store
 }
 
-/// Records into `frame`. Inlined into each record call, so that the
-/// sample stays in registers; what is rare (a first record, a new series,
-/// a refusal) is out of line.
+impl Frame {
+    /// Writes one record into this frame's store (lent on its first record)
+    /// once its value is checked; a refusal comes back with the frame's
+    /// handler. Inlined into each record call, so that the sample stays in
+    /// registers; what is rare (a first record, a new series, a refusal) is
+    /// out of line.
+    #[inline(always)]
+    fn record(
+        &mut self,
+        name: &str,
+        sample: Sample,
+        write: impl FnOnce(&mut Store) -> Result<(), Refused>,
+    ) -> Accepted {
+        let Frame {
+            local,
+            base,
+            max_series,
+            owner,
+            ..
+        } = self;
+        let on_error = owner.on_error();
+        checked(name, sample, on_error)?;
+        let local = match local {
+            Some(local) => local,
+            None => local.insert(lend_store(*max_series, base)),
+        };
+        refused(write(local), name, on_error)
+    }
+}
+
+/// Runs `with` on this thread's top frame; `None` when no collector is
+/// current (or `with` declines it).
 #[inline(always)]
-fn accept_into<T: Tags + ?Sized>(
-    frame: &mut Frame,
-    kind: Kind,
-    name: &str,
-    tags: &T,
-    sample: Sample,
-) -> Accepted {
-    let Frame {
-        local,
-        base,
-        max_series,
-        owner,
-        ..
-    } = frame;
-    let on_error = owner.on_error();
-    checked(name, sample, on_error)?;
-    let local = match local {
-        Some(local) => local,
-        None => local.insert(lend_store(*max_series, base)),
-    };
-    let kept = local.accept(kind, name, tags, sample);
-    refused(kept, name, on_error)
+fn with_top_frame<R>(with: impl FnOnce(&mut Frame) -> Option<R>) -> Option<R> {
+    STACK
+        .try_with(|stack| with(stack.try_borrow_mut().ok()?.last_mut()?))
+        .ok()
+        .flatten()
 }
 
 /// Records into the current collector's frame; `None` when no collector is
@@ -350,49 +362,36 @@ pub(crate) fn accept_current<T: Tags + ?Sized>(
         .try_with(|stack| {
             let mut stack = stack.try_borrow_mut().ok()?;
             let frame = stack.last_mut()?;
-            Some(accept_into(frame, kind, name, tags, sample))
+            Some(frame.record(name, sample, move |store| {
+                store.accept(kind, name, tags, sample)
+            }))
         })
         .ok()
         .flatten()
 }
 
-#[cfg(feature = "metrics")]
 /// Whether a collector is current on this thread.
+#[cfg(feature = "metrics")]
 pub(crate) fn has_current() -> bool {
     STACK
         .try_with(|stack| stack.try_borrow().is_ok_and(|stack| !stack.is_empty()))
         .unwrap_or(false)
 }
 
-#[cfg(feature = "metrics")]
 /// Adds `delta` to the current collector's gauge (starting from 0 when this
 /// thread's frame does not hold it): the read-modify-write a `metrics`
 /// gauge increment needs. `None` when no collector is current.
+#[cfg(feature = "metrics")]
 pub(crate) fn adjust_current_gauge<T: Tags + ?Sized>(
     name: &str,
     tags: &T,
     delta: f64,
 ) -> Option<Accepted> {
-    STACK
-        .try_with(|stack| {
-            let mut stack = stack.try_borrow_mut().ok()?;
-            let Frame {
-                local,
-                base,
-                max_series,
-                owner,
-                ..
-            } = stack.last_mut()?;
-            let on_error = owner.on_error();
-            let adjusted = checked(name, Sample::value(delta), on_error).and_then(|()| {
-                let local = local.get_or_insert_with(|| lend_store(*max_series, base));
-                let kept = local.adjust_gauge(name, tags, delta);
-                refused(kept, name, on_error)
-            });
-            Some(adjusted)
-        })
-        .ok()
-        .flatten()
+    with_top_frame(|frame| {
+        Some(frame.record(name, Sample::value(delta), |store| {
+            store.adjust_gauge(name, tags, delta)
+        }))
+    })
 }
 
 /// Records into `shared`'s frame if it is the current collector on this
@@ -405,14 +404,13 @@ pub(crate) fn accept_if_current<T: Tags + ?Sized>(
     tags: &T,
     sample: Sample,
 ) -> Option<Accepted> {
-    STACK
-        .try_with(|stack| {
-            let mut stack = stack.try_borrow_mut().ok()?;
-            let frame = stack.last_mut().filter(|frame| frame.owner.is(shared))?;
-            Some(accept_into(frame, kind, name, tags, sample))
+    with_top_frame(|frame| {
+        frame.owner.is(shared).then(|| {
+            frame.record(name, sample, move |store| {
+                store.accept(kind, name, tags, sample)
+            })
         })
-        .ok()
-        .flatten()
+    })
 }
 
 /// Moves what this thread recorded into `shared` so far into it, so that a

@@ -242,14 +242,13 @@ pub(crate) fn read_word(bytes: &[u8]) -> u64 {
 #[inline(always)]
 pub(crate) fn pair_hash(seed: u64, key: &[u8], value: &[u8]) -> u64 {
     let total = key.len() + 1 + value.len();
+    if total <= 8 {
+        return hash_word(seed, pair_text(key, value), total);
+    }
     let mut hash = WordHash::new(seed);
-    hash.len = total;
-    if total < 8 {
-        hash.pending = pair_text::<u64>(key, value);
-    } else if total == 8 {
-        hash.absorb(pair_text::<u64>(key, value));
-    } else if total <= 16 {
+    if total <= 16 {
         let text = pair_text::<u128>(key, value);
+        hash.len = total;
         hash.absorb(text as u64);
         let high = (text >> 64) as u64;
         if total == 16 {
@@ -258,7 +257,6 @@ pub(crate) fn pair_hash(seed: u64, key: &[u8], value: &[u8]) -> u64 {
             hash.pending = high;
         }
     } else {
-        hash.len = 0;
         hash.write(key);
         hash.write_byte(b':');
         hash.write(value);
@@ -266,17 +264,15 @@ pub(crate) fn pair_hash(seed: u64, key: &[u8], value: &[u8]) -> u64 {
     hash.finish()
 }
 
-/// Whether `text` is the pair's text `key:value`, compared as one or two
-/// words up to 16 bytes.
+/// Whether `text` is the pair's text `key:value`, compared as one 128-bit
+/// word up to 16 bytes.
 #[inline(always)]
 pub(crate) fn pair_eq(text: &[u8], key: &[u8], value: &[u8]) -> bool {
     let total = key.len() + 1 + value.len();
     if text.len() != total {
         return false;
     }
-    if total <= 8 {
-        read_word(text) == pair_text::<u64>(key, value)
-    } else if total <= 16 {
+    if total <= 16 {
         read_short16(text) == pair_text::<u128>(key, value)
     } else {
         let (stored_key, rest) = text.split_at(key.len());
@@ -396,24 +392,38 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_pair_hashes_as_its_text() {
-        // Every split of every length through the three word classes (one
-        // word, two, the stream), with bytes that differ from each other.
+    /// Every `(key, value)` split of every length through the three word
+    /// classes (one word, two, the stream), with bytes that differ from each
+    /// other, and the text it makes.
+    fn every_pair(mut check: impl FnMut(&[u8], &[u8], &[u8])) {
         let bytes: Vec<u8> = (b'a'..=b'z').chain(b'0'..=b'9').collect();
         for key_len in 0..=17 {
             for value_len in 0..=17 {
                 let key = &bytes[..key_len];
                 let value = &bytes[key_len..key_len + value_len];
-                let text = [key, b":", value].concat();
-                assert_eq!(
-                    pair_hash(7, key, value),
-                    hash_bytes(7, &text),
-                    "{:?}",
-                    String::from_utf8_lossy(&text)
-                );
+                check(key, value, &[key, b":", value].concat());
             }
         }
+    }
+
+    #[test]
+    fn a_pair_hashes_as_its_text() {
+        every_pair(|key, value, text| {
+            assert_eq!(pair_hash(7, key, value), hash_bytes(7, text), "{text:?}");
+        });
+    }
+
+    #[test]
+    fn a_pair_equals_its_text_and_nothing_else() {
+        every_pair(|key, value, text| {
+            assert!(pair_eq(text, key, value));
+            for at in 0..text.len() {
+                let mut other = text.to_vec();
+                other[at] ^= 1;
+                assert!(!pair_eq(&other, key, value), "{at} in {text:?}");
+            }
+            assert!(!pair_eq(&text[..text.len() - 1], key, value));
+        });
     }
 
     #[test]

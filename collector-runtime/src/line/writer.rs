@@ -65,6 +65,9 @@ impl<'a> LineWriter<'a> {
         total: Total,
         tags: impl Iterator<Item = &'a str>,
     ) {
+        // Most clients have no prefix and no origin fields: no copy call for
+        // an empty string (with the single characters pushed below, 5-10% of
+        // `flush/100_series_nop_sink`).
         if !self.prefix.is_empty() {
             out.push_str(self.prefix);
         }

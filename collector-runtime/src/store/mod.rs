@@ -132,19 +132,29 @@ impl Store {
         self.dropped = self
             .dropped
             .saturating_add(std::mem::take(&mut later.dropped));
-        'next: for series in later.series.drain(..) {
-            let mut at = self.index.get(series.hash, &self.series);
-            while let Some(i) = at {
-                let held = &mut self.series[i as usize];
-                if held.same_as(&series) {
-                    held.absorb(&series);
-                    continue 'next;
+        for series in later.series.drain(..) {
+            match self.find(series.hash, |held| held.same_as(&series)) {
+                Some(held) => held.absorb(&series),
+                None => {
+                    if let Err(lost) = self.push_new(series) {
+                        self.dropped = self.dropped.saturating_add(lost.records);
+                    }
                 }
-                at = held.next;
             }
-            if let Err(lost) = self.push_new(series) {
-                self.dropped = self.dropped.saturating_add(lost.records);
+        }
+    }
+
+    /// The held series with `hash` that `is` accepts: the first of the
+    /// hash's chain, then the next, while they share the hash.
+    #[inline(always)]
+    fn find(&mut self, hash: u64, is: impl Fn(&Series) -> bool) -> Option<&mut Series> {
+        let mut at = self.index.get(hash, &self.series)?;
+        loop {
+            let series = self.series.get(at as usize)?;
+            if is(series) {
+                return self.series.get_mut(at as usize);
             }
+            at = series.next?;
         }
     }
 
@@ -179,16 +189,13 @@ impl Store {
         probe: &Probe<'_, T>,
         sample: Sample,
     ) -> bool {
-        let mut at = self.index.get(probe.hash, &self.series);
-        while let Some(i) = at {
-            let series = &mut self.series[i as usize];
-            if series.matches_probe(probe) {
+        match self.find(probe.hash, |series| series.matches_probe(probe)) {
+            Some(series) => {
                 series.add(sample);
-                return true;
+                true
             }
-            at = series.next;
+            None => false,
         }
-        false
     }
 
     pub(crate) fn record<T: Tags + ?Sized>(
@@ -196,16 +203,13 @@ impl Store {
         key: &Key<'_, T>,
         sample: Sample,
     ) -> Result<(), Refused> {
-        let mut at = self.index.get(key.hash, &self.series);
-        while let Some(i) = at {
-            let series = &mut self.series[i as usize];
-            if series.matches(key) {
+        match self.find(key.hash, |series| series.matches(key)) {
+            Some(series) => {
                 series.add(sample);
-                return Ok(());
+                Ok(())
             }
-            at = series.next;
+            None => self.insert(Series::new(key, sample)),
         }
-        self.insert(Series::new(key, sample))
     }
 
     /// Adds a series known not to be held yet. Inlined with what builds
@@ -258,10 +262,10 @@ impl Store {
         self.series.len()
     }
 
-    #[cfg(feature = "metrics")]
     /// Adds `delta` to a gauge's last value, or sets it to `delta` when the
     /// store does not hold the gauge (a `metrics` gauge starts at 0). Off
     /// the record path: it takes the sanitizing [`Key`] every time.
+    #[cfg(feature = "metrics")]
     pub(crate) fn adjust_gauge<T: Tags + ?Sized>(
         &mut self,
         name: &str,
@@ -270,19 +274,17 @@ impl Store {
     ) -> Result<(), Refused> {
         let seed = seed();
         let key = Key::new(seed, Kind::Gauge, name, tags).without(seed, &self.base_sets());
-        let mut last = 0.0;
-        let mut at = self.index.get(key.hash, &self.series);
-        while let Some(i) = at {
-            let series = &self.series[i as usize];
-            if series.matches(&key) {
-                if let crate::series::Total::Last(value) = series.total {
-                    last = value;
-                }
-                break;
+        match self.find(key.hash, |series| series.matches(&key)) {
+            Some(series) => {
+                let last = match series.total {
+                    crate::series::Total::Last(value) => value,
+                    _ => 0.0,
+                };
+                series.add(Sample::value(last + delta));
+                Ok(())
             }
-            at = series.next;
+            None => self.insert(Series::new(&key, Sample::value(delta))),
         }
-        self.record(&key, Sample::value(last + delta))
     }
 }
 
