@@ -27,10 +27,10 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use crate::accepted::refused;
-use crate::client::Client;
 use crate::collector::{Collector, CollectorBuilder};
 use crate::context::{self, CallTarget, EnterGuard, Owner, Recipe, SpareStore};
-use crate::flush::flush_series;
+use crate::send::client::Client;
+use crate::send::flush::flush_series;
 use crate::series::{Kind, Sample};
 use crate::shared::Shared;
 use crate::store::KeyBase;

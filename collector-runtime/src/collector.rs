@@ -3,10 +3,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::client::{clean_tag, Client};
 use crate::context::{self, EnterGuard};
 use crate::error::{Error, ErrorHandler};
-use crate::flush::FlushReport;
+use crate::send::client::{clean_tag, Client};
+use crate::send::flush::FlushReport;
 use crate::series::{Kind, Sample};
 use crate::shared::Shared;
 use crate::store::KeyBase;

@@ -12,8 +12,8 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use crate::accepted::{checked, refused, Accepted};
-use crate::client::Client;
 use crate::error::ErrorHandler;
+use crate::send::client::Client;
 use crate::series::{Kind, Sample};
 use crate::shared::Shared;
 use crate::store::{KeyBase, Refused, Store};

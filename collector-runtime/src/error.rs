@@ -11,8 +11,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
-use crate::client::config::ConfigError;
 use crate::default_handler::report_to_stderr;
+use crate::send::config::ConfigError;
 
 /// A problem met while recording or flushing metrics.
 ///

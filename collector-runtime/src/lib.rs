@@ -34,14 +34,12 @@
 
 mod accepted;
 mod call;
-mod client;
 mod collector;
 mod context;
 mod default_handler;
 mod error;
 #[cfg(feature = "metrics")]
 mod facade;
-mod flush;
 mod functions;
 mod hash;
 mod line;
@@ -49,6 +47,7 @@ mod line;
 mod log_handler;
 mod propagate;
 mod sanitize;
+mod send;
 mod series;
 mod shared;
 mod store;
@@ -59,24 +58,24 @@ mod timer;
 mod tower_layer;
 mod value;
 
-pub use client::config::{
-    ClientConfig, ConfigError, Target, DEFAULT_PORT, UDP_PAYLOAD, UNIX_PAYLOAD,
-};
-pub use client::global::{global_client, set_global_client};
-pub use client::Client;
 pub use collector::{Collector, CollectorBuilder, DEFAULT_MAX_SERIES};
 pub use context::EnterGuard;
 pub use error::{error_handler_panics, errors_seen, set_error_handler, Error, ErrorHandler};
 #[cfg(feature = "metrics")]
 #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
 pub use facade::MetricsRecorder;
-pub use flush::{FlushReport, DROPPED_RECORDS_METRIC};
 pub use functions::{count, distribution, gauge, histogram, incr, timing};
 #[cfg(feature = "log")]
 #[cfg_attr(docsrs, doc(cfg(feature = "log")))]
 pub use log_handler::log_error;
 pub use propagate::{WithCollector, WithCollectorFuture};
 pub use sanitize::{sanitize_name, sanitize_tag};
+pub use send::client::Client;
+pub use send::config::{
+    ClientConfig, ConfigError, Target, DEFAULT_PORT, UDP_PAYLOAD, UNIX_PAYLOAD,
+};
+pub use send::flush::{FlushReport, DROPPED_RECORDS_METRIC};
+pub use send::global::{global_client, set_global_client};
 pub use tags::{AsTag, TagRef, Tags};
 pub use timer::{start_timer, time, time_async, Timer};
 #[cfg(feature = "tower")]

@@ -8,9 +8,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use crate::accepted::{checked, refused, Accepted};
-use crate::client::Client;
 use crate::error::ErrorHandler;
-use crate::flush::{flush_series, FlushReport};
+use crate::send::client::Client;
+use crate::send::flush::{flush_series, FlushReport};
 use crate::series::{Kind, Sample};
 use crate::store::{KeyBase, Store};
 use crate::tags::Tags;

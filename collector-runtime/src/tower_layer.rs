@@ -18,9 +18,9 @@ use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::client::Client;
 use crate::collector::{Collector, CollectorBuilder};
 use crate::sanitize::sanitize_tag;
+use crate::send::client::Client;
 use crate::tags::AsTag;
 
 type RouteFn = dyn Fn(&Extensions, &http::Uri) -> Option<String> + Send + Sync;

@@ -8,8 +8,8 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use crate::client::Client;
 use crate::error::{report, Error, ErrorHandler};
+use crate::send::client::Client;
 
 /// Lines of one flush on their way to one client.
 pub(crate) struct Payload<'c> {

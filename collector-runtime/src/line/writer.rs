@@ -8,9 +8,9 @@
 
 use std::cmp::Ordering;
 
-use crate::client::Client;
 use crate::hash::read_word;
 use crate::line::number::{write_f64, write_i64, write_millis};
+use crate::send::client::Client;
 use crate::series::{Kind, Total};
 
 /// The wire type of a kind of series.
@@ -143,7 +143,7 @@ fn write_merged(out: &mut String, own: &[&str], base: &[&str]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::client::origin::Origin;
+    use crate::send::origin::Origin;
     use std::time::Duration;
 
     #[test]

@@ -4,9 +4,9 @@ mod index;
 
 use std::sync::Arc;
 
-use crate::client::global::global_tags;
 use crate::hash::seed;
 use crate::sanitize::is_usable_name;
+use crate::send::global::global_tags;
 use crate::series::{Key, Kind, Probe, Sample, Series};
 use crate::tags::Tags;
 use index::HashIndex;

@@ -12,8 +12,8 @@ use std::sync::{Arc, Mutex};
 
 use cadence::MetricSink;
 
-use crate::client::global::global_client;
-use crate::client::Client;
+use crate::send::client::Client;
+use crate::send::global::global_client;
 use crate::testing::line::Line;
 
 /// The lines one capture has received, shared by the sink flushes write

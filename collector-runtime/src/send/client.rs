@@ -6,21 +6,15 @@
 //! default tags to itself; this crate writes the lines, so it takes the sink
 //! and holds the prefix and tags where the line writer can see them.
 
-pub(crate) mod config;
-pub(crate) mod global;
-pub(crate) mod origin;
-mod parse;
-mod retry;
-
 use std::fmt;
 use std::io;
 use std::sync::Arc;
 
 use cadence::MetricSink;
 
-use crate::client::config::{Target, UDP_PAYLOAD};
-use crate::client::origin::Origin;
 use crate::sanitize::Rule;
+use crate::send::config::{Target, UDP_PAYLOAD};
+use crate::send::origin::Origin;
 use crate::tags::{AsTag, Tags};
 
 /// A sink to send through, and what every line sent through it carries.

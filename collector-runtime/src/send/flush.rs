@@ -8,11 +8,11 @@
 
 use std::sync::Arc;
 
-use crate::client::global::global_client;
-use crate::client::Client;
 use crate::error::{report, Error, ErrorHandler};
 use crate::line::payload::Payload;
 use crate::line::writer::LineWriter;
+use crate::send::client::Client;
+use crate::send::global::global_client;
 use crate::series::{Kind, Series, Total};
 
 /// The counter a flush sends when records were dropped because the collector

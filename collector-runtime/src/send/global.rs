@@ -6,9 +6,9 @@
 use std::sync::{Arc, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
-use crate::client::config::{tags_from_lookup, ClientConfig, ConfigError};
-use crate::client::retry::RetryCell;
-use crate::client::Client;
+use crate::send::client::Client;
+use crate::send::config::{tags_from_lookup, ClientConfig, ConfigError};
+use crate::send::retry::RetryCell;
 
 /// How long a failed build from the environment is given before the next
 /// try, so that a hot path never pays for a failing resolver.

@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use cadence::{BufferedUdpMetricSink, BufferedUnixMetricSink};
 
-use crate::client::parse::{parse_host, parse_port, parse_url};
-use crate::client::Client;
+use crate::send::client::Client;
+use crate::send::parse::{parse_host, parse_port, parse_url};
 
 use crate::sanitize::sanitize_tag;
 
