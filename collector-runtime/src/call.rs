@@ -24,11 +24,13 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::accepted::refused;
 use crate::collector::{Collector, CollectorBuilder};
-use crate::context::{self, CallTarget, EnterGuard, Owner, Recipe, SpareStore};
+use crate::context::{
+    self, CallEnding, CallTarget, EnterGuard, Owner, Recipe, SpareStore, TakenFrame,
+};
 use crate::send::client::Client;
 use crate::send::flush::flush_series;
 use crate::series::{Kind, Sample};
@@ -156,7 +158,11 @@ impl CallScope {
                 on_error: config.on_error.clone(),
             }),
         };
-        context::enter_call(self, owner, config.max_series, &self.base)
+        let ending = CallEnding {
+            timed: self.timed,
+            outcome: self.outcome,
+        };
+        context::enter_call(self, owner, config.max_series, &self.base, ending)
     }
 
     /// The call's collector, built on first use with what was parked.
@@ -319,26 +325,81 @@ impl CallScope {
         // Everything the call recorded is in its parked store: flushed from
         // there, with no collector built.
         let config = &self.config;
-        let mut store = match (parked, timed) {
+        let store = match (parked, timed) {
             (Some(store), _) => store,
             (None, Some(_)) => context::lend_store(config.max_series, &self.base),
             (None, None) => return,
         };
-        if let Some((name, elapsed)) = timed {
-            let kept = store.accept(Kind::Timing, name, &(), Sample::elapsed(elapsed));
-            if let Err(rejected) = refused(kept, name, &config.on_error) {
-                rejected.report();
-            }
+        let recipe = Recipe {
+            base_len: config.base_tags.len(),
+            client: config.client.clone(),
+            on_error: config.on_error.clone(),
+        };
+        send_store(store, &recipe, &config.base_tags, timed, outcome);
+    }
+}
+
+/// Sends the store of a call that built no collector, with the call's
+/// duration and outcome, and recycles it.
+fn send_store(
+    mut store: SpareStore,
+    recipe: &Recipe,
+    base_tags: &[String],
+    timed: Option<(&'static str, Duration)>,
+    outcome: Option<&'static str>,
+) {
+    if let Some((name, elapsed)) = timed {
+        let kept = store.accept(Kind::Timing, name, &(), Sample::elapsed(elapsed));
+        if let Err(rejected) = refused(kept, name, &recipe.on_error) {
+            rejected.report();
         }
-        flush_series(
-            config.client.as_ref(),
-            &config.base_tags,
-            outcome.as_slice(),
-            config.on_error.as_ref(),
-            &store.series,
-            store.dropped,
-        );
-        context::recycle(store);
+    }
+    flush_series(
+        recipe.client.as_ref(),
+        base_tags,
+        outcome.as_slice(),
+        recipe.on_error.as_ref(),
+        &store.series,
+        store.dropped,
+    );
+    context::recycle(store);
+}
+
+/// Ends a frame the process is ending under (see [`crate::exit`]): what it
+/// recorded is sent now, an annotated call's with its duration and the
+/// outcome the exit code gives.
+pub(crate) fn end_taken_frame(frame: TakenFrame, ok: bool) {
+    let ending = frame.ending.unwrap_or(CallEnding {
+        timed: None,
+        outcome: false,
+    });
+    let timed = ending.timed.map(|(name, started)| (name, started.elapsed()));
+    let outcome = ending
+        .outcome
+        .then_some(if ok { "outcome:ok" } else { "outcome:error" });
+    match frame.owner {
+        Owner::Collector(shared) => {
+            if let Some(mut local) = frame.local {
+                shared.absorb(&mut local);
+                context::recycle(local);
+            }
+            let collector = Collector::from_shared(shared);
+            if let Some((name, elapsed)) = timed {
+                collector.timing(name, elapsed, ());
+            }
+            collector.shared().end_call(outcome);
+            collector.shared().flush(outcome.as_slice());
+        }
+        Owner::Call(recipe) => {
+            let store = match (frame.local, timed) {
+                (Some(store), _) => store,
+                (None, Some(_)) => context::lend_store(frame.max_series, &frame.base),
+                (None, None) => return,
+            };
+            let tags = frame.base.tags.as_deref().unwrap_or_default();
+            let base_tags = &tags[..recipe.base_len.min(tags.len())];
+            send_store(store, &recipe, base_tags, timed, outcome);
+        }
     }
 }
 

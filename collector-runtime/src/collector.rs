@@ -48,6 +48,7 @@ pub const DEFAULT_MAX_SERIES: usize = 10_000;
 /// collector.flush();
 ///
 /// // One datagram, one line per series.
+/// collector_runtime::flush();
 /// let datagram = String::from_utf8(received.try_recv().unwrap()).unwrap();
 /// assert_eq!(datagram, "query:1|h|#database:master,env:test,verb:insert\n\
 ///                       query:2|h|#database:master,env:test,verb:update");
@@ -55,6 +56,7 @@ pub const DEFAULT_MAX_SERIES: usize = 10_000;
 /// // Dropped unflushed, the last handle sends what is left.
 /// collector.incr("jobs.done", ());
 /// drop(collector);
+/// collector_runtime::flush();
 /// let datagram = String::from_utf8(received.try_recv().unwrap()).unwrap();
 /// assert_eq!(datagram, "jobs.done:1|c|#env:test");
 /// ```

@@ -41,6 +41,26 @@ struct Frame {
     base: KeyBase,
     max_series: usize,
     owner: Owner,
+    /// For an annotated call's frame: what ending the call adds, for
+    /// [`take_frames`].
+    ending: Option<CallEnding>,
+}
+
+/// What ending an annotated call adds to its series: its duration, when
+/// timed, and its outcome, when asked for.
+#[derive(Clone, Copy)]
+pub(crate) struct CallEnding {
+    pub(crate) timed: Option<(&'static str, std::time::Instant)>,
+    pub(crate) outcome: bool,
+}
+
+/// A frame taken off the stack by [`take_frames`], with what it recorded.
+pub(crate) struct TakenFrame {
+    pub(crate) local: Option<SpareStore>,
+    pub(crate) base: KeyBase,
+    pub(crate) max_series: usize,
+    pub(crate) owner: Owner,
+    pub(crate) ending: Option<CallEnding>,
 }
 
 /// Whose records a frame holds.
@@ -132,6 +152,7 @@ pub(crate) fn enter(shared: &Arc<Shared>) -> EnterGuard<'_> {
         None,
         shared.max_series,
         &shared.key_base,
+        None,
     )
 }
 
@@ -143,9 +164,10 @@ pub(crate) fn enter_call<'a>(
     owner: impl FnOnce() -> Owner,
     max_series: usize,
     base: &KeyBase,
+    ending: CallEnding,
 ) -> EnterGuard<'a> {
     let id = scope as *const dyn CallTarget as *const () as usize;
-    push(id, owner, Some(scope), max_series, base)
+    push(id, owner, Some(scope), max_series, base, Some(ending))
 }
 
 #[inline(always)]
@@ -155,6 +177,7 @@ fn push<'a>(
     call: Option<&'a dyn CallTarget>,
     max_series: usize,
     base: &KeyBase,
+    ending: Option<CallEnding>,
 ) -> EnterGuard<'a> {
     // The frame is put together in its slot, its owner made there: one
     // built beside it and moved in would be read back wide from narrow
@@ -167,6 +190,7 @@ fn push<'a>(
                 base: base.clone(),
                 max_series,
                 owner: owner(),
+                ending,
             });
             true
         }
@@ -243,6 +267,31 @@ impl Drop for EnterGuard<'_> {
             recycle(local);
         }
     }
+}
+
+/// Takes every frame off this thread's stack, innermost first, for the
+/// process to end them (see `crate::exit`): their guards, which will never
+/// drop, then find nothing to take off.
+pub(crate) fn take_frames() -> Vec<TakenFrame> {
+    let frames = STACK
+        .try_with(|stack| {
+            let mut stack = stack.try_borrow_mut().ok()?;
+            Some(std::mem::take(&mut *stack))
+        })
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    frames
+        .into_iter()
+        .rev()
+        .map(|frame| TakenFrame {
+            local: frame.local,
+            base: frame.base,
+            max_series: frame.max_series,
+            owner: frame.owner,
+            ending: frame.ending,
+        })
+        .collect()
 }
 
 /// The collector current on this thread: the top frame's, built now for an
@@ -484,6 +533,7 @@ mod tests {
         }
         assert_eq!(collector.len(), 2);
         collector.flush();
+        crate::flush();
         let datagram = String::from_utf8(received.try_recv().unwrap()).unwrap();
         assert_eq!(datagram, "x:2|c\ny:1|c");
     }

@@ -57,14 +57,24 @@ fn describe(error: &Error) -> (u32, &'static str) {
         ),
         Error::Send { .. } => (
             1,
-            "those lines are lost. Is the agent running and listening there?",
+            "those lines are dropped, and so are the next payloads that fail, counted, \
+             until one goes through; the count is then sent as collector.lines_dropped. \
+             Is the agent running and listening there?",
         ),
-        // A buffered cadence sink keeps what it could not send and tries
-        // again at the next flush, until its buffer is full.
         Error::Flush(_) => (
             1,
-            "the sink keeps those lines and tries again at the next flush. \
-             Is the agent running and listening there?",
+            "what the sink still held may be dropped. Is the agent running and listening there?",
+        ),
+        Error::OutboxFull { .. } => (
+            5,
+            "the agent is not taking lines as fast as they come (stalled, slow or absent); \
+             further lines are dropped and counted, without a word, until there is room, \
+             and their count is then sent as collector.lines_dropped.",
+        ),
+        Error::Undelivered { .. } => (
+            6,
+            "those lines are lost. The agent took too long to accept them; \
+             Client::flush_timeout sets how long to wait.",
         ),
         Error::SinkPanicked { .. } => (2, "those lines are lost."),
         Error::InvalidName { .. } => (3, "the record was dropped."),

@@ -37,7 +37,9 @@ pub enum Error {
         /// The refused value.
         value: f64,
     },
-    /// The sink failed to take a payload: its lines were lost.
+    /// The sink failed to take a payload: its lines were dropped (counted
+    /// and sent as [`LINES_DROPPED_METRIC`](crate::LINES_DROPPED_METRIC)
+    /// once a flush has room).
     Send {
         /// The name of the payload's first metric.
         name: String,
@@ -56,6 +58,20 @@ pub enum Error {
     },
     /// The default client could not be built from the environment.
     Config(ConfigError),
+    /// A flush's lines were refused: the client's outbox already held its
+    /// bound of lines waiting for the agent.
+    OutboxFull {
+        /// How many lines were dropped.
+        lines: usize,
+        /// The outbox's bound, in bytes.
+        bound: usize,
+    },
+    /// Lines were still waiting for the sender when the wait for them (the
+    /// end of the process, [`flush`](crate::flush)) ran out of time.
+    Undelivered {
+        /// How many lines were waiting.
+        lines: u64,
+    },
 }
 
 impl fmt::Display for Error {
@@ -92,6 +108,16 @@ impl fmt::Display for Error {
                 write!(f, "the metric sink panicked while flushing")
             }
             Error::Config(err) => write!(f, "no metrics client: {err}"),
+            Error::OutboxFull { lines, bound } => write!(
+                f,
+                "{lines} metric lines dropped: {bound} bytes of lines are already waiting \
+                 for the agent"
+            ),
+            Error::Undelivered { lines } => write!(
+                f,
+                "{lines} metric lines were still waiting for the agent when the wait for \
+                 them ended"
+            ),
         }
     }
 }
@@ -169,6 +195,12 @@ pub fn error_handler_panics() -> u64 {
 /// ```
 pub fn set_error_handler(handler: ErrorHandler) {
     *GLOBAL_HANDLER.write().unwrap_or_else(|e| e.into_inner()) = Some(handler);
+}
+
+/// Counts `n` errors that are not reported one by one: the rest of an
+/// episode whose first error was.
+pub(crate) fn count_only(n: u64) {
+    ERRORS_SEEN.fetch_add(n, Ordering::Relaxed);
 }
 
 /// Counts `error` and hands it to `own` (or else the global handler, or else

@@ -26,6 +26,7 @@
 //! }
 //! collector.flush();
 //! // One datagram, one line per series.
+//! collector_runtime::flush();
 //! let datagram = String::from_utf8(received.try_recv().unwrap()).unwrap();
 //! assert_eq!(datagram, "query:2|c|#verb:select\nquery:1|c|#verb:update");
 //! ```
@@ -38,6 +39,7 @@ mod collector;
 mod context;
 mod default_handler;
 mod error;
+mod exit;
 #[cfg(feature = "metrics")]
 mod facade;
 mod functions;
@@ -74,7 +76,12 @@ pub use send::client::Client;
 pub use send::config::{
     ClientConfig, ConfigError, Target, DEFAULT_PORT, UDP_PAYLOAD, UNIX_PAYLOAD,
 };
+pub use exit::exit;
+pub use send::exit::{flush, DeliveryReport};
 pub use send::flush::{FlushReport, DROPPED_RECORDS_METRIC};
+pub use send::outbox::{
+    DEFAULT_FLUSH_INTERVAL, DEFAULT_FLUSH_TIMEOUT, DEFAULT_MAX_QUEUED_BYTES, LINES_DROPPED_METRIC,
+};
 pub use send::global::{global_client, set_global_client};
 pub use tags::{AsTag, TagRef, Tags};
 pub use timer::{start_timer, time, time_async, Timer};

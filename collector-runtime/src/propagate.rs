@@ -40,6 +40,7 @@ use crate::collector::Collector;
 /// # async fn main() {
 /// let (received, sink) = SpyMetricSink::new();
 /// handle(Client::new(sink)).await;
+/// collector_runtime::flush();
 /// let datagram = String::from_utf8(received.try_recv().unwrap()).unwrap();
 /// let mut lines: Vec<&str> = datagram.lines().collect();
 /// lines.sort(); // the tasks ran in any order
@@ -78,6 +79,7 @@ pub trait WithCollector: Future + Sized {
     ///     task.await.unwrap();
     /// }
     /// job.flush();
+    /// collector_runtime::flush();
     /// let datagram = String::from_utf8(received.try_recv().unwrap()).unwrap();
     /// assert_eq!(datagram, "chunks.done:4|c");
     /// # }
@@ -109,6 +111,7 @@ pub trait WithCollector: Future + Sized {
     /// };
     /// task.await.unwrap();
     /// request.flush();
+    /// collector_runtime::flush();
     /// let datagram = String::from_utf8(received.try_recv().unwrap()).unwrap();
     /// assert_eq!(datagram, "cache.refresh:1|c");
     /// # }

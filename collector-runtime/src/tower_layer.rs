@@ -78,6 +78,7 @@ struct Config {
 /// let response = app.oneshot(request).await.unwrap();
 /// assert_eq!(response.status(), 200);
 /// # });
+/// collector_runtime::flush();
 /// let sent: Vec<String> = received.try_iter().map(|d| String::from_utf8(d).unwrap()).collect();
 /// assert_eq!(sent, ["db.query:2|c|#method:GET,route:/users/_id_,status:200,table:users"]);
 /// ```
@@ -497,6 +498,7 @@ mod tests {
             let polled = Pin::new(&mut future).poll(&mut Context::from_waker(&waker));
             assert!(polled.is_ready());
         }
+        crate::flush();
         assert_eq!(
             sent(received.try_iter()),
             [
@@ -513,6 +515,7 @@ mod tests {
         let mut service = layer.layer(never_completes());
         let future = service.call(Request::get("/").body(()).unwrap());
         drop(future);
+        crate::flush();
         assert_eq!(sent(received.try_iter()), ["started:1|c", "dropped:1|c"]);
     }
 

@@ -51,6 +51,7 @@ fn flush(c: &mut Criterion) {
             .build();
         fill(&counting, &ids);
         assert_eq!(counting.flush().series_sent, n);
+        collector_runtime::flush();
         let datagrams: Vec<Vec<u8>> = sent.try_iter().collect();
         let bytes: usize = datagrams.iter().map(Vec::len).sum();
         let largest = datagrams.iter().map(Vec::len).max().unwrap_or(0);

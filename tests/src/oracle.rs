@@ -256,6 +256,7 @@ pub fn check(base: &[TagIn], records: &[Record]) -> Result<Observed, String> {
     let want = expected(base, records);
     let mut observed = Observed::default();
     let mut got = Vec::new();
+    collector_runtime::flush();
     for datagram in received.try_iter() {
         observed.datagrams += 1;
         for line in parse_datagram(&datagram)? {

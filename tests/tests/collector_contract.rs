@@ -16,6 +16,7 @@ fn spied() -> (Collector, impl Fn() -> Vec<Line>) {
     let (received, sink) = SpyMetricSink::new();
     let collector = Collector::builder().client(Client::new(sink)).build();
     let read = move || {
+        collector_runtime::flush();
         received
             .try_iter()
             .flat_map(|d| parse_datagram(&d).unwrap())
@@ -188,6 +189,7 @@ fn records_past_max_series_are_counted_and_the_count_is_sent() {
     assert_eq!(collector.len(), 3);
     let report = collector.flush();
     assert_eq!((report.series_sent, report.records_dropped), (3, 7));
+    collector_runtime::flush();
     let lines: Vec<Line> = received
         .try_iter()
         .flat_map(|d| parse_datagram(&d).unwrap())
@@ -258,6 +260,7 @@ fn empty_names_and_non_finite_values_are_refused_through_the_handler() {
     collector.incr("fine", ());
     collector.flush();
     assert_eq!(refused.load(Ordering::Relaxed), 5);
+    collector_runtime::flush();
     let lines: Vec<Line> = received
         .try_iter()
         .flat_map(|d| parse_datagram(&d).unwrap())

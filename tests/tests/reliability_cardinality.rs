@@ -71,6 +71,7 @@ fn a_million_distinct_tag_values_stay_within_max_series() {
     assert_eq!(report.series_sent, DEFAULT_MAX_SERIES);
     assert_eq!(report.records_dropped, dropped);
     assert_eq!(report.errors, 0);
+    collector_runtime::flush();
     let lines: Vec<Line> = received
         .try_iter()
         .flat_map(|d| parse_datagram(&d).unwrap())

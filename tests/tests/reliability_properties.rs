@@ -171,6 +171,7 @@ proptest! {
         let client = Client::new(sink);
         let result = handler(&client, &user, fail);
         prop_assert_eq!(result.is_err(), fail);
+        collector_runtime::flush();
         let lines: Vec<_> = received
             .try_iter()
             .map(|d| parse_datagram(&d).map_err(TestCaseError::fail))

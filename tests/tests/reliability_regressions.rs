@@ -18,6 +18,7 @@ fn spied(base: &[&str]) -> (Collector, Arc<Mutex<Vec<String>>>, impl Fn() -> Vec
         .error_handler(move |err: &Error| seen.lock().unwrap().push(err.to_string()))
         .build();
     let read = move || {
+        collector_runtime::flush();
         received
             .try_iter()
             .flat_map(|d| parse_datagram(&d).unwrap_or_else(|e| panic!("{e}")))
@@ -109,6 +110,7 @@ fn tagged_call(client: Client) {
 fn an_annotated_calls_static_tag_recorded_again_is_the_same_series() {
     let (received, sink) = SpyMetricSink::new();
     tagged_call(Client::new(sink));
+    collector_runtime::flush();
     let lines: Vec<Line> = received
         .try_iter()
         .flat_map(|d| parse_datagram(&d).unwrap())

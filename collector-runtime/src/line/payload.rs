@@ -1,196 +1,236 @@
-//! Packing lines into payloads and handing each payload to the sink.
+//! Lines on their way to a sink: one flush's lines as a [`Batch`], and the
+//! one packing rule ([`Filling::take`]) that puts them into payloads.
 //!
-//! Lines are written straight into one buffer, joined by `\n`; when the next
-//! line would make it longer than the client's payload, what came before is
-//! handed to the sink whole. A line is never split, and a line longer than a
-//! payload is handed over alone. Every failure (an error or a panic of the
-//! sink) is contained, counted and reported with the lines it cost.
+//! A flush writes its lines into a batch (no lock held: writing is most of
+//! a flush's time), then the batch is packed into the payload being filled,
+//! shared by every flush of one client: a line is never split, a payload
+//! never grows past its limit, and a line longer than a payload goes alone.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::ops::Range;
 
-use crate::error::{report, Error, ErrorHandler};
-use crate::send::client::Client;
-
-/// Lines of one flush on their way to one client.
-pub(crate) struct Payload<'c> {
-    client: &'c Client,
-    /// The most bytes of lines handed over at once: one less than the
-    /// client's payload, leaving room for the newline a buffered cadence
-    /// sink puts after what it is given.
-    limit: usize,
-    buf: String,
-    /// Whole lines in `buf`.
-    lines: usize,
-    /// Of those, the lines counted in `sent` (series, not the dropped count).
-    counted: usize,
-    on_error: Option<&'c ErrorHandler>,
-    /// Lines the sink took without error.
-    pub(crate) sent: usize,
-    /// Failed hand-overs and sink flushes, each reported.
-    pub(crate) errors: usize,
+/// One flush's lines, joined by `\n`, with where each ends.
+#[derive(Default)]
+pub(crate) struct Batch {
+    text: String,
+    /// The end of each line in `text`.
+    ends: Vec<usize>,
+    /// Of the lines, those that are series (not this crate's own counters).
+    pub(crate) series: usize,
 }
 
-impl<'c> Payload<'c> {
-    pub(crate) fn new(client: &'c Client, on_error: Option<&'c ErrorHandler>) -> Self {
-        let limit = client.max_payload().saturating_sub(1).max(1);
-        let mut buf = SPARE_BUFFER
+impl Batch {
+    /// The batch this thread last used, emptied: a flush per call (an
+    /// annotated function) then allocates nothing once warm.
+    pub(crate) fn take_spare() -> Batch {
+        let mut batch = SPARE_BATCH
             .try_with(|spare| spare.take())
             .unwrap_or_default();
-        buf.clear();
-        buf.reserve(limit.min(65_536) + 256);
-        Payload {
-            client,
-            limit,
-            buf,
-            lines: 0,
-            counted: 0,
-            on_error,
-            sent: 0,
-            errors: 0,
+        batch.text.clear();
+        batch.ends.clear();
+        batch.series = 0;
+        batch
+    }
+
+    /// Gives the batch back for this thread's next flush, unless it grew
+    /// large.
+    pub(crate) fn give_back(self) {
+        if self.text.capacity() <= MAX_SPARE_BATCH {
+            let _ = SPARE_BATCH.try_with(|spare| spare.set(self));
         }
     }
 
-    /// Writes one line with `write`, then hands over what is full. `counts`
-    /// says whether the line is one of the series counted in `sent`.
+    /// Writes one line with `write`; `series` says whether it is one of the
+    /// series a flush reports as sent.
     #[inline]
-    pub(crate) fn line(&mut self, counts: bool, write: impl FnOnce(&mut String)) {
-        let counts = usize::from(counts);
-        let start = if self.buf.is_empty() {
-            0
-        } else {
-            self.buf.push('\n');
-            self.buf.len()
-        };
-        write(&mut self.buf);
-        if self.buf.len() <= self.limit {
-            self.lines += 1;
-            self.counted += counts;
-            return;
+    pub(crate) fn line(&mut self, series: bool, write: impl FnOnce(&mut String)) {
+        if !self.text.is_empty() {
+            self.text.push('\n');
         }
-        if self.lines > 0 {
-            // The new line does not fit: send the lines before it.
-            self.hand_over(start - 1, self.lines, self.counted);
-            self.buf.drain(..start);
-        }
-        self.lines = 1;
-        self.counted = counts;
-        if self.buf.len() > self.limit {
-            // Longer than a payload on its own: sent alone.
-            self.hand_over(self.buf.len(), 1, counts);
-            self.buf.clear();
-            self.lines = 0;
-            self.counted = 0;
-        }
+        write(&mut self.text);
+        self.ends.push(self.text.len());
+        self.series += usize::from(series);
     }
 
-    /// Hands `buf[..end]`, holding `lines` lines (`counted` of them series),
-    /// to the sink.
-    fn hand_over(&mut self, end: usize, lines: usize, counted: usize) {
-        let payload = &self.buf[..end];
-        let client = self.client;
-        match catch_unwind(AssertUnwindSafe(|| client.emit(payload))) {
-            Ok(Ok(_)) => self.sent += counted,
-            Ok(Err(source)) => {
-                self.errors += 1;
-                let error = Error::Send {
-                    name: first_name(payload).to_owned(),
-                    lines,
-                    source: source.into(),
-                };
-                report(self.on_error, error);
-            }
-            Err(_) => {
-                self.errors += 1;
-                let name = Some(first_name(payload).to_owned());
-                report(self.on_error, Error::SinkPanicked { name });
-            }
-        }
+    /// How many lines it holds.
+    pub(crate) fn lines(&self) -> usize {
+        self.ends.len()
     }
 
-    /// Hands over the last lines, then flushes the sink, so that a buffered
-    /// sink puts every byte on the wire before this returns.
-    pub(crate) fn finish(mut self) -> (usize, usize) {
-        if self.lines > 0 {
-            self.hand_over(self.buf.len(), self.lines, self.counted);
-        }
-        let client = self.client;
-        match catch_unwind(AssertUnwindSafe(|| client.flush_sink())) {
-            Ok(Ok(())) => {}
-            Ok(Err(source)) => {
-                self.errors += 1;
-                report(self.on_error, Error::Flush(source.into()));
-            }
-            Err(_) => {
-                self.errors += 1;
-                report(self.on_error, Error::SinkPanicked { name: None });
-            }
-        }
-        let buf = std::mem::take(&mut self.buf);
-        if buf.capacity() <= MAX_SPARE_BUFFER {
-            let _ = SPARE_BUFFER.try_with(|spare| spare.set(buf));
-        }
-        (self.sent, self.errors)
+    /// How many bytes its lines take.
+    pub(crate) fn len(&self) -> usize {
+        self.text.len()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Each line's byte range in `text`.
+    fn ranges(&self) -> impl Iterator<Item = Range<usize>> + '_ {
+        let starts = std::iter::once(0).chain(self.ends.iter().map(|end| end + 1));
+        starts.zip(self.ends.iter().copied()).map(|(s, e)| s..e)
     }
 }
 
-/// A payload buffer larger than this is freed after its flush rather than
-/// kept for the thread's next one.
-const MAX_SPARE_BUFFER: usize = 64 * 1024;
+/// A batch larger than this is freed after its flush rather than kept for
+/// the thread's next one.
+const MAX_SPARE_BATCH: usize = 64 * 1024;
 
 thread_local! {
-    /// The last flush's buffer on this thread, so that a flush per call
-    /// (an annotated function) does not allocate one every time.
-    static SPARE_BUFFER: std::cell::Cell<String> = const { std::cell::Cell::new(String::new()) };
+    static SPARE_BATCH: std::cell::Cell<Batch> = std::cell::Cell::new(Batch::default());
+}
+
+/// A payload: whole lines joined by `\n`.
+#[derive(Default)]
+pub(crate) struct Packed {
+    pub(crate) text: String,
+    pub(crate) lines: usize,
+}
+
+/// The payload being filled.
+pub(crate) struct Filling {
+    pub(crate) payload: Packed,
+    /// The most bytes of lines in one payload: one less than the client's
+    /// payload, leaving room for the newline a buffered cadence sink puts
+    /// after what it is given.
+    limit: usize,
+}
+
+impl Filling {
+    /// An empty payload for a client whose payloads hold `payload_size`
+    /// bytes.
+    pub(crate) fn new(payload_size: usize) -> Filling {
+        Filling {
+            payload: Packed::default(),
+            limit: payload_size.saturating_sub(1).max(1),
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.payload.lines == 0
+    }
+
+    /// Packs `batch`'s lines, in order, after what is being filled: each
+    /// payload that the next line would overflow goes to `full`, whole, and
+    /// so does a line longer than a payload, alone.
+    #[inline]
+    pub(crate) fn take(&mut self, batch: &Batch, full: &mut impl FnMut(Packed)) {
+        let joint = usize::from(!self.is_empty());
+        if self.payload.text.len() + joint + batch.text.len() <= self.limit {
+            // The common case: the whole batch fits.
+            if joint == 1 {
+                self.payload.text.push('\n');
+            }
+            self.payload.text.push_str(&batch.text);
+            self.payload.lines += batch.lines();
+            return;
+        }
+        for range in batch.ranges() {
+            self.push_line(&batch.text[range], full);
+        }
+    }
+
+    fn push_line(&mut self, line: &str, full: &mut impl FnMut(Packed)) {
+        let joint = usize::from(!self.is_empty());
+        if self.payload.text.len() + joint + line.len() > self.limit && !self.is_empty() {
+            full(self.seal());
+        }
+        if !self.is_empty() {
+            self.payload.text.push('\n');
+        }
+        self.payload.text.push_str(line);
+        self.payload.lines += 1;
+        if self.payload.text.len() > self.limit {
+            // Longer than a payload on its own: sent alone.
+            full(self.seal());
+        }
+    }
+
+    /// What was filled, leaving it empty.
+    pub(crate) fn seal(&mut self) -> Packed {
+        let capacity = self.limit.min(65_536) + 1;
+        std::mem::replace(
+            &mut self.payload,
+            Packed {
+                text: String::with_capacity(capacity),
+                lines: 0,
+            },
+        )
+    }
 }
 
 /// The metric name of a payload's first line, for error reports.
-fn first_name(payload: &str) -> &str {
+pub(crate) fn first_name(payload: &str) -> &str {
     payload.split([':', '\n']).next().unwrap_or_default()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cadence::SpyMetricSink;
 
-    fn pack(payload: usize, lines: &[&str]) -> Vec<String> {
-        let (received, sink) = SpyMetricSink::new();
-        let client = Client::new(sink).payload_size(payload);
-        let mut packer = Payload::new(&client, None);
-        for line in lines {
-            packer.line(true, |out| out.push_str(line));
+    /// The payloads `lines`, written as one batch per group, make.
+    fn pack(payload: usize, groups: &[&[&str]]) -> Vec<String> {
+        let mut sent = Vec::new();
+        let mut filling = Filling::new(payload);
+        for group in groups {
+            let mut batch = Batch::default();
+            for line in *group {
+                batch.line(true, |out| out.push_str(line));
+            }
+            filling.take(&batch, &mut |packed: Packed| {
+                assert_eq!(packed.lines, packed.text.split('\n').count());
+                sent.push(packed.text);
+            });
         }
-        assert_eq!(packer.finish(), (lines.len(), 0));
-        received
-            .try_iter()
-            .map(|d| String::from_utf8(d).unwrap())
-            .collect()
+        if !filling.is_empty() {
+            sent.push(filling.seal().text);
+        }
+        sent
     }
 
     #[test]
     fn whole_lines_are_packed_up_to_the_payload() {
         // 11 bytes of payload: 10 of lines and the sink's newline.
-        let sent = pack(11, &["a:1|c", "b:2|c", "c:3|c", "dddd:4|c"]);
-        assert_eq!(sent, ["a:1|c", "b:2|c", "c:3|c", "dddd:4|c"]);
-        let sent = pack(12, &["a:1|c", "b:2|c", "c:3|c", "dddd:4|c"]);
+        let lines = ["a:1|c", "b:2|c", "c:3|c", "dddd:4|c"];
+        assert_eq!(pack(11, &[&lines]), lines);
+        let sent = pack(12, &[&lines]);
         assert_eq!(sent, ["a:1|c\nb:2|c", "c:3|c", "dddd:4|c"]);
-        let sent = pack(1432, &["a:1|c", "b:2|c", "c:3|c"]);
+        let sent = pack(1432, &[&["a:1|c", "b:2|c", "c:3|c"]]);
         assert_eq!(sent, ["a:1|c\nb:2|c\nc:3|c"]);
+    }
+
+    #[test]
+    fn batches_of_several_flushes_share_payloads_in_order() {
+        let sent = pack(1432, &[&["a:1|c"], &["b:2|c", "c:3|c"], &["d:4|c"]]);
+        assert_eq!(sent, ["a:1|c\nb:2|c\nc:3|c\nd:4|c"]);
+        // A batch that does not fit is packed line by line after the rest.
+        let sent = pack(18, &[&["a:1|c", "b:2|c"], &["c:3|c", "d:4|c"]]);
+        assert_eq!(sent, ["a:1|c\nb:2|c\nc:3|c", "d:4|c"]);
     }
 
     #[test]
     fn a_line_longer_than_a_payload_goes_alone_and_in_order() {
         let long = "x".repeat(30);
-        let sent = pack(12, &["a:1|c", &long, "b:2|c"]);
+        let sent = pack(12, &[&["a:1|c", &long, "b:2|c"]]);
         assert_eq!(sent, ["a:1|c", long.as_str(), "b:2|c"]);
-        let sent = pack(12, &[&long]);
-        assert_eq!(sent, [long.as_str()]);
+        assert_eq!(pack(12, &[&[&long]]), [long.as_str()]);
+        let sent = pack(12, &[&["a:1|c"], &[&long], &["b:2|c"]]);
+        assert_eq!(sent, ["a:1|c", long.as_str(), "b:2|c"]);
     }
 
     #[test]
     fn a_payload_of_one_hands_every_line_over_alone() {
-        let sent = pack(1, &["a:1|c", "b:2|c"]);
-        assert_eq!(sent, ["a:1|c", "b:2|c"]);
+        assert_eq!(pack(1, &[&["a:1|c", "b:2|c"]]), ["a:1|c", "b:2|c"]);
+    }
+
+    #[test]
+    fn a_batch_knows_its_lines_and_series() {
+        let mut batch = Batch::default();
+        batch.line(true, |out| out.push_str("a:1|c"));
+        batch.line(false, |out| out.push_str("collector.x:1|c"));
+        assert_eq!((batch.lines(), batch.series, batch.len()), (2, 1, 21));
+        let ranges: Vec<_> = batch.ranges().collect();
+        assert_eq!(ranges, [0..5, 6..21]);
     }
 
     #[test]

@@ -4,17 +4,20 @@
 //!
 //! cadence's `StatsdClient` formats its own lines and keeps its prefix and
 //! default tags to itself; this crate writes the lines, so it takes the sink
-//! and holds the prefix and tags where the line writer can see them.
+//! and holds the prefix and tags where the line writer can see them. How
+//! the lines travel (the outbox, the sender thread, their settings) is in
+//! [`crate::send::outbox`].
 
 use std::fmt;
-use std::io;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use cadence::MetricSink;
 
 use crate::sanitize::Rule;
-use crate::send::config::{Target, UDP_PAYLOAD};
+use crate::send::config::Target;
 use crate::send::origin::Origin;
+use crate::send::outbox::{Outbox, OutboxHandle, Settings};
 use crate::tags::{AsTag, Tags};
 
 /// A sink to send through, and what every line sent through it carries.
@@ -22,6 +25,14 @@ use crate::tags::{AsTag, Tags};
 /// Built from any cadence [`MetricSink`]: cadence stays the transport (UDP,
 /// Unix socket, buffering, queuing, spy sinks). Lines are packed into
 /// payloads of at most [`Client::payload_size`] bytes, never split.
+///
+/// A flush appends its lines to the client's outbox, shared by every flush
+/// through the client and its clones, and returns; the client's sender
+/// thread (`collector-sender`, started on the first flush) hands whole
+/// payloads to the sink, and a partly filled one after at most the
+/// [flush interval](Client::flush_interval). [`flush`](crate::flush) waits
+/// for them; so does the end of the process. Build a client once and clone
+/// it: each client made with `new` has an outbox and a thread of its own.
 ///
 /// ```
 /// use cadence::SpyMetricSink;
@@ -32,7 +43,9 @@ use crate::tags::{AsTag, Tags};
 /// let collector = Collector::builder().client(client).build();
 /// collector.incr("invoices.sent", &[("plan", "pro")]);
 /// collector.flush();
+/// collector_runtime::flush();
 ///
+/// collector_runtime::flush();
 /// let datagram = String::from_utf8(received.try_recv().unwrap()).unwrap();
 /// assert_eq!(datagram, "billing.invoices.sent:1|c|#env:prod,plan:pro");
 /// ```
@@ -45,11 +58,19 @@ pub struct Client {
     tags: Arc<[String]>,
     /// `|c:..|e:..|card:..`, rendered once; empty for none.
     origin: Arc<str>,
-    payload: usize,
+    /// Payload size, flush interval, bound, timeout, synchronous or not.
+    settings: Settings,
     /// Where the sink sends (`unix:///var/run/datadog/dsd.socket`), for
     /// clients built from a configuration: a socket's error does not say
     /// which path or address it was for, and the user needs to know.
     target: Option<Arc<str>>,
+    /// The outbox, shared by this client's clones, made on the first flush
+    /// (a client built and never used starts no thread). A setting that
+    /// changes how lines travel gives the changed client an outbox of its
+    /// own.
+    outbox: Arc<OnceLock<OutboxHandle>>,
+    /// A capture's client: lines go to its sink on the flushing thread.
+    direct: bool,
 }
 
 impl fmt::Debug for Client {
@@ -58,7 +79,7 @@ impl fmt::Debug for Client {
             .field("prefix", &self.prefix)
             .field("tags", &self.tags)
             .field("origin", &self.origin)
-            .field("payload_size", &self.payload)
+            .field("settings", &self.settings)
             .field("target", &self.target)
             .finish_non_exhaustive()
     }
@@ -97,8 +118,10 @@ impl Client {
             prefix: Arc::from(""),
             tags: Arc::from(Vec::new()),
             origin: Arc::from(""),
-            payload: UDP_PAYLOAD,
+            settings: Settings::default(),
             target: None,
+            outbox: Arc::new(OnceLock::new()),
+            direct: false,
         }
     }
 
@@ -165,8 +188,94 @@ impl Client {
     /// let client = collector_runtime::Client::new(cadence::NopMetricSink).payload_size(8192);
     /// assert_eq!(client.max_payload(), 8192);
     /// ```
-    pub fn payload_size(mut self, bytes: usize) -> Client {
-        self.payload = bytes.max(1);
+    pub fn payload_size(self, bytes: usize) -> Client {
+        let payload_size = bytes.max(1);
+        self.with_settings(|settings| settings.payload_size = payload_size)
+    }
+
+    /// How long a partly filled payload waits for more lines before the
+    /// sender thread sends it anyway (default [`DEFAULT_FLUSH_INTERVAL`],
+    /// 100 ms, as datadog-go). Shorter sends fuller payloads less often;
+    /// longer, fewer datagrams.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let client = collector_runtime::Client::new(cadence::NopMetricSink)
+    ///     .flush_interval(Duration::from_millis(500));
+    /// # let _ = client;
+    /// ```
+    ///
+    /// [`DEFAULT_FLUSH_INTERVAL`]: crate::DEFAULT_FLUSH_INTERVAL
+    pub fn flush_interval(self, interval: Duration) -> Client {
+        self.with_settings(|settings| settings.interval = interval)
+    }
+
+    /// The most bytes of lines waiting for the agent (default
+    /// [`DEFAULT_MAX_QUEUED_BYTES`], 4 MiB). Past it, new lines are
+    /// dropped, counted, reported once, and their count is sent as
+    /// [`LINES_DROPPED_METRIC`] when there is room again: a slow or absent
+    /// agent never blocks a caller nor grows memory without end.
+    ///
+    /// ```
+    /// let client = collector_runtime::Client::new(cadence::NopMetricSink)
+    ///     .max_queued_bytes(1 << 20);
+    /// # let _ = client;
+    /// ```
+    ///
+    /// [`DEFAULT_MAX_QUEUED_BYTES`]: crate::DEFAULT_MAX_QUEUED_BYTES
+    /// [`LINES_DROPPED_METRIC`]: crate::LINES_DROPPED_METRIC
+    pub fn max_queued_bytes(self, bytes: usize) -> Client {
+        self.with_settings(|settings| settings.max_queued = bytes)
+    }
+
+    /// How long [`flush`](crate::flush), the end of the process and a
+    /// synchronous flush wait for this client's sender (default
+    /// [`DEFAULT_FLUSH_TIMEOUT`], one second). What is still waiting then
+    /// is reported.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let client = collector_runtime::Client::new(cadence::NopMetricSink)
+    ///     .flush_timeout(Duration::from_secs(5));
+    /// # let _ = client;
+    /// ```
+    ///
+    /// [`DEFAULT_FLUSH_TIMEOUT`]: crate::DEFAULT_FLUSH_TIMEOUT
+    pub fn flush_timeout(self, timeout: Duration) -> Client {
+        self.with_settings(|settings| settings.timeout = timeout)
+    }
+
+    /// Makes every flush wait until its lines are on the wire, each flush in
+    /// payloads of its own, for runtimes that freeze the process between
+    /// invocations (AWS Lambda, Cloud Run without CPU always allocated).
+    /// The wait is bounded by the [flush timeout](Client::flush_timeout);
+    /// a sink that stops taking payloads costs one timeout, after which
+    /// flushes do not wait until it takes one again.
+    ///
+    /// ```
+    /// use cadence::SpyMetricSink;
+    /// use collector_runtime::{Client, Collector};
+    ///
+    /// let (received, sink) = SpyMetricSink::new();
+    /// let client = Client::new(sink).synchronous(true);
+    /// let collector = Collector::builder().client(client).build();
+    /// collector.incr("invocations", ());
+    /// collector.flush();
+    /// collector_runtime::flush();
+    /// assert_eq!(received.try_recv().unwrap(), b"invocations:1|c");
+    /// ```
+    pub fn synchronous(self, synchronous: bool) -> Client {
+        self.with_settings(|settings| settings.synchronous = synchronous)
+    }
+
+    /// This client with `change` made to its settings: an outbox of its
+    /// own when they differ, since one outbox sends one way.
+    fn with_settings(mut self, change: impl FnOnce(&mut Settings)) -> Client {
+        let before = self.settings;
+        change(&mut self.settings);
+        if self.settings != before {
+            self.outbox = Arc::new(OnceLock::new());
+        }
         self
     }
 
@@ -228,12 +337,13 @@ impl Client {
     /// assert_eq!(client.max_payload(), collector_runtime::UDP_PAYLOAD);
     /// ```
     pub fn max_payload(&self) -> usize {
-        self.payload
+        self.settings.payload_size
     }
 
     /// Names `target` in the errors of this client's sink.
     pub(crate) fn with_target(mut self, target: &Target) -> Client {
         self.target = Some(Arc::from(target.to_string()));
+        self.outbox = Arc::new(OnceLock::new());
         self
     }
 
@@ -242,52 +352,37 @@ impl Client {
     pub(crate) fn with_sink(&self, sink: impl MetricSink + Send + Sync + 'static) -> Client {
         Client {
             sink: Arc::new(sink),
+            outbox: Arc::new(OnceLock::new()),
+            direct: true,
             ..self.clone()
         }
     }
 
-    pub(crate) fn emit(&self, payload: &str) -> io::Result<usize> {
-        self.sink
-            .emit(payload)
-            .map_err(|err| self.naming_target(err))
-    }
-
-    pub(crate) fn flush_sink(&self) -> io::Result<()> {
-        self.sink.flush().map_err(|err| self.naming_target(err))
-    }
-
-    /// `err` with the target in its text, its kind kept.
-    #[cold]
-    fn naming_target(&self, err: io::Error) -> io::Error {
-        match &self.target {
-            Some(target) => io::Error::new(
-                err.kind(),
-                TargetError {
-                    target: Arc::clone(target),
-                    source: err,
-                },
-            ),
-            None => err,
+    /// The outbox a flush appends to, made on first use; `None` for a
+    /// capture's client, which hands payloads to its sink itself.
+    #[inline]
+    pub(crate) fn outbox(&self) -> Option<&Arc<Outbox>> {
+        if self.direct {
+            return None;
         }
+        let handle = self.outbox.get_or_init(|| {
+            OutboxHandle(Arc::new(Outbox::new(
+                Arc::clone(&self.sink),
+                self.target.clone(),
+                self.settings,
+            )))
+        });
+        Some(&handle.0)
     }
-}
 
-/// A sink's error, with where the sink was sending.
-#[derive(Debug)]
-struct TargetError {
-    target: Arc<str>,
-    source: io::Error,
-}
-
-impl fmt::Display for TargetError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "sending to {}: {}", self.target, self.source)
+    /// The sink, for a capture's client.
+    pub(crate) fn sink(&self) -> &(dyn MetricSink + Send + Sync) {
+        &*self.sink
     }
-}
 
-impl std::error::Error for TargetError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.source)
+    /// Where the sink sends, for its errors.
+    pub(crate) fn target(&self) -> Option<&str> {
+        self.target.as_deref()
     }
 }
 

@@ -5,13 +5,14 @@
 
 use std::fmt;
 use std::net::{ToSocketAddrs, UdpSocket};
-use std::os::unix::net::UnixDatagram;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use cadence::{BufferedUdpMetricSink, BufferedUnixMetricSink};
+use cadence::UdpMetricSink;
 
 use crate::send::client::Client;
+use crate::send::outbox::DEFAULT_FLUSH_INTERVAL;
+use crate::send::unix_sink::BoundedUnixSink;
 use crate::send::parse::{parse_host, parse_port, parse_url};
 
 use crate::sanitize::sanitize_tag;
@@ -34,9 +35,6 @@ pub const UDP_PAYLOAD: usize = 1432;
 /// assert_eq!(collector_runtime::UNIX_PAYLOAD, 8192);
 /// ```
 pub const UNIX_PAYLOAD: usize = 8192;
-/// How long a send to a Unix socket may wait for the agent before it fails.
-/// Blocking briefly is what makes the Unix socket lossless under load.
-const UNIX_WRITE_TIMEOUT: Duration = Duration::from_millis(500);
 
 /// Where metrics go.
 ///
@@ -150,6 +148,12 @@ pub struct ClientConfig {
     /// Tags added to every metric (from `DD_ENV`, `DD_SERVICE`, `DD_VERSION`,
     /// `DD_ENTITY_ID`), sanitized.
     pub tags: Vec<String>,
+    /// How long a partly filled payload waits for more lines
+    /// ([`Client::flush_interval`]); [`DEFAULT_FLUSH_INTERVAL`] from the
+    /// environment.
+    ///
+    /// [`DEFAULT_FLUSH_INTERVAL`]: crate::DEFAULT_FLUSH_INTERVAL
+    pub flush_interval: Duration,
 }
 
 const TAG_VARIABLES: [(&str, &str); 4] = [
@@ -219,12 +223,20 @@ impl ClientConfig {
         Ok(ClientConfig {
             target,
             tags: tags_from_lookup(&lookup),
+            flush_interval: DEFAULT_FLUSH_INTERVAL,
         })
     }
 
-    /// Builds a client on a buffered cadence sink (1432-byte UDP payloads, or
-    /// 8192 bytes on a Unix socket) whose lines carry the configuration's
-    /// tags, and whose send errors name the target.
+    /// Builds a client on a cadence sink (1432-byte UDP payloads, or 8192
+    /// bytes on a Unix socket) whose lines carry the configuration's tags,
+    /// and whose send errors name the target. The client packs the
+    /// payloads itself, so the sink is cadence's unbuffered one: one
+    /// payload, one datagram.
+    ///
+    /// No write blocks for long. The UDP socket does not block at all: a
+    /// full send buffer drops the payload, counted. A write to the Unix
+    /// socket waits at most 100 ms for the agent to make room, and once one
+    /// has timed out, writes do not wait until one goes through again.
     ///
     /// A Unix socket need not exist yet (an agent may start after the
     /// application): each send looks the path up again, so metrics flow
@@ -236,6 +248,7 @@ impl ClientConfig {
     /// let config = ClientConfig {
     ///     target: Target::Udp { host: "127.0.0.1".into(), port: 8125 },
     ///     tags: vec!["env:prod".to_owned()],
+    ///     flush_interval: collector_runtime::DEFAULT_FLUSH_INTERVAL,
     /// };
     /// let client = config.build().unwrap();
     /// assert_eq!(client.default_tags(), ["env:prod"]);
@@ -269,22 +282,20 @@ impl ClientConfig {
                 // Never stall the caller's request on a full socket buffer:
                 // a failed send reaches the error handler instead.
                 socket.set_nonblocking(true).map_err(socket_error)?;
-                let sink = BufferedUdpMetricSink::with_capacity(addr, socket, UDP_PAYLOAD)
+                let sink = UdpMetricSink::from(addr, socket)
                     .map_err(|err| socket_error(std::io::Error::other(err.to_string())))?;
                 Ok(Client::new(sink)
                     .payload_size(UDP_PAYLOAD)
+                    .flush_interval(self.flush_interval)
                     .tags(&self.tags)
                     .detect_origin()
                     .with_target(&self.target))
             }
             Target::Unix(path) => {
-                let socket = UnixDatagram::unbound().map_err(socket_error)?;
-                socket
-                    .set_write_timeout(Some(UNIX_WRITE_TIMEOUT))
-                    .map_err(socket_error)?;
-                let sink = BufferedUnixMetricSink::with_capacity(path, socket, UNIX_PAYLOAD);
+                let sink = BoundedUnixSink::new(path).map_err(socket_error)?;
                 Ok(Client::new(sink)
                     .payload_size(UNIX_PAYLOAD)
+                    .flush_interval(self.flush_interval)
                     .tags(&self.tags)
                     .detect_origin()
                     .with_target(&self.target))
@@ -391,18 +402,18 @@ mod tests {
         let client = ClientConfig {
             target: target.clone(),
             tags: vec![],
+            flush_interval: DEFAULT_FLUSH_INTERVAL,
         }
         .build()
         .unwrap();
-        client.emit("a:1|c").unwrap(); // buffered
-        let err = client.flush_sink().unwrap_err();
-        assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
-        let text = err.to_string();
-        assert!(
-            text.starts_with(&format!("sending to {target}: ")),
-            "{text}"
-        );
-        assert!(std::error::Error::source(&err).is_some());
+        let sent = crate::send::sender::hand_over(client.sink(), client.target(), "a:1|c", 1);
+        let Err(crate::Error::Send { source, lines, .. }) = sent else {
+            panic!("sent to a socket that is not there: {sent:?}");
+        };
+        assert_eq!(lines, 1);
+        let text = source.to_string();
+        assert!(text.contains(&format!("sending to {target}: ")), "{text}");
+        assert!(std::error::Error::source(&source).is_some());
     }
 
     #[test]
@@ -410,6 +421,7 @@ mod tests {
         let config = ClientConfig {
             target: udp("host.invalid", 8125),
             tags: vec![],
+            flush_interval: DEFAULT_FLUSH_INTERVAL,
         };
         assert!(matches!(config.build(), Err(ConfigError::Resolve { .. })));
     }

@@ -1,18 +1,21 @@
 //! Sending a collector's series: one line per series, written by
-//! [`LineWriter`](crate::line::writer::LineWriter), packed into payloads
-//! and handed to the client's sink.
+//! [`LineWriter`](crate::line::writer::LineWriter) into a batch, and the
+//! batch handed to the client's outbox, where the sender thread takes it.
 //!
-//! A flush must never fail its caller: every failure of the sink is
-//! contained and reported, and the sink is flushed at the end so buffered
-//! bytes leave at once.
+//! A flush must never fail its caller: a full outbox refuses the batch,
+//! counted and reported, rather than wait.
 
 use std::sync::Arc;
+use std::time::Instant;
 
-use crate::error::{report, Error, ErrorHandler};
-use crate::line::payload::Payload;
+use crate::error::{count_only, report, Error, ErrorHandler};
+use crate::line::payload::{Batch, Filling, Packed};
 use crate::line::writer::LineWriter;
 use crate::send::client::Client;
+use crate::send::exit;
 use crate::send::global::global_client;
+use crate::send::outbox::{Appended, Outbox, LINES_DROPPED_METRIC};
+use crate::send::sender::{self, flush_contained, hand_over};
 use crate::series::{Kind, Series, Total};
 
 /// The counter a flush sends when records were dropped because the collector
@@ -36,13 +39,21 @@ pub const DROPPED_RECORDS_METRIC: &str = "collector.records_dropped";
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct FlushReport {
-    /// Series handed to the sink without error.
+    /// Series handed to the client's outbox (or, in a capture, to its
+    /// sink). Whether they then reach the agent is the sender's to report:
+    /// see [`flush`](crate::flush).
     pub series_sent: usize,
     /// Records not kept because the collector was full (sent as
     /// [`DROPPED_RECORDS_METRIC`]).
     pub records_dropped: u64,
-    /// Hand-overs, sink flushes or client set-ups that failed, and series
-    /// refused at flush; each one reached the error handler.
+    /// Lines refused because the client's outbox was full (sent as a count
+    /// in [`LINES_DROPPED_METRIC`](crate::LINES_DROPPED_METRIC) once it has
+    /// room).
+    pub lines_dropped: usize,
+    /// Refusals by a full outbox, client set-ups that failed, series
+    /// refused at flush, and, in a capture, hand-overs that failed; each
+    /// one reached the error handler or was counted in
+    /// [`errors_seen`](crate::errors_seen).
     pub errors: usize,
 }
 
@@ -84,8 +95,9 @@ pub(crate) fn flush_series(
     send_all(client, series, dropped, &[base], extra, on_error)
 }
 
-/// Sends `series` (and the dropped count) through `client` with `base` and
-/// `extra` tags on every line, then flushes the sink.
+/// Writes `series` (and the dropped count) as lines for `client` with
+/// `base` and `extra` tags on every line, and hands them to its outbox (or,
+/// for a capture's client, to its sink).
 pub(crate) fn send_all(
     client: &Client,
     series: &[Series],
@@ -95,7 +107,7 @@ pub(crate) fn send_all(
     on_error: Option<&ErrorHandler>,
 ) -> FlushReport {
     let mut writer = LineWriter::new(client, base, extra);
-    let mut payload = Payload::new(client, on_error);
+    let mut batch = Batch::take_spare();
     let mut refused = 0;
     for one in series {
         // Finite records can still add up to an infinity, which no agent
@@ -108,26 +120,108 @@ pub(crate) fn send_all(
                 continue;
             }
         }
-        payload.line(true, |out| {
+        batch.line(true, |out| {
             writer.write(out, one.name(), one.kind, one.total, one.tags());
         });
     }
-    if dropped > 0 {
-        let count = Total::Count(i64::try_from(dropped).unwrap_or(i64::MAX));
-        payload.line(false, |out| {
-            writer.write(
-                out,
-                DROPPED_RECORDS_METRIC,
-                Kind::Counter,
-                count,
-                [].into_iter(),
-            );
+    let own_counter = |batch: &mut Batch, writer: &mut LineWriter<'_>, name, n: u64| {
+        let count = Total::Count(i64::try_from(n).unwrap_or(i64::MAX));
+        batch.line(false, |out| {
+            writer.write(out, name, Kind::Counter, count, [].into_iter());
         });
+    };
+    if dropped > 0 {
+        own_counter(&mut batch, &mut writer, DROPPED_RECORDS_METRIC, dropped);
     }
-    let (series_sent, errors) = payload.finish();
-    FlushReport {
-        series_sent,
+    let mut report = FlushReport {
         records_dropped: dropped,
-        errors: errors + refused,
+        errors: refused,
+        ..FlushReport::default()
+    };
+    match client.outbox() {
+        Some(outbox) => {
+            // Lines the transport dropped before: their count goes out with
+            // this flush's lines.
+            let carried = outbox.take_unreported_drops();
+            if carried > 0 {
+                own_counter(&mut batch, &mut writer, LINES_DROPPED_METRIC, carried);
+            }
+            if !batch.is_empty() {
+                hand_to_outbox(outbox, &batch, carried, on_error, &mut report);
+            }
+        }
+        None => send_here(client, &batch, on_error, &mut report),
+    }
+    batch.give_back();
+    report
+}
+
+/// Appends `batch` to `outbox`; waits for it when the client is
+/// synchronous or the process is ending.
+fn hand_to_outbox(
+    outbox: &Arc<Outbox>,
+    batch: &Batch,
+    carried: u64,
+    on_error: Option<&ErrorHandler>,
+    sent: &mut FlushReport,
+) {
+    exit::watch_this_thread();
+    match outbox.append(batch, carried) {
+        Appended::Queued { upto } => {
+            sent.series_sent = batch.series;
+            if outbox.settings.synchronous || exit::ending() {
+                outbox.wait_for(upto, Instant::now() + outbox.settings.timeout);
+            }
+        }
+        Appended::Refused { first } => {
+            let lines = batch.lines();
+            outbox.count_dropped(lines as u64 + carried);
+            sent.lines_dropped = lines;
+            sent.errors += 1;
+            if first {
+                let bound = outbox.settings.max_queued;
+                report(on_error, Error::OutboxFull { lines, bound });
+            } else {
+                count_only(1);
+            }
+        }
+        Appended::SendHere(waiting) => {
+            sent.series_sent = batch.series;
+            for one in &waiting {
+                sender::send(outbox, one);
+            }
+        }
+    }
+}
+
+/// A capture's client: the lines are packed and handed to its sink here.
+fn send_here(
+    client: &Client,
+    batch: &Batch,
+    on_error: Option<&ErrorHandler>,
+    sent: &mut FlushReport,
+) {
+    let mut filling = Filling::new(client.max_payload());
+    let mut handed = 0;
+    let mut hand = |payload: Packed| match hand_over(
+        client.sink(),
+        client.target(),
+        &payload.text,
+        payload.lines,
+    ) {
+        Ok(()) => handed += payload.lines,
+        Err(error) => {
+            sent.errors += 1;
+            report(on_error, error);
+        }
+    };
+    filling.take(batch, &mut hand);
+    if !filling.is_empty() {
+        hand(filling.seal());
+    }
+    sent.series_sent = handed.min(batch.series);
+    if let Err(error) = flush_contained(client.sink(), client.target()) {
+        sent.errors += 1;
+        report(on_error, error);
     }
 }

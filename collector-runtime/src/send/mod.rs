@@ -1,12 +1,17 @@
 //! Where lines go: the client (a cadence sink with what every line carries),
 //! its configuration from the environment and the origin fields, the
-//! process-wide client, and the flush that turns a collector's series into
-//! lines for it.
+//! process-wide client, the flush that turns a collector's series into
+//! lines, the outbox those lines wait in, the sender thread that puts them
+//! on the wire, and what makes them leave before the process ends.
 
 pub(crate) mod client;
 pub(crate) mod config;
+pub(crate) mod exit;
 pub(crate) mod flush;
 pub(crate) mod global;
 pub(crate) mod origin;
 mod parse;
 mod retry;
+pub(crate) mod outbox;
+pub(crate) mod sender;
+mod unix_sink;

@@ -11,6 +11,7 @@ use collector_runtime::Client;
 fn spy() -> (impl Fn() -> Vec<String>, Client) {
     let (received, sink) = SpyMetricSink::new();
     let lines = move || {
+        collector_runtime::flush();
         let mut lines: Vec<String> = received
             .try_iter()
             .flat_map(|datagram| {

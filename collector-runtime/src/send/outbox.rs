@@ -1,0 +1,394 @@
+//! The outbox one client's flushes share: the payload being filled and the
+//! payloads waiting for the sender thread, bounded in bytes.
+//!
+//! A flush appends its lines under one short lock (a copy of bytes already
+//! written) and returns; the sender thread ([`crate::send::sender`]) puts
+//! whole payloads on the wire. So a call costs an append, not a syscall,
+//! and the number of datagrams follows the bytes, not the number of calls.
+//! Past the bound, new lines are refused: counted, reported once per
+//! episode, and their count goes out as [`LINES_DROPPED_METRIC`] with a
+//! later flush, so a slow, full or absent agent never blocks a caller and
+//! never grows memory without end.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use cadence::MetricSink;
+
+use crate::line::payload::{Batch, Filling, Packed};
+
+/// The counter that carries how many lines the transport dropped (an
+/// outbox past its bound, a sink that failed), sent with a later flush once
+/// there is room again.
+///
+/// ```
+/// assert_eq!(collector_runtime::LINES_DROPPED_METRIC, "collector.lines_dropped");
+/// ```
+pub const LINES_DROPPED_METRIC: &str = "collector.lines_dropped";
+
+/// How long a partly filled payload waits for more lines, unless told
+/// otherwise: datadog-go's buffer flush interval.
+///
+/// ```
+/// assert_eq!(collector_runtime::DEFAULT_FLUSH_INTERVAL.as_millis(), 100);
+/// ```
+pub const DEFAULT_FLUSH_INTERVAL: Duration = Duration::from_millis(100);
+
+/// How many bytes of lines an outbox holds for the agent, unless told
+/// otherwise: about what datadog-go's sender queue holds (its 2,048 default
+/// buffers of a Unix payload each is 16 MiB; a quarter of that is minutes of
+/// a busy service's metrics, and little memory).
+///
+/// ```
+/// assert_eq!(collector_runtime::DEFAULT_MAX_QUEUED_BYTES, 4 * 1024 * 1024);
+/// ```
+pub const DEFAULT_MAX_QUEUED_BYTES: usize = 4 * 1024 * 1024;
+
+/// How long [`flush`](crate::flush), a synchronous client's flush and the
+/// end of the process wait for the sender, unless told otherwise.
+///
+/// ```
+/// assert_eq!(collector_runtime::DEFAULT_FLUSH_TIMEOUT.as_secs(), 1);
+/// ```
+pub const DEFAULT_FLUSH_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// How a client's lines travel: what [`Client`](crate::Client)'s delivery
+/// settings say.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Settings {
+    pub(crate) payload_size: usize,
+    pub(crate) interval: Duration,
+    pub(crate) max_queued: usize,
+    pub(crate) timeout: Duration,
+    pub(crate) synchronous: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            payload_size: crate::UDP_PAYLOAD,
+            interval: DEFAULT_FLUSH_INTERVAL,
+            max_queued: DEFAULT_MAX_QUEUED_BYTES,
+            timeout: DEFAULT_FLUSH_TIMEOUT,
+            synchronous: false,
+        }
+    }
+}
+
+/// A payload waiting for the sender, with the dropped count it carries.
+pub(crate) struct Waiting {
+    pub(crate) payload: Packed,
+    /// Lines dropped earlier whose count line this payload carries: if it
+    /// is lost too, they are counted again.
+    pub(crate) carried: u64,
+}
+
+/// What the sender is doing, for appenders to know whether to wake it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SenderState {
+    /// Not started: the first append starts it.
+    NotStarted,
+    /// Waiting for lines, with no deadline.
+    Idle,
+    /// Waiting for the flush interval to end.
+    Timed,
+    /// Sending, or about to look at the queue.
+    Busy,
+    /// Could not be started: flushes send on their own thread.
+    Absent,
+}
+
+pub(crate) struct State {
+    pub(crate) filling: Filling,
+    /// Dropped lines whose count line is in `filling`.
+    pub(crate) filling_carried: u64,
+    /// When the sender sends `filling` however full it is.
+    pub(crate) filling_due: Option<Instant>,
+    pub(crate) queue: VecDeque<Waiting>,
+    /// Bytes of lines waiting or being sent, `filling`'s included.
+    pub(crate) queued_bytes: usize,
+    /// Payloads moved to the queue since the outbox was made.
+    pub(crate) handed: u64,
+    /// Of those, the payloads the sender has finished with (sent or lost).
+    pub(crate) done: u64,
+    pub(crate) sender: SenderState,
+    /// A flush asked for `filling` to go now.
+    pub(crate) flush_wanted: bool,
+    /// Every client of this outbox is gone: the sender sends what is left
+    /// and ends.
+    pub(crate) closing: bool,
+    /// A wait for the sender ran out of time, and the sender has finished
+    /// nothing since: synchronous flushes do not wait again until it has,
+    /// so a sink that hangs costs one timeout, not one per call.
+    pub(crate) stuck: bool,
+}
+
+impl State {
+    /// Moves what is being filled to the queue.
+    pub(crate) fn seal_filling(&mut self) {
+        if !self.filling.is_empty() {
+            let payload = self.filling.seal();
+            let carried = std::mem::take(&mut self.filling_carried);
+            self.push(Waiting { payload, carried });
+        }
+        self.filling_due = None;
+    }
+
+    fn push(&mut self, waiting: Waiting) {
+        self.handed += 1;
+        self.queue.push_back(waiting);
+    }
+}
+
+/// Running totals, read by [`flush`](crate::flush)'s report.
+#[derive(Default)]
+pub(crate) struct Totals {
+    pub(crate) payloads_sent: AtomicU64,
+    pub(crate) lines_sent: AtomicU64,
+    pub(crate) lines_dropped: AtomicU64,
+}
+
+/// One client's outbox, shared with its sender thread.
+pub(crate) struct Outbox {
+    pub(crate) state: Mutex<State>,
+    /// The sender waits here for work.
+    pub(crate) work: Condvar,
+    /// Flushes wait here for the sender's progress.
+    pub(crate) progress: Condvar,
+    pub(crate) sink: Arc<dyn MetricSink + Send + Sync>,
+    /// Where the sink sends, for error messages.
+    pub(crate) target: Option<Arc<str>>,
+    pub(crate) settings: Settings,
+    /// Dropped lines whose count has not gone out yet: the next flush with
+    /// room writes it as [`LINES_DROPPED_METRIC`].
+    pub(crate) unreported_drops: AtomicU64,
+    /// Appends are being refused (past the bound): the first refusal of an
+    /// episode is reported, the rest counted.
+    pub(crate) refusing: AtomicBool,
+    /// The sink is failing: the first failure of an episode is reported,
+    /// the rest counted, until a payload goes through.
+    pub(crate) failing: AtomicBool,
+    pub(crate) totals: Totals,
+}
+
+/// What an append did with a batch.
+pub(crate) enum Appended {
+    /// In the outbox; the sender sends it. `upto` is the payload count a
+    /// wait for it waits for.
+    Queued { upto: u64 },
+    /// Refused: the outbox is past its bound.
+    Refused {
+        /// Whether this refusal starts an episode (it is reported).
+        first: bool,
+    },
+    /// No sender could be started: the caller sends these payloads itself.
+    SendHere(Vec<Waiting>),
+}
+
+impl Outbox {
+    pub(crate) fn new(
+        sink: Arc<dyn MetricSink + Send + Sync>,
+        target: Option<Arc<str>>,
+        settings: Settings,
+    ) -> Outbox {
+        Outbox {
+            state: Mutex::new(State {
+                filling: Filling::new(settings.payload_size),
+                filling_carried: 0,
+                filling_due: None,
+                queue: VecDeque::new(),
+                queued_bytes: 0,
+                handed: 0,
+                done: 0,
+                sender: SenderState::NotStarted,
+                flush_wanted: false,
+                closing: false,
+                stuck: false,
+            }),
+            work: Condvar::new(),
+            progress: Condvar::new(),
+            sink,
+            target,
+            settings,
+            unreported_drops: AtomicU64::new(0),
+            refusing: AtomicBool::new(false),
+            failing: AtomicBool::new(false),
+            totals: Totals::default(),
+        }
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        // Every update keeps the state whole, so a panic elsewhere while the
+        // lock was held (a sink's, contained) does not stop the outbox.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Dropped lines not reported to the agent yet, taken for a flush to
+    /// write as [`LINES_DROPPED_METRIC`].
+    #[inline]
+    pub(crate) fn take_unreported_drops(&self) -> u64 {
+        if self.unreported_drops.load(Ordering::Relaxed) == 0 {
+            return 0;
+        }
+        self.unreported_drops.swap(0, Ordering::Relaxed)
+    }
+
+    /// Counts `lines` as dropped, to be reported to the agent.
+    pub(crate) fn count_dropped(&self, lines: u64) {
+        self.unreported_drops.fetch_add(lines, Ordering::Relaxed);
+        self.totals.lines_dropped.fetch_add(lines, Ordering::Relaxed);
+    }
+
+    /// Packs `batch` (which carries the count of `carried` dropped lines)
+    /// into the outbox, unless that would take it past its bound. Starts
+    /// the sender on first use, and wakes it when it has work.
+    pub(crate) fn append(self: &Arc<Self>, batch: &Batch, carried: u64) -> Appended {
+        let mut guard = self.lock();
+        if guard.queued_bytes + batch.len() > self.settings.max_queued {
+            drop(guard);
+            let first = !self.refusing.swap(true, Ordering::Relaxed);
+            return Appended::Refused { first };
+        }
+        self.refusing.store(false, Ordering::Relaxed);
+        let state = &mut *guard;
+        let was_empty = state.filling.is_empty();
+        let handed_before = state.handed;
+        let filled_before = state.filling.payload.text.len();
+        let mut carried = Some(carried);
+        let mut sealed_bytes = 0;
+        let queue = &mut state.queue;
+        let handed = &mut state.handed;
+        let filling_carried = &mut state.filling_carried;
+        state.filling.take(batch, &mut |payload| {
+            // A full payload takes the drops carried so far with it.
+            let carried = std::mem::take(filling_carried) + carried.take().unwrap_or(0);
+            *handed += 1;
+            sealed_bytes += payload.text.len();
+            queue.push_back(Waiting { payload, carried });
+        });
+        state.filling_carried += carried.unwrap_or(0);
+        // Exactly the bytes of the payloads now waiting or being filled: the
+        // sender takes each payload's length off once it is done with it.
+        state.queued_bytes += sealed_bytes + state.filling.payload.text.len() - filled_before;
+        if self.settings.synchronous {
+            state.seal_filling();
+        }
+        let upto = state.handed + u64::from(!state.filling.is_empty());
+        let sealed = state.handed > handed_before;
+        match state.sender {
+            SenderState::NotStarted => {
+                state.sender = SenderState::Busy;
+                drop(guard);
+                if crate::send::sender::start(self).is_err() {
+                    return self.send_here_instead();
+                }
+            }
+            SenderState::Absent => return self.send_here_instead_locked(guard),
+            SenderState::Idle if sealed || was_empty => {
+                state.sender = SenderState::Busy;
+                drop(guard);
+                self.work.notify_one();
+            }
+            SenderState::Timed if sealed || self.settings.synchronous => {
+                state.sender = SenderState::Busy;
+                drop(guard);
+                self.work.notify_one();
+            }
+            _ => {}
+        }
+        Appended::Queued { upto }
+    }
+
+    #[cold]
+    fn send_here_instead(&self) -> Appended {
+        let mut state = self.lock();
+        state.sender = SenderState::Absent;
+        self.send_here_instead_locked(state)
+    }
+
+    /// With no sender thread: everything queued, and what is being filled,
+    /// for the caller to send.
+    #[cold]
+    fn send_here_instead_locked(&self, mut state: MutexGuard<'_, State>) -> Appended {
+        state.seal_filling();
+        let waiting: Vec<Waiting> = state.queue.drain(..).collect();
+        state.done = state.handed;
+        state.queued_bytes = 0;
+        Appended::SendHere(waiting)
+    }
+
+    /// Asks the sender to send everything handed to it so far, the payload
+    /// being filled included, and waits until it has or `deadline` passes.
+    /// Returns whether it finished in time.
+    pub(crate) fn wait_sent(&self, deadline: Instant) -> bool {
+        let mut state = self.lock();
+        if !state.filling.is_empty() {
+            state.flush_wanted = true;
+        }
+        let upto = state.handed + u64::from(!state.filling.is_empty());
+        self.wait_locked(state, upto, deadline)
+    }
+
+    /// Waits until the sender has finished the first `upto` payloads, or
+    /// `deadline` passes.
+    pub(crate) fn wait_for(&self, upto: u64, deadline: Instant) -> bool {
+        let mut state = self.lock();
+        if state.stuck {
+            return state.done >= upto;
+        }
+        state.flush_wanted = true;
+        self.wait_locked(state, upto, deadline)
+    }
+
+    fn wait_locked(&self, mut state: MutexGuard<'_, State>, upto: u64, deadline: Instant) -> bool {
+        if matches!(state.sender, SenderState::NotStarted | SenderState::Absent) {
+            return state.done >= upto;
+        }
+        if matches!(state.sender, SenderState::Idle | SenderState::Timed) {
+            state.sender = SenderState::Busy;
+            self.work.notify_one();
+        }
+        while state.done < upto {
+            let now = Instant::now();
+            if now >= deadline {
+                state.stuck = true;
+                return false;
+            }
+            state = self
+                .progress
+                .wait_timeout(state, deadline - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+        true
+    }
+
+    /// Lines handed over and not sent yet (waiting, being filled or being
+    /// sent).
+    pub(crate) fn pending_lines(&self) -> u64 {
+        let state = self.lock();
+        let waiting: usize = state.queue.iter().map(|w| w.payload.lines).sum();
+        (waiting + state.filling.payload.lines) as u64
+    }
+}
+
+/// The handle clients hold: when the last one goes, the sender sends what
+/// is left and ends.
+pub(crate) struct OutboxHandle(pub(crate) Arc<Outbox>);
+
+impl Drop for OutboxHandle {
+    fn drop(&mut self) {
+        let mut state = self.0.lock();
+        state.closing = true;
+        let wake = matches!(state.sender, SenderState::Idle | SenderState::Timed);
+        if wake {
+            state.sender = SenderState::Busy;
+        }
+        drop(state);
+        if wake {
+            self.0.work.notify_one();
+        }
+    }
+}

@@ -1,0 +1,186 @@
+//! The sender thread of one client: it takes whole payloads from the outbox
+//! and hands them to the cadence sink, off the callers' threads, and sends
+//! a partly filled payload once the flush interval has passed.
+//!
+//! A payload the sink refuses is dropped, never retried: a stalled agent
+//! must not grow memory or hold up the payloads behind it. Its lines are
+//! counted (their count goes out as `collector.lines_dropped` once a later
+//! flush has room), the first failure of an episode is reported through the
+//! global error handler and the rest are only counted in `errors_seen`,
+//! until a payload goes through again.
+
+use std::io;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Instant;
+
+use cadence::MetricSink;
+
+use crate::error::{count_only, report, Error};
+use crate::line::payload::first_name;
+use crate::send::exit;
+use crate::send::outbox::{Outbox, SenderState, Waiting};
+
+/// Starts `outbox`'s sender thread.
+pub(crate) fn start(outbox: &Arc<Outbox>) -> io::Result<()> {
+    let mine = Arc::clone(outbox);
+    std::thread::Builder::new()
+        .name("collector-sender".to_owned())
+        .spawn(move || run(&mine))?;
+    exit::register(outbox);
+    Ok(())
+}
+
+fn run(outbox: &Arc<Outbox>) {
+    let mut taken: Vec<Waiting> = Vec::new();
+    let mut state = outbox.lock();
+    loop {
+        state.sender = SenderState::Busy;
+        if state.flush_wanted || state.closing {
+            state.flush_wanted = false;
+            state.seal_filling();
+        }
+        if !state.queue.is_empty() {
+            taken.extend(state.queue.drain(..));
+            drop(state);
+            let count = taken.len() as u64;
+            let mut bytes = 0;
+            for waiting in taken.drain(..) {
+                bytes += waiting.payload.text.len();
+                send(outbox, &waiting);
+            }
+            flush_sink(outbox);
+            state = outbox.lock();
+            state.queued_bytes -= bytes.min(state.queued_bytes);
+            state.done += count;
+            state.stuck = false;
+            outbox.progress.notify_all();
+            continue;
+        }
+        if state.closing {
+            drop(state);
+            exit::unregister(outbox);
+            return;
+        }
+        if state.filling.is_empty() {
+            state.sender = SenderState::Idle;
+            state = outbox
+                .work
+                .wait(state)
+                .unwrap_or_else(|e| e.into_inner());
+            continue;
+        }
+        let now = Instant::now();
+        let due = *state
+            .filling_due
+            .get_or_insert(now + outbox.settings.interval);
+        if now >= due {
+            state.seal_filling();
+            continue;
+        }
+        state.sender = SenderState::Timed;
+        state = outbox
+            .work
+            .wait_timeout(state, due - now)
+            .unwrap_or_else(|e| e.into_inner())
+            .0;
+    }
+}
+
+/// Hands one payload to the sink; a failure drops it, counted.
+pub(crate) fn send(outbox: &Outbox, waiting: &Waiting) {
+    let payload = &waiting.payload;
+    match hand_over(&*outbox.sink, outbox.target.as_deref(), &payload.text, payload.lines) {
+        Ok(()) => {
+            outbox.failing.store(false, Ordering::Relaxed);
+            let totals = &outbox.totals;
+            totals.payloads_sent.fetch_add(1, Ordering::Relaxed);
+            totals.lines_sent.fetch_add(payload.lines as u64, Ordering::Relaxed);
+        }
+        Err(error) => {
+            outbox.count_dropped(payload.lines as u64 + waiting.carried);
+            if outbox.failing.swap(true, Ordering::Relaxed) {
+                count_only(1);
+            } else {
+                report(None, error);
+            }
+        }
+    }
+}
+
+/// Flushes the sink after a run of payloads (a buffered sink of the user's
+/// then puts its bytes on the wire).
+fn flush_sink(outbox: &Outbox) {
+    if let Err(error) = flush_contained(&*outbox.sink, outbox.target.as_deref()) {
+        report(None, error);
+    }
+}
+
+/// Hands `payload` (of `lines` lines) to `sink`, with a failure or a panic
+/// of the sink contained and turned into the error to report.
+pub(crate) fn hand_over(
+    sink: &(dyn MetricSink + Send + Sync),
+    target: Option<&str>,
+    payload: &str,
+    lines: usize,
+) -> Result<(), Error> {
+    match catch_unwind(AssertUnwindSafe(|| sink.emit(payload))) {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(source)) => Err(Error::Send {
+            name: first_name(payload).to_owned(),
+            lines,
+            source: naming_target(target, source).into(),
+        }),
+        Err(_) => Err(Error::SinkPanicked {
+            name: Some(first_name(payload).to_owned()),
+        }),
+    }
+}
+
+/// Flushes `sink`, with a failure or a panic contained.
+pub(crate) fn flush_contained(
+    sink: &(dyn MetricSink + Send + Sync),
+    target: Option<&str>,
+) -> Result<(), Error> {
+    match catch_unwind(AssertUnwindSafe(|| sink.flush())) {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(source)) => Err(Error::Flush(naming_target(target, source).into())),
+        Err(_) => Err(Error::SinkPanicked { name: None }),
+    }
+}
+
+/// `err` with the target in its text, its kind kept: a socket's error does
+/// not say which path or address it was for, and the user needs to know.
+#[cold]
+fn naming_target(target: Option<&str>, err: io::Error) -> io::Error {
+    match target {
+        Some(target) => io::Error::new(
+            err.kind(),
+            TargetError {
+                target: target.to_owned(),
+                source: err,
+            },
+        ),
+        None => err,
+    }
+}
+
+/// A sink's error, with where the sink was sending.
+#[derive(Debug)]
+struct TargetError {
+    target: String,
+    source: io::Error,
+}
+
+impl std::fmt::Display for TargetError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "sending to {}: {}", self.target, self.source)
+    }
+}
+
+impl std::error::Error for TargetError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
