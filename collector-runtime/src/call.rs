@@ -373,7 +373,9 @@ pub(crate) fn end_taken_frame(frame: TakenFrame, ok: bool) {
         timed: None,
         outcome: false,
     });
-    let timed = ending.timed.map(|(name, started)| (name, started.elapsed()));
+    let timed = ending
+        .timed
+        .map(|(name, started)| (name, started.elapsed()));
     let outcome = ending
         .outcome
         .then_some(if ok { "outcome:ok" } else { "outcome:error" });

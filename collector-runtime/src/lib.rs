@@ -63,6 +63,7 @@ mod value;
 pub use collector::{Collector, CollectorBuilder, DEFAULT_MAX_SERIES};
 pub use context::EnterGuard;
 pub use error::{error_handler_panics, errors_seen, set_error_handler, Error, ErrorHandler};
+pub use exit::exit;
 #[cfg(feature = "metrics")]
 #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
 pub use facade::MetricsRecorder;
@@ -76,13 +77,12 @@ pub use send::client::Client;
 pub use send::config::{
     ClientConfig, ConfigError, Target, DEFAULT_PORT, UDP_PAYLOAD, UNIX_PAYLOAD,
 };
-pub use exit::exit;
 pub use send::exit::{flush, DeliveryReport};
 pub use send::flush::{FlushReport, DROPPED_RECORDS_METRIC};
+pub use send::global::{global_client, set_global_client};
 pub use send::outbox::{
     DEFAULT_FLUSH_INTERVAL, DEFAULT_FLUSH_TIMEOUT, DEFAULT_MAX_QUEUED_BYTES, LINES_DROPPED_METRIC,
 };
-pub use send::global::{global_client, set_global_client};
 pub use tags::{AsTag, TagRef, Tags};
 pub use timer::{start_timer, time, time_async, Timer};
 #[cfg(feature = "tower")]

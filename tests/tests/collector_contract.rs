@@ -226,9 +226,13 @@ fn a_failing_sink_leaves_the_result_untouched_and_reaches_the_handler() {
     let result = job();
     let report = collector.flush();
     assert_eq!(result, Ok(42));
-    // The one payload holding both lines and the sink's flush failed; each
-    // reached the handler, the payload's error with the lines it lost.
-    assert_eq!((report.series_sent, report.errors), (0, 2));
+    // Handed to the outbox: the flush itself met no error.
+    assert_eq!((report.series_sent, report.errors), (2, 0));
+    // The sender's hand-over of the one payload holding both lines failed,
+    // and so did the sink's flush; each reached the collector's handler,
+    // the payload's error with the lines it lost.
+    let delivery = collector_runtime::flush();
+    assert!(delivery.lines_dropped >= 2, "{delivery:?}");
     let errors = errors.lock().unwrap();
     assert_eq!(errors.len(), 2);
     let sends = errors.iter().filter(|e| e.contains("agent gone")).count();

@@ -134,7 +134,9 @@ fn quickstart() {
     // Two runs of the annotated entry point, two flushes: every series once
     // per run, tagged with how the run ended, and the run's duration.
     let (datagrams, lines) = received(&stdout);
-    assert_eq!(datagrams, 2, "one datagram per run:\n{stdout}");
+    // The two runs' flushes share the client's outbox: their lines, a few
+    // hundred bytes, arrive in one datagram.
+    assert_eq!(datagrams, 1, "both runs in one datagram:\n{stdout}");
     let runs: Vec<&[Line]> = lines
         .split_inclusive(|l| l.name == "jobs.cleanup.duration")
         .collect();
@@ -212,7 +214,13 @@ fn web_request() {
         assert!(stdout.contains(request), "{request}\n{stdout}");
     }
     let (datagrams, lines) = received(&stdout);
-    assert_eq!(datagrams, 3, "one datagram per request:\n{stdout}");
+    // The requests' flushes share the client's outbox: never more
+    // datagrams than requests, and fewer when they come within the flush
+    // interval of each other.
+    assert!(
+        (1..=3).contains(&datagrams),
+        "{datagrams} datagrams:\n{stdout}"
+    );
     let ok = ["method:GET", "route:/users/_id_", "status:200"];
     let missing = ["method:GET", "route:/users/_id_", "status:404"];
     let with = |base: &[&'static str], tag: &'static str| {

@@ -6,7 +6,7 @@ use std::io;
 use std::net::UdpSocket;
 use std::time::Duration;
 
-use cadence::BufferedUdpMetricSink;
+use cadence::UdpMetricSink;
 use collector_runtime::Client;
 
 /// A loopback socket the global client sends to, when no `DD_*` variable
@@ -27,9 +27,8 @@ impl LocalAgent {
             return Ok(LocalAgent { listener: None });
         }
         let listener = UdpSocket::bind("127.0.0.1:0")?;
-        let sink =
-            BufferedUdpMetricSink::from(listener.local_addr()?, UdpSocket::bind("127.0.0.1:0")?)
-                .map_err(io::Error::other)?;
+        let sink = UdpMetricSink::from(listener.local_addr()?, UdpSocket::bind("127.0.0.1:0")?)
+            .map_err(io::Error::other)?;
         collector_runtime::set_global_client(Client::new(sink));
         Ok(LocalAgent {
             listener: Some(listener),

@@ -12,8 +12,8 @@ use cadence::UdpMetricSink;
 
 use crate::send::client::Client;
 use crate::send::outbox::DEFAULT_FLUSH_INTERVAL;
-use crate::send::unix_sink::BoundedUnixSink;
 use crate::send::parse::{parse_host, parse_port, parse_url};
+use crate::send::unix_sink::BoundedUnixSink;
 
 use crate::sanitize::sanitize_tag;
 

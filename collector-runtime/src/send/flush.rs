@@ -144,7 +144,10 @@ pub(crate) fn send_all(
             // this flush's lines.
             let carried = outbox.take_unreported_drops();
             if carried > 0 {
-                own_counter(&mut batch, &mut writer, LINES_DROPPED_METRIC, carried);
+                // The transport's count, not this flush's: the client's tags
+                // only, not the collector's.
+                let mut plain = LineWriter::new(client, &[], &[]);
+                own_counter(&mut batch, &mut plain, LINES_DROPPED_METRIC, carried);
             }
             if !batch.is_empty() {
                 hand_to_outbox(outbox, &batch, carried, on_error, &mut report);
@@ -166,7 +169,7 @@ fn hand_to_outbox(
     sent: &mut FlushReport,
 ) {
     exit::watch_this_thread();
-    match outbox.append(batch, carried) {
+    match outbox.append(batch, carried, on_error) {
         Appended::Queued { upto } => {
             sent.series_sent = batch.series;
             if outbox.settings.synchronous || exit::ending() {
@@ -174,8 +177,8 @@ fn hand_to_outbox(
             }
         }
         Appended::Refused { first } => {
-            let lines = batch.lines();
-            outbox.count_dropped(lines as u64 + carried);
+            let lines = batch.lines() - usize::from(carried > 0);
+            outbox.count_dropped(lines as u64, carried);
             sent.lines_dropped = lines;
             sent.errors += 1;
             if first {
@@ -190,6 +193,7 @@ fn hand_to_outbox(
             for one in &waiting {
                 sender::send(outbox, one);
             }
+            sender::flush_sink(outbox, on_error);
         }
     }
 }

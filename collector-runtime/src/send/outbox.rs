@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use cadence::MetricSink;
 
+use crate::error::ErrorHandler;
 use crate::line::payload::{Batch, Filling, Packed};
 
 /// The counter that carries how many lines the transport dropped (an
@@ -80,9 +81,15 @@ impl Default for Settings {
 /// A payload waiting for the sender, with the dropped count it carries.
 pub(crate) struct Waiting {
     pub(crate) payload: Packed,
-    /// Lines dropped earlier whose count line this payload carries: if it
-    /// is lost too, they are counted again.
+    /// Lines dropped earlier whose count this payload carries: if it is
+    /// lost too, they are counted again.
     pub(crate) carried: u64,
+    /// How many of its lines are such counts, not counted as lost lines
+    /// themselves.
+    pub(crate) count_lines: usize,
+    /// Where a failure to send it is reported: the error handler of the
+    /// collector whose lines opened the payload (none: the global one).
+    pub(crate) on_error: Option<ErrorHandler>,
 }
 
 /// What the sender is doing, for appenders to know whether to wake it.
@@ -102,8 +109,11 @@ pub(crate) enum SenderState {
 
 pub(crate) struct State {
     pub(crate) filling: Filling,
-    /// Dropped lines whose count line is in `filling`.
+    /// Dropped lines whose count is in `filling`, and the lines holding it.
     pub(crate) filling_carried: u64,
+    pub(crate) filling_count_lines: usize,
+    /// The error handler of the flush that opened `filling`.
+    pub(crate) filling_handler: Option<ErrorHandler>,
     /// When the sender sends `filling` however full it is.
     pub(crate) filling_due: Option<Instant>,
     pub(crate) queue: VecDeque<Waiting>,
@@ -131,7 +141,14 @@ impl State {
         if !self.filling.is_empty() {
             let payload = self.filling.seal();
             let carried = std::mem::take(&mut self.filling_carried);
-            self.push(Waiting { payload, carried });
+            let count_lines = std::mem::take(&mut self.filling_count_lines);
+            let on_error = self.filling_handler.take();
+            self.push(Waiting {
+                payload,
+                carried,
+                count_lines,
+                on_error,
+            });
         }
         self.filling_due = None;
     }
@@ -142,13 +159,19 @@ impl State {
     }
 }
 
-/// Running totals, read by [`flush`](crate::flush)'s report.
-#[derive(Default)]
+/// Running totals of the process, over every outbox, read by
+/// [`flush`](crate::flush)'s report.
 pub(crate) struct Totals {
     pub(crate) payloads_sent: AtomicU64,
     pub(crate) lines_sent: AtomicU64,
     pub(crate) lines_dropped: AtomicU64,
 }
+
+pub(crate) static TOTALS: Totals = Totals {
+    payloads_sent: AtomicU64::new(0),
+    lines_sent: AtomicU64::new(0),
+    lines_dropped: AtomicU64::new(0),
+};
 
 /// One client's outbox, shared with its sender thread.
 pub(crate) struct Outbox {
@@ -170,7 +193,6 @@ pub(crate) struct Outbox {
     /// The sink is failing: the first failure of an episode is reported,
     /// the rest counted, until a payload goes through.
     pub(crate) failing: AtomicBool,
-    pub(crate) totals: Totals,
 }
 
 /// What an append did with a batch.
@@ -197,6 +219,8 @@ impl Outbox {
             state: Mutex::new(State {
                 filling: Filling::new(settings.payload_size),
                 filling_carried: 0,
+                filling_count_lines: 0,
+                filling_handler: None,
                 filling_due: None,
                 queue: VecDeque::new(),
                 queued_bytes: 0,
@@ -215,7 +239,6 @@ impl Outbox {
             unreported_drops: AtomicU64::new(0),
             refusing: AtomicBool::new(false),
             failing: AtomicBool::new(false),
-            totals: Totals::default(),
         }
     }
 
@@ -235,16 +258,23 @@ impl Outbox {
         self.unreported_drops.swap(0, Ordering::Relaxed)
     }
 
-    /// Counts `lines` as dropped, to be reported to the agent.
-    pub(crate) fn count_dropped(&self, lines: u64) {
-        self.unreported_drops.fetch_add(lines, Ordering::Relaxed);
-        self.totals.lines_dropped.fetch_add(lines, Ordering::Relaxed);
+    /// Counts `lines` as dropped, with the count of `carried` earlier drops
+    /// that was lost with them: both are to be reported to the agent again.
+    pub(crate) fn count_dropped(&self, lines: u64, carried: u64) {
+        self.unreported_drops
+            .fetch_add(lines + carried, Ordering::Relaxed);
+        TOTALS.lines_dropped.fetch_add(lines, Ordering::Relaxed);
     }
 
     /// Packs `batch` (which carries the count of `carried` dropped lines)
     /// into the outbox, unless that would take it past its bound. Starts
     /// the sender on first use, and wakes it when it has work.
-    pub(crate) fn append(self: &Arc<Self>, batch: &Batch, carried: u64) -> Appended {
+    pub(crate) fn append(
+        self: &Arc<Self>,
+        batch: &Batch,
+        carried: u64,
+        on_error: Option<&ErrorHandler>,
+    ) -> Appended {
         let mut guard = self.lock();
         if guard.queued_bytes + batch.len() > self.settings.max_queued {
             drop(guard);
@@ -256,19 +286,39 @@ impl Outbox {
         let was_empty = state.filling.is_empty();
         let handed_before = state.handed;
         let filled_before = state.filling.payload.text.len();
-        let mut carried = Some(carried);
+        if was_empty {
+            state.filling_handler = on_error.cloned();
+        }
+        // The count of earlier drops is the batch's last line: it goes with
+        // the payload that takes that line.
+        let mut carried = Some((carried, usize::from(carried > 0)));
         let mut sealed_bytes = 0;
         let queue = &mut state.queue;
         let handed = &mut state.handed;
         let filling_carried = &mut state.filling_carried;
+        let filling_count_lines = &mut state.filling_count_lines;
+        let filling_handler = &mut state.filling_handler;
         state.filling.take(batch, &mut |payload| {
-            // A full payload takes the drops carried so far with it.
-            let carried = std::mem::take(filling_carried) + carried.take().unwrap_or(0);
+            // A full payload takes the drops carried so far with it; the
+            // next one is opened by this batch.
+            let (carried, count_lines) = (
+                std::mem::take(filling_carried),
+                std::mem::take(filling_count_lines),
+            );
+            let on_error = std::mem::replace(filling_handler, on_error.cloned());
             *handed += 1;
             sealed_bytes += payload.text.len();
-            queue.push_back(Waiting { payload, carried });
+            queue.push_back(Waiting {
+                payload,
+                carried,
+                count_lines,
+                on_error,
+            });
         });
-        state.filling_carried += carried.unwrap_or(0);
+        if let Some((carried, count_lines)) = carried.take() {
+            state.filling_carried += carried;
+            state.filling_count_lines += count_lines;
+        }
         // Exactly the bytes of the payloads now waiting or being filled: the
         // sender takes each payload's length off once it is done with it.
         state.queued_bytes += sealed_bytes + state.filling.payload.text.len() - filled_before;

@@ -5,9 +5,10 @@
 //! A payload the sink refuses is dropped, never retried: a stalled agent
 //! must not grow memory or hold up the payloads behind it. Its lines are
 //! counted (their count goes out as `collector.lines_dropped` once a later
-//! flush has room), the first failure of an episode is reported through the
-//! global error handler and the rest are only counted in `errors_seen`,
-//! until a payload goes through again.
+//! flush has room), the first failure of an episode is reported (to the
+//! error handler of the collector whose lines opened the payload, or the
+//! global one) and the rest are only counted in `errors_seen`, until a
+//! payload goes through again.
 
 use std::io;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -17,10 +18,10 @@ use std::time::Instant;
 
 use cadence::MetricSink;
 
-use crate::error::{count_only, report, Error};
+use crate::error::{count_only, report, Error, ErrorHandler};
 use crate::line::payload::first_name;
 use crate::send::exit;
-use crate::send::outbox::{Outbox, SenderState, Waiting};
+use crate::send::outbox::{Outbox, SenderState, Waiting, TOTALS};
 
 /// Starts `outbox`'s sender thread.
 pub(crate) fn start(outbox: &Arc<Outbox>) -> io::Result<()> {
@@ -46,11 +47,13 @@ fn run(outbox: &Arc<Outbox>) {
             drop(state);
             let count = taken.len() as u64;
             let mut bytes = 0;
+            let mut on_error = None;
             for waiting in taken.drain(..) {
                 bytes += waiting.payload.text.len();
                 send(outbox, &waiting);
+                on_error = waiting.on_error;
             }
-            flush_sink(outbox);
+            flush_sink(outbox, on_error.as_ref());
             state = outbox.lock();
             state.queued_bytes -= bytes.min(state.queued_bytes);
             state.done += count;
@@ -65,10 +68,7 @@ fn run(outbox: &Arc<Outbox>) {
         }
         if state.filling.is_empty() {
             state.sender = SenderState::Idle;
-            state = outbox
-                .work
-                .wait(state)
-                .unwrap_or_else(|e| e.into_inner());
+            state = outbox.work.wait(state).unwrap_or_else(|e| e.into_inner());
             continue;
         }
         let now = Instant::now();
@@ -91,29 +91,38 @@ fn run(outbox: &Arc<Outbox>) {
 /// Hands one payload to the sink; a failure drops it, counted.
 pub(crate) fn send(outbox: &Outbox, waiting: &Waiting) {
     let payload = &waiting.payload;
-    match hand_over(&*outbox.sink, outbox.target.as_deref(), &payload.text, payload.lines) {
+    match hand_over(
+        &*outbox.sink,
+        outbox.target.as_deref(),
+        &payload.text,
+        payload.lines,
+    ) {
         Ok(()) => {
             outbox.failing.store(false, Ordering::Relaxed);
-            let totals = &outbox.totals;
+            let totals = &TOTALS;
             totals.payloads_sent.fetch_add(1, Ordering::Relaxed);
-            totals.lines_sent.fetch_add(payload.lines as u64, Ordering::Relaxed);
+            totals
+                .lines_sent
+                .fetch_add(payload.lines as u64, Ordering::Relaxed);
         }
         Err(error) => {
-            outbox.count_dropped(payload.lines as u64 + waiting.carried);
+            let lost = payload.lines.saturating_sub(waiting.count_lines);
+            outbox.count_dropped(lost as u64, waiting.carried);
             if outbox.failing.swap(true, Ordering::Relaxed) {
                 count_only(1);
             } else {
-                report(None, error);
+                report(waiting.on_error.as_ref(), error);
             }
         }
     }
 }
 
 /// Flushes the sink after a run of payloads (a buffered sink of the user's
-/// then puts its bytes on the wire).
-fn flush_sink(outbox: &Outbox) {
+/// then puts its bytes on the wire); a failure goes to the handler of the
+/// run's last payload.
+pub(crate) fn flush_sink(outbox: &Outbox, on_error: Option<&ErrorHandler>) {
     if let Err(error) = flush_contained(&*outbox.sink, outbox.target.as_deref()) {
-        report(None, error);
+        report(on_error, error);
     }
 }
 

@@ -20,7 +20,7 @@ use std::time::Duration;
 use cadence::{MetricSink, UnixMetricSink};
 
 /// How long a write to the agent's socket may wait for room.
-pub(crate) const UNIX_WRITE_TIMEOUT: Duration = Duration::from_millis(100);
+pub(crate) const UNIX_WRITE_TIMEOUT: Duration = Duration::from_millis(500);
 
 pub(crate) struct BoundedUnixSink {
     inner: UnixMetricSink,

@@ -53,9 +53,11 @@ impl Recorder {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// A client whose every line and flush lands here.
+    /// A client whose every line and flush lands here: synchronous, so
+    /// that each call's flush is on the sink, in payloads of its own and
+    /// flushed, when the call returns.
     pub(crate) fn client(&self) -> Client {
-        Client::new(RecordingSink(self.clone()))
+        Client::new(RecordingSink(self.clone())).synchronous(true)
     }
 
     /// How many times the client was flushed.
