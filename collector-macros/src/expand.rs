@@ -25,7 +25,8 @@ use syn::spanned::Spanned;
 use syn::visit_mut::VisitMut;
 use syn::{Block, GenericArgument, ItemFn, PathArguments, ReturnType, Type, TypeParamBound};
 
-use crate::body::{self, local, Params, ProbeReturns};
+use crate::body::{self, local, ProbeReturns};
+use crate::params::{self, Params};
 use crate::validate::{Options, Tag};
 
 /// The function, with its body wrapped.
@@ -44,7 +45,7 @@ pub(crate) fn function(func: ItemFn, options: &Options) -> TokenStream {
         Some(path) => path.to_token_stream(),
         None => quote!(::collector_runtime),
     };
-    let params = body::params(&mut sig, &options.mentioned());
+    let params = params::params(&mut sig, &options.mentioned());
     let returns = Returns::of(&sig.output, sig.asyncness.is_none());
     let cx = Context {
         krate: &krate,
