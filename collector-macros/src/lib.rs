@@ -23,6 +23,7 @@ use proc_macro::TokenStream;
 mod args;
 mod body;
 mod expand;
+mod param_attrs;
 mod params;
 mod rules;
 mod validate;

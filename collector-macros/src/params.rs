@@ -6,9 +6,11 @@ use quote::quote;
 use syn::visit_mut::{self, VisitMut};
 use syn::{FnArg, Ident, Pat, Signature, Type};
 
+use crate::param_attrs;
+
 /// The parameters, as the call takes them over.
 pub(crate) struct Params {
-    /// `let x = x;` for each parameter that owns a value, so that it drops
+    /// `#[cfg(..)] let x = x;` for each parameter that owns a value, so that it drops
     /// at the end of the body, inside the call, instead of after the flush.
     pub(crate) rebind: TokenStream,
     /// The method takes `self` by value, which cannot be rebound.
@@ -16,7 +18,8 @@ pub(crate) struct Params {
 }
 
 /// Finds the parameters to move into the body and takes their `mut` off
-/// the signature (the rebinding carries it instead). A parameter that the
+/// the signature (the rebinding carries it instead). A rebinding carries
+/// its parameter's `#[cfg]`, so that it goes when the parameter does. A parameter that the
 /// options use (`client = client`, `tags(user = id)`) stays where it is:
 /// the option, evaluated when the call starts, may have moved it.
 pub(crate) fn params(sig: &mut Signature, mentioned: &[String]) -> Params {
@@ -36,13 +39,15 @@ pub(crate) fn params(sig: &mut Signature, mentioned: &[String]) -> Params {
                 }
                 let mut bindings = Bindings(Vec::new());
                 bindings.visit_pat_mut(&mut typed.pat);
+                let attrs = param_attrs::sort(&typed.attrs);
+                let cfg = &attrs.rebinding;
                 for (mutability, ident) in bindings.0 {
                     if mentioned.contains(&ident.to_string()) {
                         // Put back: the option may have moved it already.
                         restore_mut(&mut typed.pat, &ident, mutability);
                         continue;
                     }
-                    rebind.extend(quote!(let #mutability #ident = #ident;));
+                    rebind.extend(quote!(#(#cfg)* let #mutability #ident = #ident;));
                 }
             }
         }
