@@ -29,7 +29,8 @@ pub(crate) struct Params {
 /// is then the user's, whole, so its binding modes and the edition's rules
 /// for them (`mut` under an implicit borrow) are decided as in the plain
 /// function, and so are their errors. The rebinding carries its parameter's
-/// `#[cfg]`, so that it goes when the parameter does.
+/// `#[cfg]`, so that it goes when the parameter does, and its lint
+/// attributes, which apply to the binding there (`param_attrs` says how).
 ///
 /// A parameter of reference type drops nothing and is not rebound, nor is
 /// one whose pattern moves nothing out of the argument (`_`, `ref x`). A
@@ -52,14 +53,14 @@ pub(crate) fn params(sig: &mut Signature, mentioned: &[String]) -> Params {
         }
         let attrs = param_attrs::sort(&typed.attrs);
         typed.attrs = attrs.param;
-        let cfg = &attrs.rebinding;
+        let outer = &attrs.rebinding;
         match &mut *typed.pat {
             Pat::Ident(ident) if ident.subpat.is_none() => {
                 // At the top of a parameter the default binding mode is
                 // always "move", so `mut` means the same on the `let`.
                 let mutability = ident.mutability.take();
                 let name = &ident.ident;
-                rebind.extend(quote!(#(#cfg)* let #mutability #name = #name;));
+                rebind.extend(quote!(#(#outer)* let #mutability #name = #name;));
             }
             pat => {
                 // Located at the type: an error about the pattern then
@@ -75,7 +76,7 @@ pub(crate) fn params(sig: &mut Signature, mentioned: &[String]) -> Params {
                     subpat: None,
                 });
                 let pat = std::mem::replace(pat, named);
-                rebind.extend(quote!(#(#cfg)* let #pat = #arg;));
+                rebind.extend(quote!(#(#outer)* let #pat = #arg;));
             }
         }
     }
@@ -160,14 +161,19 @@ mod tests {
     }
 
     #[test]
-    fn a_rebinding_has_its_parameters_cfg() {
+    fn a_rebinding_has_its_parameters_cfg_and_lints() {
         let mut sig: Signature = syn::parse_quote! {
-            fn f(#[cfg(unix)] a: String, #[cfg(unix)] (b, c): (u8, u8))
+            fn f(#[cfg(unix)] a: String, #[expect(unused)] #[other] (b, c): (u8, u8))
         };
         let taken = params(&mut sig, &[]);
         assert_eq!(
             taken.rebind.to_string(),
-            quote!(#[cfg(unix)] let a = a; #[cfg(unix)] let (b, c) = __collect_metrics_arg1;)
+            quote!(#[cfg(unix)] let a = a; #[expect(unused)] let (b, c) = __collect_metrics_arg1;)
+                .to_string()
+        );
+        assert_eq!(
+            sig.to_token_stream().to_string(),
+            quote!(fn f(#[cfg(unix)] a: String, #[allow(unused)] #[other] __collect_metrics_arg1: (u8, u8)))
                 .to_string()
         );
     }
