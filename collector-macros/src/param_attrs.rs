@@ -9,11 +9,15 @@
 //! `non_snake_case`, ...) fire on the rebinding, where the user's pattern
 //! now is; a lint about the parameter's type still fires on the parameter.
 //! `allow`, `warn`, `deny` and `forbid` are therefore put on both, and apply
-//! to each part as they did to the whole. An `#[expect(...)]` must be met
-//! exactly once, by what the plain parameter would have triggered: it goes
-//! on the rebinding, and the parameter has an `#[allow(...)]` of the same
-//! lints instead, so that it neither fires them (the binding's lints, which
-//! the `let` fires too) nor goes unfulfilled itself.
+//! to each part as they did to the whole. An `#[expect(...)]` must be met,
+//! or reported unmet, once, as on the plain parameter: it goes on the
+//! rebinding, where the binding's lints fire, and the parameter has an
+//! `#[allow(...)]` of the same lints in its place, so that a binding lint
+//! that fires on the parameter too (`non_snake_case`) is silent there, and
+//! no expectation is left on a parameter that its rebinding uses. (A lint
+//! that fires only on the type, `unused_parens` on `a: (String)`, is then
+//! allowed on the parameter and the expectation reported unmet: such an
+//! `expect` belongs on the function.)
 //!
 //! Anything else stays on the parameter only, where the compiler, or a
 //! macro applied after this one, reads it as it would on the plain function.
@@ -56,49 +60,44 @@ const LINT_LEVELS: &[&str] = &["allow", "warn", "deny", "forbid"];
 /// The part of an attribute's content for the parameter and the part for
 /// the rebinding.
 fn split(meta: &Meta) -> (Option<Meta>, Option<Meta>) {
-    let path = meta.path();
-    let is_list = matches!(meta, Meta::List(_));
-    // A malformed lint attribute (`#[allow]`) is left to the compiler,
-    // once, on the parameter.
-    let is_lint = is_list && LINT_LEVELS.iter().any(|level| path.is_ident(level));
-    if path.is_ident("cfg") || is_lint {
+    // Not a list (a malformed `#[cfg]` or `#[allow]` among them): for the
+    // compiler to judge, once, on the parameter.
+    let Meta::List(list) = meta else {
+        return (Some(meta.clone()), None);
+    };
+    let path = &list.path;
+    if path.is_ident("cfg") || LINT_LEVELS.iter().any(|level| path.is_ident(level)) {
         return (Some(meta.clone()), Some(meta.clone()));
     }
-    if is_list && path.is_ident("expect") {
-        let Meta::List(list) = meta else {
-            unreachable!("checked to be a list")
-        };
-        let span = syn::spanned::Spanned::span(path);
+    if path.is_ident("expect") {
+        let allow = syn::Ident::new("allow", syn::spanned::Spanned::span(path));
         let allow = Meta::List(syn::MetaList {
-            path: syn::Ident::new("allow", span).into(),
+            path: allow.into(),
             ..list.clone()
         });
         return (Some(allow), Some(meta.clone()));
     }
     if path.is_ident("cfg_attr") {
-        if let Some((predicate, inner)) = cfg_attr(meta) {
+        if let Some((predicate, inner)) = cfg_attr(list) {
             let (mut param, mut rebinding) = (Vec::new(), Vec::new());
             for meta in &inner {
                 let (p, r) = split(meta);
                 param.extend(p);
                 rebinding.extend(r);
             }
+            // An empty `cfg_attr(p,)` stays as written, for the compiler to
+            // judge.
+            if param.is_empty() && rebinding.is_empty() {
+                return (Some(meta.clone()), None);
+            }
             let rebuild = |inner: Vec<Meta>| {
                 (!inner.is_empty()).then(|| {
-                    let Meta::List(list) = meta else {
-                        unreachable!("cfg_attr is a list")
-                    };
                     Meta::List(syn::MetaList {
                         tokens: quote!(#predicate, #(#inner),*),
                         ..list.clone()
                     })
                 })
             };
-            // An empty `cfg_attr(p,)` stays as written, for the compiler to
-            // judge.
-            if param.is_empty() && rebinding.is_empty() {
-                return (Some(meta.clone()), None);
-            }
             return (rebuild(param), rebuild(rebinding));
         }
     }
@@ -108,10 +107,7 @@ fn split(meta: &Meta) -> (Option<Meta>, Option<Meta>) {
 /// The predicate and the attributes of `cfg_attr(predicate, attr, ...)`;
 /// `None` when it is malformed, so that it stays on the parameter, where
 /// the compiler reports it as it would on the plain function.
-fn cfg_attr(meta: &Meta) -> Option<(Meta, Punctuated<Meta, Token![,]>)> {
-    let Meta::List(list) = meta else {
-        return None;
-    };
+fn cfg_attr(list: &syn::MetaList) -> Option<(Meta, Punctuated<Meta, Token![,]>)> {
     list.parse_args_with(|input: syn::parse::ParseStream<'_>| {
         let predicate: Meta = input.parse()?;
         input.parse::<Token![,]>()?;
@@ -198,8 +194,12 @@ mod tests {
     }
 
     #[test]
-    fn a_malformed_lint_attribute_stays_on_the_parameter() {
-        for attrs in [quote!(#[allow]), quote!(#[expect = "unused"])] {
+    fn a_malformed_lint_or_cfg_stays_on_the_parameter() {
+        for attrs in [
+            quote!(#[allow]),
+            quote!(#[expect = "unused"]),
+            quote!(#[cfg]),
+        ] {
             let (param, rebinding) = sorted(attrs.clone());
             assert_eq!(param, attrs.to_string());
             assert_eq!(rebinding, "");

@@ -53,14 +53,14 @@ pub(crate) fn params(sig: &mut Signature, mentioned: &[String]) -> Params {
         }
         let attrs = param_attrs::sort(&typed.attrs);
         typed.attrs = attrs.param;
-        let outer = &attrs.rebinding;
+        let on_let = &attrs.rebinding;
         match &mut *typed.pat {
             Pat::Ident(ident) if ident.subpat.is_none() => {
                 // At the top of a parameter the default binding mode is
                 // always "move", so `mut` means the same on the `let`.
                 let mutability = ident.mutability.take();
                 let name = &ident.ident;
-                rebind.extend(quote!(#(#outer)* let #mutability #name = #name;));
+                rebind.extend(quote!(#(#on_let)* let #mutability #name = #name;));
             }
             pat => {
                 // Located at the type: an error about the pattern then
@@ -76,7 +76,7 @@ pub(crate) fn params(sig: &mut Signature, mentioned: &[String]) -> Params {
                     subpat: None,
                 });
                 let pat = std::mem::replace(pat, named);
-                rebind.extend(quote!(#(#outer)* let #pat = #arg;));
+                rebind.extend(quote!(#(#on_let)* let #pat = #arg;));
             }
         }
     }
