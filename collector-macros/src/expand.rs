@@ -11,13 +11,14 @@
 //! -> impl Future:  CallFuture::new(scope, { BODY }, is_err)          // the call lasts until the future ends
 //! ```
 //!
-//! The parameters are moved into the body (`let x = x;`), so they drop
-//! inside the call, before the flush. Dropping the scope flushes, so every
-//! way out of the call flushes exactly once, in the runtime, not here. No
-//! closure stands between the caller and an in-place body, so
-//! `#[track_caller]` and `return`/`?` keep their meaning; with `outcome`,
-//! the body's own `return`s are rewritten to tell the runtime whether their
-//! value is an `Err`.
+//! The parameters are moved into the body (`let x = x;`, or `let PAT = arg;`
+//! for one that destructures, with the parameter's `#[cfg]` and lint
+//! attributes: `params`), so they drop inside the call, before the flush.
+//! Dropping the scope flushes, so every way out of the call flushes exactly
+//! once, in the runtime, not here. No closure stands between the caller and
+//! an in-place body, so `#[track_caller]` and `return`/`?` keep their
+//! meaning; with `outcome`, the body's own `return`s are rewritten to tell
+//! the runtime whether their value is an `Err`.
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned, ToTokens};
