@@ -11,8 +11,8 @@
 //! -> impl Future:  CallFuture::new(scope, { BODY }, is_err)          // the call lasts until the future ends
 //! ```
 //!
-//! The parameters are moved into the body (`let x = x;`, or `let PAT = arg;`
-//! for one that destructures, with the parameter's `#[cfg]` and lint
+//! The parameters are moved into the body (`let x = x;`, or `let (a, b) =
+//! (a, b);` for what a pattern binds, with the parameter's `#[cfg]` and lint
 //! attributes: `params`), so they drop inside the call, before the flush.
 //! Dropping the scope flushes, so every way out of the call flushes exactly
 //! once, in the runtime, not here. No closure stands between the caller and

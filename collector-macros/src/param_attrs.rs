@@ -1,23 +1,25 @@
 //! Where the attributes of a parameter go when it is moved into the body.
 //!
-//! The rebinding `let` is the parameter inside the call, so whatever decides
-//! whether the parameter exists goes with it: `#[cfg(...)]`, and a
-//! `#[cfg_attr(...)]` that expands to one, is put on both, and a parameter
-//! that the configuration removes takes its rebinding with it.
+//! The rebinding `let` holds the parameter's bindings inside the call, so
+//! whatever decides whether the parameter exists goes with it:
+//! `#[cfg(...)]`, and a `#[cfg_attr(...)]` that expands to one, is put on
+//! both, and a parameter that the configuration removes takes its rebinding
+//! with it.
 //!
-//! The lints about a binding (`unused_variables`, `unused_mut`,
-//! `non_snake_case`, ...) fire on the rebinding, where the user's pattern
-//! now is; a lint about the parameter's type still fires on the parameter.
+//! The lints about what the body does with a binding (`unused_variables`,
+//! `unused_mut`) fire on the rebinding, which the body uses; the lints about
+//! the parameter itself (its type, its pattern's form) still fire on the
+//! parameter, and `non_snake_case` fires on both, at the same name.
 //! `allow`, `warn`, `deny` and `forbid` are therefore put on both, and apply
 //! to each part as they did to the whole. An `#[expect(...)]` must be met,
 //! or reported unmet, once, as on the plain parameter: it goes on the
-//! rebinding, where the binding's lints fire, and the parameter has an
-//! `#[allow(...)]` of the same lints in its place, so that a binding lint
-//! that fires on the parameter too (`non_snake_case`) is silent there, and
-//! no expectation is left on a parameter that its rebinding uses. (A lint
-//! that fires only on the type, `unused_parens` on `a: (String)`, is then
-//! allowed on the parameter and the expectation reported unmet: such an
-//! `expect` belongs on the function.)
+//! rebinding, where the body's use is judged, and the parameter has an
+//! `#[allow(...)]` of the same lints in its place, so that a lint that fires
+//! on both is silent on the parameter, and no expectation is left on a
+//! parameter that its rebinding uses. (A lint that fires only on the
+//! parameter, such as `unused_parens` on `a: (String)`, is then allowed
+//! there and the expectation reported unmet: such an `expect` belongs on
+//! the function.)
 //!
 //! Anything else stays on the parameter only, where the compiler, or a
 //! macro applied after this one, reads it as it would on the plain function.

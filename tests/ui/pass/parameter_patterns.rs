@@ -85,6 +85,21 @@ impl Job {
     }
 }
 
+/// An or-pattern binds each name once; a single binding, with `mut`.
+#[collect_metrics]
+fn either((Ok(mut n) | Err(mut n)): Result<u32, u32>) -> u32 {
+    n += 1;
+    n
+}
+
+struct Name(String);
+
+#[collect_metrics]
+fn newtype(Name(mut name): Name) -> usize {
+    name.push('!');
+    name.len()
+}
+
 fn main() {
     collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -104,5 +119,8 @@ fn main() {
     assert_eq!(runtime.block_on(later(&pair)), Ok(4));
     assert_eq!(moved(("ab".into(), 2)), 5);
     assert_eq!(Job(2).method(&pair), Ok(5));
+    assert_eq!(either(Ok(1)), 2);
+    assert_eq!(either(Err(2)), 3);
+    assert_eq!(newtype(Name("ab".into())), 3);
     assert_eq!(pair, (1, 2));
 }

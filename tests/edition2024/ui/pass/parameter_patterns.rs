@@ -56,6 +56,21 @@ fn later(&(mut a, b): Pair<'_>) -> impl Future<Output = Result<u32, String>> {
     async move { Ok(sum) }
 }
 
+/// An or-pattern binds each name once; a single binding, with `mut`.
+#[collect_metrics]
+fn either((Ok(mut n) | Err(mut n)): Result<u32, u32>) -> u32 {
+    n += 1;
+    n
+}
+
+struct Name(String);
+
+#[collect_metrics]
+fn newtype(Name(mut name): Name) -> usize {
+    name.push('!');
+    name.len()
+}
+
 fn main() {
     collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -69,5 +84,8 @@ fn main() {
     assert_eq!(runtime.block_on(suspending(("ab".into(), &pair))), Ok(6));
     assert_eq!(runtime.block_on(at_once(&pair)), 3);
     assert_eq!(runtime.block_on(later(&pair)), Ok(4));
+    assert_eq!(either(Ok(1)), 2);
+    assert_eq!(either(Err(2)), 3);
+    assert_eq!(newtype(Name("ab".into())), 3);
     assert_eq!(pair, (1, 2));
 }
