@@ -11,13 +11,14 @@
 //! -> impl Future:  CallFuture::new(scope, { BODY }, is_err)          // the call lasts until the future ends
 //! ```
 //!
-//! The parameters are moved into the body (`let x = x;`), so they drop
-//! inside the call, before the flush. Dropping the scope flushes, so every
-//! way out of the call flushes exactly once, in the runtime, not here. No
-//! closure stands between the caller and an in-place body, so
-//! `#[track_caller]` and `return`/`?` keep their meaning; with `outcome`,
-//! the body's own `return`s are rewritten to tell the runtime whether their
-//! value is an `Err`.
+//! The parameters are moved into the body (`let x = x;`, or `let (a, b) =
+//! (a, b);` for what a pattern binds, with the parameter's `#[cfg]` and lint
+//! attributes: `params`), so they drop inside the call, before the flush.
+//! Dropping the scope flushes, so every way out of the call flushes exactly
+//! once, in the runtime, not here. No closure stands between the caller and
+//! an in-place body, so `#[track_caller]` and `return`/`?` keep their
+//! meaning; with `outcome`, the body's own `return`s are rewritten to tell
+//! the runtime whether their value is an `Err`.
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned, ToTokens};
@@ -25,7 +26,8 @@ use syn::spanned::Spanned;
 use syn::visit_mut::VisitMut;
 use syn::{Block, GenericArgument, ItemFn, PathArguments, ReturnType, Type, TypeParamBound};
 
-use crate::body::{self, local, Params, ProbeReturns};
+use crate::body::{self, local, ProbeReturns};
+use crate::params::{self, Params};
 use crate::validate::{Options, Tag};
 
 /// The function, with its body wrapped.
@@ -44,7 +46,7 @@ pub(crate) fn function(func: ItemFn, options: &Options) -> TokenStream {
         Some(path) => path.to_token_stream(),
         None => quote!(::collector_runtime),
     };
-    let params = body::params(&mut sig, &options.mentioned());
+    let params = params::params(&mut sig, &options.mentioned());
     let returns = Returns::of(&sig.output, sig.asyncness.is_none());
     let cx = Context {
         krate: &krate,

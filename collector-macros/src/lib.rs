@@ -13,7 +13,9 @@
 //! options for their shape, `validate` checks them and the function (every
 //! misuse is a compile error at the offending token, with what to write
 //! instead; the character rules are in `rules`), and `expand` wraps the
-//! body so each call has its own collector, flushed once when the call ends.
+//! body so each call has its own collector, flushed once when the call ends
+//! (`params` moves the parameters into the body, `body` reads and rewrites
+//! what the body holds).
 #![forbid(unsafe_code)]
 
 use proc_macro::TokenStream;
@@ -21,6 +23,8 @@ use proc_macro::TokenStream;
 mod args;
 mod body;
 mod expand;
+mod param_attrs;
+mod params;
 mod rules;
 mod validate;
 

@@ -1,7 +1,14 @@
-//! Shapes compiled by trybuild as edition 2024 (the edition of this crate),
-//! with every warning denied.
+//! Shapes compiled by trybuild as edition 2024 (the edition of this crate):
+//! those in `ui/pass` compile and run with every warning denied, those in
+//! `ui/fail` are refused with the error the plain function gets (expected
+//! output beside each in `.stderr`).
+//!
+//! After a deliberate change: `TRYBUILD=overwrite cargo test -p
+//! collector-edition2024 --test ui`, then read every changed `.stderr`.
 
 #[test]
 fn ui() {
-    trybuild::TestCases::new().pass("ui/pass/*.rs");
+    let cases = trybuild::TestCases::new();
+    cases.pass("ui/pass/*.rs");
+    cases.compile_fail("ui/fail/*.rs");
 }
