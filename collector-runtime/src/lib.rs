@@ -13,6 +13,7 @@
 //! ([`incr`], [`histogram`], ...) record into the current collector.
 //!
 //! ```
+//! # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
 //! use cadence::SpyMetricSink;
 //! use collector_runtime::{Client, Collector};
 //!

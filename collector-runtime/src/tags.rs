@@ -11,6 +11,7 @@ use std::borrow::Cow;
 /// One tag, borrowed from the caller.
 ///
 /// ```
+/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
 /// use collector_runtime::{AsTag, TagRef};
 ///
 /// assert_eq!("db:main".as_tag(), TagRef::Whole("db:main"));
@@ -38,6 +39,7 @@ impl<'a> TagRef<'a> {
 /// Anything that is one tag.
 ///
 /// ```
+/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
 /// use collector_runtime::{AsTag, TagRef};
 ///
 /// let owned = String::from("region:eu");
@@ -96,6 +98,7 @@ impl<K: AsRef<str>, V: AsRef<str>> AsTag for (K, V) {
 /// `()` means no tags.
 ///
 /// ```
+/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
 /// use collector_runtime::Tags;
 ///
 /// assert_eq!(().tag_count(), 0);
@@ -113,6 +116,7 @@ impl<K: AsRef<str>, V: AsRef<str>> AsTag for (K, V) {
 /// ```
 ///
 /// ```
+/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
 /// const NO_TAGS: [&str; 0] = [];
 /// collector_runtime::incr("jobs.done", ());
 /// collector_runtime::incr("jobs.done", NO_TAGS);

@@ -35,6 +35,7 @@ use crate::tags::{AsTag, Tags};
 /// it: each client made with `new` has an outbox and a thread of its own.
 ///
 /// ```
+/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
 /// use cadence::SpyMetricSink;
 /// use collector_runtime::{Client, Collector};
 ///
@@ -96,6 +97,7 @@ impl Client {
     /// payloads of [`UDP_PAYLOAD`] bytes.
     ///
     /// ```
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
     /// let client = collector_runtime::Client::new(cadence::NopMetricSink);
     /// assert_eq!(client.max_payload(), collector_runtime::UDP_PAYLOAD);
     /// ```
@@ -107,6 +109,7 @@ impl Client {
     /// `StatsdClient` used elsewhere.
     ///
     /// ```
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
     /// use std::sync::Arc;
     /// let sink = Arc::new(cadence::NopMetricSink);
     /// let client = collector_runtime::Client::from_arc(sink.clone());
@@ -129,6 +132,7 @@ impl Client {
     /// trailing `.` is not doubled). Sanitized like a name.
     ///
     /// ```
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
     /// let client = collector_runtime::Client::new(cadence::NopMetricSink).prefix("app.");
     /// assert_eq!(client.metric_prefix(), "app.");
     /// ```
@@ -147,6 +151,7 @@ impl Client {
     /// other tag of the line, deduplicated and sorted.
     ///
     /// ```
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
     /// let client = collector_runtime::Client::new(cadence::NopMetricSink)
     ///     .tag(("service", "billing api"))
     ///     .tag("env:prod");
@@ -163,6 +168,7 @@ impl Client {
     /// Adds tags to every line sent through this client.
     ///
     /// ```
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
     /// let client = collector_runtime::Client::new(cadence::NopMetricSink)
     ///     .tags(&["team:core", "env:prod"]);
     /// assert_eq!(client.default_tags(), ["env:prod", "team:core"]);
@@ -185,6 +191,7 @@ impl Client {
     /// a longer line is handed over alone. `1` hands every line over alone.
     ///
     /// ```
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
     /// let client = collector_runtime::Client::new(cadence::NopMetricSink).payload_size(8192);
     /// assert_eq!(client.max_payload(), 8192);
     /// ```
@@ -199,6 +206,7 @@ impl Client {
     /// longer, fewer datagrams.
     ///
     /// ```
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
     /// use std::time::Duration;
     /// let client = collector_runtime::Client::new(cadence::NopMetricSink)
     ///     .flush_interval(Duration::from_millis(500));
@@ -217,6 +225,7 @@ impl Client {
     /// agent never blocks a caller nor grows memory without end.
     ///
     /// ```
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
     /// let client = collector_runtime::Client::new(cadence::NopMetricSink)
     ///     .max_queued_bytes(1 << 20);
     /// # let _ = client;
@@ -234,6 +243,7 @@ impl Client {
     /// is reported.
     ///
     /// ```
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
     /// use std::time::Duration;
     /// let client = collector_runtime::Client::new(cadence::NopMetricSink)
     ///     .flush_timeout(Duration::from_secs(5));
@@ -253,6 +263,7 @@ impl Client {
     /// flushes do not wait until it takes one again.
     ///
     /// ```
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
     /// use cadence::SpyMetricSink;
     /// use collector_runtime::{Client, Collector};
     ///
@@ -282,6 +293,7 @@ impl Client {
     /// The prefix put before every metric name, with its `.`.
     ///
     /// ```
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
     /// let client = collector_runtime::Client::new(cadence::NopMetricSink);
     /// assert_eq!(client.metric_prefix(), "");
     /// ```
@@ -292,6 +304,7 @@ impl Client {
     /// The tags put on every line, sanitized and sorted.
     ///
     /// ```
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
     /// let client = collector_runtime::Client::new(cadence::NopMetricSink).tag("a:1");
     /// assert_eq!(client.default_tags(), ["a:1"]);
     /// ```
@@ -315,6 +328,7 @@ impl Client {
     /// once per process. Clients built by [`ClientConfig::build`] have them.
     ///
     /// ```
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
     /// let client = collector_runtime::Client::new(cadence::NopMetricSink).detect_origin();
     /// # let _ = client;
     /// ```
@@ -333,6 +347,7 @@ impl Client {
     /// [`Client::payload_size`] to set it).
     ///
     /// ```
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
     /// let client = collector_runtime::Client::new(cadence::NopMetricSink);
     /// assert_eq!(client.max_payload(), collector_runtime::UDP_PAYLOAD);
     /// ```

@@ -22,6 +22,7 @@ use crate::series::{Kind, Series, Total};
 /// held `max_series` series already.
 ///
 /// ```
+/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
 /// assert_eq!(collector_runtime::DROPPED_RECORDS_METRIC, "collector.records_dropped");
 /// ```
 pub const DROPPED_RECORDS_METRIC: &str = "collector.records_dropped";
@@ -29,6 +30,7 @@ pub const DROPPED_RECORDS_METRIC: &str = "collector.records_dropped";
 /// What one flush did.
 ///
 /// ```
+/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
 /// let collector = collector_runtime::Collector::builder()
 ///     .client(collector_runtime::Client::new(cadence::NopMetricSink))
 ///     .build();

@@ -25,6 +25,7 @@ use crate::line::payload::{Batch, Filling, Packed};
 /// there is room again.
 ///
 /// ```
+/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
 /// assert_eq!(collector_runtime::LINES_DROPPED_METRIC, "collector.lines_dropped");
 /// ```
 pub const LINES_DROPPED_METRIC: &str = "collector.lines_dropped";
@@ -33,6 +34,7 @@ pub const LINES_DROPPED_METRIC: &str = "collector.lines_dropped";
 /// otherwise: datadog-go's buffer flush interval.
 ///
 /// ```
+/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
 /// assert_eq!(collector_runtime::DEFAULT_FLUSH_INTERVAL.as_millis(), 100);
 /// ```
 pub const DEFAULT_FLUSH_INTERVAL: Duration = Duration::from_millis(100);
@@ -43,6 +45,7 @@ pub const DEFAULT_FLUSH_INTERVAL: Duration = Duration::from_millis(100);
 /// a busy service's metrics, and little memory).
 ///
 /// ```
+/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
 /// assert_eq!(collector_runtime::DEFAULT_MAX_QUEUED_BYTES, 4 * 1024 * 1024);
 /// ```
 pub const DEFAULT_MAX_QUEUED_BYTES: usize = 4 * 1024 * 1024;
@@ -51,6 +54,7 @@ pub const DEFAULT_MAX_QUEUED_BYTES: usize = 4 * 1024 * 1024;
 /// end of the process wait for the sender, unless told otherwise.
 ///
 /// ```
+/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
 /// assert_eq!(collector_runtime::DEFAULT_FLUSH_TIMEOUT.as_secs(), 1);
 /// ```
 pub const DEFAULT_FLUSH_TIMEOUT: Duration = Duration::from_secs(1);

@@ -1,0 +1,186 @@
+//! Nothing handed to the outbox is lost when the process ends: real child
+//! binaries (`src/bin/exit_*.rs`), as users write a cron job, each run many
+//! times against a real UDP receiver and a real Unix datagram socket, with
+//! no call to `flush` in them. Every line each run recorded must arrive,
+//! whole, once, with the call's `outcome` and `timing`, and the process must
+//! end with the status it would have had without metrics.
+
+use std::collections::BTreeMap;
+use std::process::Command;
+use std::time::Duration;
+
+use collector_tests::{parse_all, Line, UdpReceiver, UnixReceiver};
+
+/// How many times each case runs, on each transport.
+const RUNS: usize = 5;
+
+/// A line as compared: name, type, sorted tags, and the value (timers'
+/// values vary: only their presence is compared).
+fn key(line: &Line) -> String {
+    let mut tags = line.tags.clone();
+    tags.sort();
+    let value = if line.kind == "ms" {
+        assert!(line.value >= 0.0, "{line:?}");
+        "<ms>".to_owned()
+    } else {
+        line.value.to_string()
+    };
+    format!("{}:{value}|{}|#{}", line.name, line.kind, tags.join(","))
+}
+
+/// How many times each line arrived.
+fn count(lines: &[Line]) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for line in lines {
+        *counts.entry(key(line)).or_default() += 1;
+    }
+    counts
+}
+
+/// The lines of one run of a job of 60 series named `job`, ended `outcome`.
+fn cron_lines(job: &str, outcome: &str) -> BTreeMap<String, usize> {
+    let mut want: BTreeMap<String, usize> = (0..60)
+        .map(|i| {
+            let line = format!(
+                "cron.rows.table_{i:02}:{}|c|#job:nightly,outcome:{outcome}",
+                i + 1
+            );
+            (line, 1)
+        })
+        .collect();
+    want.insert(
+        format!("{job}.duration:<ms>|ms|#job:nightly,outcome:{outcome}"),
+        1,
+    );
+    want
+}
+
+/// The lines of `exit_tokio`: four tasks of 15 series each, and their
+/// durations.
+fn tokio_lines() -> BTreeMap<String, usize> {
+    let mut want = BTreeMap::new();
+    for id in 0..4 {
+        for i in 0..15 {
+            let line = format!("cron.rows.table_{i:02}:{}|c|#outcome:ok", id * 100 + i);
+            *want.entry(line).or_default() += 1;
+        }
+    }
+    want.insert("cron.task.duration:<ms>|ms|#outcome:ok".to_owned(), 4);
+    want
+}
+
+/// Where the child sends: a receiver of the test's own.
+enum Receiver {
+    Udp(UdpReceiver),
+    Unix(UnixReceiver),
+}
+
+impl Receiver {
+    fn url(&self) -> String {
+        match self {
+            Receiver::Udp(r) => format!("udp://{}", r.addr()),
+            Receiver::Unix(r) => format!("unix://{}", r.path().display()),
+        }
+    }
+
+    /// What has arrived: the child has ended, so it is all in the socket.
+    fn lines(&self) -> Vec<Line> {
+        let (first, quiet) = (Duration::from_secs(5), Duration::from_millis(200));
+        let datagrams = match self {
+            Receiver::Udp(r) => r.datagrams_within(first, quiet),
+            Receiver::Unix(r) => r.datagrams_within(first, quiet),
+        };
+        parse_all(&datagrams)
+    }
+}
+
+/// Runs `exe mode` against a fresh receiver of each kind, `RUNS` times,
+/// and checks the exit status and every line.
+fn check(exe: &str, mode: &str, status: i32, want: &BTreeMap<String, usize>) {
+    for transport in ["udp", "unix"] {
+        for run in 0..RUNS {
+            let receiver = match transport {
+                "udp" => Receiver::Udp(UdpReceiver::bind()),
+                _ => Receiver::Unix(UnixReceiver::bind()),
+            };
+            let mut command = Command::new(exe);
+            command.arg(mode);
+            for (var, _) in std::env::vars_os() {
+                if var.to_string_lossy().starts_with("DD_") {
+                    command.env_remove(var);
+                }
+            }
+            let output = command
+                .env("DD_DOGSTATSD_URL", receiver.url())
+                .output()
+                .expect("run the child binary");
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert_eq!(
+                output.status.code(),
+                Some(status),
+                "{exe} {mode} over {transport}, run {run}: {stderr}"
+            );
+            assert!(
+                !stderr.contains("collector-runtime:"),
+                "{exe} {mode} over {transport} reported an error: {stderr}"
+            );
+            let got = count(&receiver.lines());
+            assert_eq!(&got, want, "{exe} {mode} over {transport}, run {run}");
+        }
+    }
+}
+
+const CRON: &str = env!("CARGO_BIN_EXE_exit_cron");
+const ANNOTATED_MAIN: &str = env!("CARGO_BIN_EXE_exit_annotated_main");
+const TOKIO: &str = env!("CARGO_BIN_EXE_exit_tokio");
+
+#[test]
+fn main_returning_right_after_an_annotated_call_delivers_every_line() {
+    check(CRON, "return", 0, &cron_lines("cron.job", "ok"));
+}
+
+#[test]
+fn process_exit_right_after_an_annotated_call_delivers_every_line() {
+    check(CRON, "process_exit", 0, &cron_lines("cron.job", "ok"));
+}
+
+#[test]
+fn a_call_on_a_thread_that_ends_before_main_returns_delivers_every_line() {
+    check(CRON, "thread_exit", 0, &cron_lines("cron.job", "ok"));
+}
+
+#[test]
+fn collector_runtime_exit_inside_an_annotated_call_sends_it_with_outcome_and_timing() {
+    check(CRON, "exit_inside", 0, &cron_lines("cron.job", "ok"));
+    check(
+        CRON,
+        "exit_inside_failing",
+        2,
+        &cron_lines("cron.job", "error"),
+    );
+}
+
+#[test]
+fn an_annotated_main_returning_ok_delivers_every_line() {
+    check(ANNOTATED_MAIN, "ok", 0, &cron_lines("cron.main", "ok"));
+}
+
+#[test]
+fn an_annotated_main_returning_err_delivers_every_line_and_fails() {
+    check(ANNOTATED_MAIN, "err", 1, &cron_lines("cron.main", "error"));
+}
+
+#[test]
+fn an_annotated_main_that_panics_delivers_every_line_and_fails() {
+    check(
+        ANNOTATED_MAIN,
+        "panic",
+        101,
+        &cron_lines("cron.main", "panic"),
+    );
+}
+
+#[test]
+fn tokio_main_with_the_work_on_worker_threads_delivers_every_line() {
+    check(TOKIO, "", 0, &tokio_lines());
+}
