@@ -9,6 +9,7 @@ use tracing::span::Id;
 
 use crate::collector::Collector;
 use crate::shared::Shared;
+use crate::store::KeyBase;
 use crate::tracing_layer::config::Config;
 use crate::tracing_layer::select::FieldRule;
 use crate::tracing_layer::span_tags::SpanTags;
@@ -74,20 +75,26 @@ impl Execution {
 /// A collector for one span: its tags as base tags, the layer's client. It
 /// belongs to the span, as an annotated call's belongs to the call: a
 /// handle's `flush()` sends nothing, the last handle's drop sends it all.
+///
+/// Its key base is put together here, as `CollectorBuilder` puts one
+/// together (the base tags, then the client's; the global client's tags
+/// apply when there is no client of its own), in one allocation: a span is
+/// created per request, and the tags are clean already.
 fn collector(config: &Config, tags: &SpanTags) -> Collector {
-    let mut builder = Collector::builder()
-        .tags(tags.texts())
-        .max_series(config.max_series);
-    if let Some(client) = &config.client {
-        builder = builder.shared_client(Arc::clone(client));
-    }
-    let shared = Shared::new(
-        builder.key_base(),
-        builder.base_tags.len(),
-        builder.client,
-        builder.on_error,
-        builder.max_series,
-        true,
-    );
+    let client = config.client.clone();
+    let client_tags = client
+        .as_ref()
+        .map_or(&[][..], |client| client.default_tags());
+    let base_len = tags.len();
+    let key_base = KeyBase {
+        tags: (base_len + client_tags.len() > 0).then(|| {
+            tags.texts()
+                .chain(client_tags.iter())
+                .cloned()
+                .collect::<Arc<[String]>>()
+        }),
+        global: client.is_none(),
+    };
+    let shared = Shared::new(key_base, base_len, client, None, config.max_series, true);
     Collector::from_shared(Arc::new(shared))
 }

@@ -4,6 +4,8 @@
 //! on the span's metadata (its name, its target). Everything else is left
 //! as it is.
 
+use std::sync::Arc;
+
 use tracing::span::Attributes;
 
 use crate::tracing_layer::config::Config;
@@ -33,8 +35,8 @@ pub const SELECT_FIELD: &str = "collect_metrics";
 pub(super) enum FieldRule {
     /// Every field (but the selection marker).
     All,
-    /// The fields named.
-    Only(Vec<String>),
+    /// The fields named (shared: the layer's list is every span's).
+    Only(Arc<[String]>),
 }
 
 impl FieldRule {
@@ -50,7 +52,7 @@ impl FieldRule {
 /// Whether a new span is an execution, and if so which fields are its tags.
 pub(super) fn choose(config: &Config, attrs: &Attributes<'_>) -> Option<FieldRule> {
     let layer_rule = || match &config.tag_fields {
-        Some(names) => FieldRule::Only(names.to_vec()),
+        Some(names) => FieldRule::Only(Arc::clone(names)),
         None => FieldRule::All,
     };
     let metadata = attrs.metadata();

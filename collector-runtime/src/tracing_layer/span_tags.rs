@@ -11,6 +11,12 @@ use crate::tracing_layer::field_value::each_field;
 use crate::tracing_layer::select::FieldRule;
 use crate::tracing_layer::tag_text::tag_text;
 
+/// The texts of a span's tags.
+pub(super) type Texts<'a> = std::iter::Map<
+    std::slice::Iter<'a, (&'static str, String)>,
+    fn(&'a (&'static str, String)) -> &'a String,
+>;
+
 /// One span's tags, each with the field it came from.
 #[derive(Default)]
 pub(super) struct SpanTags {
@@ -53,6 +59,10 @@ impl SpanTags {
             return false;
         }
         let text = tag_text(name, value, config.max_tag_len);
+        if text.is_empty() {
+            // A bound of 0 bytes: no room for any tag.
+            return false;
+        }
         let count = self.tags.len();
         match self.tags.iter_mut().find(|(held, _)| *held == name) {
             Some((_, held)) if *held == text => false,
@@ -71,7 +81,15 @@ impl SpanTags {
     }
 
     /// The tags' texts, in the order their fields were first recorded.
-    pub(super) fn texts(&self) -> Vec<String> {
-        self.tags.iter().map(|(_, text)| text.clone()).collect()
+    /// A concrete iterator, not `impl Iterator`: collected into an
+    /// `Arc<[String]>`, it is known to have an exact length, so the slice is
+    /// allocated once.
+    pub(super) fn texts(&self) -> Texts<'_> {
+        self.tags.iter().map(|(_, text)| text)
+    }
+
+    /// How many tags there are.
+    pub(super) fn len(&self) -> usize {
+        self.tags.len()
     }
 }

@@ -21,6 +21,11 @@ struct Bounded {
 
 impl Write for Bounded {
     fn write_str(&mut self, s: &str) -> fmt::Result {
+        // The common case, a clean piece that fits: copied whole.
+        if self.text.len() + s.len() <= self.cap && (!self.clean || Rule::Tag.is_clean(s)) {
+            self.text.push_str(s);
+            return Ok(());
+        }
         for c in s.chars() {
             let c = if self.clean { Rule::Tag.map(c) } else { c };
             if self.text.len() + c.len_utf8() > self.cap {
@@ -35,8 +40,14 @@ impl Write for Bounded {
 
 /// `key:value` for one field, cleaned and at most `max_len` bytes long.
 pub(super) fn tag_text(key: &str, value: FieldValue<'_>, max_len: usize) -> String {
+    // Room for the value without growing: its length for text, the
+    // longest number otherwise, never more than the bound.
+    let value_len = match value {
+        FieldValue::Str(text) => text.len(),
+        _ => 40,
+    };
     let mut out = Bounded {
-        text: String::new(),
+        text: String::with_capacity((key.len() + 1 + value_len).min(max_len)),
         cap: max_len,
         clean: true,
     };
@@ -49,7 +60,9 @@ pub(super) fn tag_text(key: &str, value: FieldValue<'_>, max_len: usize) -> Stri
         FieldValue::I128(v) => write_value(&mut out, v),
         FieldValue::U128(v) => write_value(&mut out, v),
         FieldValue::F64(v) => write_value(&mut out, v),
-        FieldValue::Str(v) => write_value(&mut out, v),
+        FieldValue::Str(v) => {
+            let _ = out.write_str(v);
+        }
         FieldValue::Error(v) => write_value(&mut out, v),
         FieldValue::Debug(v) => {
             // A `String` argument of `#[instrument]` comes as `Debug`, in
