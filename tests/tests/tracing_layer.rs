@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use collector_runtime::{collect_metrics, count, incr, testing, Collector, SpanCollectorLayer};
-use collector_tests::{by_series, parse_all, series, Line, UdpReceiver};
+use collector_tests::{by_series, is_child, parse_all, run_child, series, Line, UdpReceiver};
 use tracing::dispatcher::{self, DefaultGuard, Dispatch};
 use tracing::Instrument;
 use tracing_subscriber::prelude::*;
@@ -566,5 +566,37 @@ fn a_child_span_on_a_spawned_task_records_into_its_chosen_parent() {
             )
         })
         .collect();
+    assert_eq!(by_series(&lines).expect("each series once"), expected);
+}
+
+/// With no client of its own, the layer sends as the rest of the crate
+/// does: through the global client, built from the environment (here in a
+/// child process, aimed at this test's socket).
+#[test]
+fn with_no_client_the_layer_sends_through_the_global_client() {
+    if is_child() {
+        let subscriber = tracing_subscriber::registry().with(SpanCollectorLayer::new());
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::info_span!("job", collect_metrics = true, job = "nightly").in_scope(|| {
+                incr("job.rows", ());
+                tracing::info!(counter.job.rows = 2, "more rows");
+            });
+            tracing::info!(counter.outside = 1, "no collector");
+        });
+        return;
+    }
+    let receiver = UdpReceiver::bind();
+    let url = format!("udp://{}", receiver.addr());
+    run_child(
+        "with_no_client_the_layer_sends_through_the_global_client",
+        &[("DD_DOGSTATSD_URL", url.as_str())],
+    );
+    let lines = parse_all(&receiver.datagrams_within(FIRST, QUIET));
+    let expected: Series = [
+        (series("c", "job.rows", &["job:nightly"]), 3.0),
+        (series("c", "outside", &[]), 1.0),
+    ]
+    .into_iter()
+    .collect();
     assert_eq!(by_series(&lines).expect("each series once"), expected);
 }
