@@ -157,6 +157,53 @@ pub(crate) fn enter(shared: &Arc<Shared>) -> EnterGuard<'_> {
     )
 }
 
+/// [`enter`], with a guard that borrows nothing (the frame holds its own
+/// handle): for an integration whose enter and exit are two callbacks, such
+/// as a tracing span's, which keeps the guard between them.
+#[cfg(feature = "tracing")]
+pub(crate) fn enter_held(shared: &Arc<Shared>) -> EnterGuard<'static> {
+    push(
+        id_of(shared),
+        || Owner::Collector(Arc::clone(shared)),
+        None,
+        shared.max_series,
+        &shared.key_base,
+    )
+}
+
+/// Hands this thread's frames of `old` over to `new`, in place: what they
+/// recorded so far goes into `old`, what they record from now on into
+/// `new`, and the guards that pushed them still take them off. For a
+/// tracing span whose tags change (`Span::record`) while it is entered.
+#[cfg(feature = "tracing")]
+pub(crate) fn retarget(old: &Shared, new: &Arc<Shared>) {
+    let mut let_go = Vec::new();
+    let _ = STACK.try_with(|stack| {
+        let Ok(mut stack) = stack.try_borrow_mut() else {
+            return;
+        };
+        for frame in stack.iter_mut().filter(|frame| frame.owner.is(old)) {
+            if let Some(mut local) = frame.local.take() {
+                old.absorb(&mut local);
+                let_go.push((Some(local), None));
+            }
+            frame.base = new.key_base.clone();
+            frame.max_series = new.max_series;
+            let was = std::mem::replace(&mut frame.owner, Owner::Collector(Arc::clone(new)));
+            if let Owner::Collector(was) = was {
+                let_go.push((None, Some(was)));
+            }
+        }
+    });
+    // Outside the borrow: a store goes back to the spares, and a handle's
+    // drop may flush.
+    for (local, _handle) in let_go {
+        if let Some(local) = local {
+            recycle(local);
+        }
+    }
+}
+
 /// Makes an annotated call current on this thread: `owner` makes its
 /// collector if built, or what building it takes.
 #[inline(always)]
@@ -421,7 +468,7 @@ pub(crate) fn accept_current<T: Tags + ?Sized>(
 }
 
 /// Whether a collector is current on this thread.
-#[cfg(feature = "metrics")]
+#[cfg(any(feature = "metrics", feature = "tracing"))]
 pub(crate) fn has_current() -> bool {
     STACK
         .try_with(|stack| stack.try_borrow().is_ok_and(|stack| !stack.is_empty()))

@@ -59,6 +59,8 @@ pub mod testing;
 mod timer;
 #[cfg(feature = "tower")]
 mod tower_layer;
+#[cfg(feature = "tracing")]
+mod tracing_layer;
 mod value;
 
 pub use collector::{Collector, CollectorBuilder, DEFAULT_MAX_SERIES};
@@ -89,6 +91,9 @@ pub use timer::{start_timer, time, time_async, Timer};
 #[cfg(feature = "tower")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
 pub use tower_layer::{CollectorLayer, CollectorService, ResponseFuture};
+#[cfg(feature = "tracing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
+pub use tracing_layer::{SpanCollectorLayer, SELECT_FIELD};
 pub use value::{Integer, Value};
 
 pub use cadence;

@@ -319,3 +319,50 @@ fn background_jobs() {
     .collect();
     assert_eq!(got, expected, "{stdout}");
 }
+
+#[test]
+fn tracing_service() {
+    let stdout = run_example("tracing_service", &["tracing"], &[]);
+    assert!(stdout.contains("3 orders placed, 1 rejected"), "{stdout}");
+    let (datagrams, lines) = received(&stdout);
+    assert!(datagrams >= 1, "{stdout}");
+    // Four spans, four flushes, which may share datagrams: each series is
+    // summed over the orders, with the number of lines that carried it
+    // (one per order that recorded it). The order id is a span field but
+    // not a tag.
+    let mut got: BTreeMap<_, (f64, usize)> = BTreeMap::new();
+    for line in &lines {
+        assert!(
+            !line.tags.iter().any(|t| t.starts_with("order:")),
+            "{line:?}"
+        );
+        let entry = got.entry(line.series()).or_default();
+        if line.kind != "ms" {
+            entry.0 += line.value;
+        }
+        entry.1 += 1;
+    }
+    let (gold, standard) = (["tier:gold"], ["tier:standard"]);
+    let customers = |tier: &'static str| ["table:customers", tier];
+    let expected: BTreeMap<_, (f64, usize)> = [
+        // Orders 1 (gold, 3 items), 2 and 3 (standard, 1 and 2 items) are
+        // placed; order 4 (gold, no items) is rejected.
+        (series("h", "db.queries", &customers("tier:gold")), (2.0, 2)),
+        (
+            series("h", "db.queries", &customers("tier:standard")),
+            (2.0, 2),
+        ),
+        (series("c", "stock.reserved", &gold), (3.0, 1)),
+        (series("c", "stock.reserved", &standard), (3.0, 2)),
+        (series("c", "orders.items", &gold), (3.0, 1)),
+        (series("c", "orders.items", &standard), (3.0, 2)),
+        (series("h", "orders.value", &gold), (75.0, 1)),
+        (series("h", "orders.value", &standard), (75.0, 2)),
+        (series("c", "orders.rejected", &gold), (1.0, 1)),
+        (series("ms", "process_order.duration", &gold), (0.0, 2)),
+        (series("ms", "process_order.duration", &standard), (0.0, 2)),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(got, expected, "{stdout}");
+}
