@@ -168,6 +168,7 @@ pub(crate) fn enter_held(shared: &Arc<Shared>) -> EnterGuard<'static> {
         None,
         shared.max_series,
         &shared.key_base,
+        None,
     )
 }
 

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use tracing::Metadata;
 
-use crate::client::Client;
+use crate::send::client::Client;
 use crate::collector::DEFAULT_MAX_SERIES;
 
 /// A filter that chooses spans by their metadata (name, target, level...).

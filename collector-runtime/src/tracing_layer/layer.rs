@@ -9,7 +9,7 @@ use tracing::{Event, Metadata, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::LookupSpan;
 
-use crate::client::Client;
+use crate::send::client::Client;
 use crate::context;
 use crate::tracing_layer::config::Config;
 use crate::tracing_layer::entered;
