@@ -1,8 +1,13 @@
-//! Item 4 of the benchmark issue: a function with a collector per call that
-//! records nothing, against the same plain function; and one that records 10
-//! series (then flushes them through a buffered UDP client aimed at a drained
-//! loopback socket), against the same 10 metrics sent straight with cadence
-//! through the same kind of sink.
+//! A function with a collector per call that records nothing, against the
+//! same plain function; and one that records 10 series twice, then flushes
+//! them through the default transport (the outbox and its sender thread,
+//! over UDP to a drained loopback socket), against the same 20 records sent
+//! one by one with cadence through its buffered UDP sink, and through its
+//! `QueuingMetricSink` over that (its best asynchronous set-up).
+//!
+//! `annotated/ten_series_twice` measures the caller's time;
+//! `annotated_cpu/ten_series_twice` the CPU time of every thread of the
+//! process (the sender threads included) but the reader's, per call.
 //!
 //! Both annotated functions use the real `#[collect_metrics]`.
 //!
@@ -109,6 +114,10 @@ fn annotated_fn(c: &mut Criterion) {
     group.bench_function("cadence_buffered_udp", |b| {
         b.iter(|| cadence_twenty_sends(&client, black_box(7)))
     });
+    let queuing = drain.queuing_buffered_client();
+    group.bench_function("cadence_queuing_buffered_udp", |b| {
+        b.iter(|| cadence_twenty_sends(&queuing, black_box(7)))
+    });
     // The same two without the socket: what each costs before the kernel.
     group.bench_function("ours_annotated_fn_nop_sink", |b| {
         b.iter(|| annotated_ten_series_nop_sink(black_box(7)))
@@ -116,6 +125,37 @@ fn annotated_fn(c: &mut Criterion) {
     let nop = StatsdClient::from_sink("", NopMetricSink);
     group.bench_function("cadence_nop_sink", |b| {
         b.iter(|| cadence_twenty_sends(&nop, black_box(7)))
+    });
+    group.finish();
+
+    // The same three, timed by the CPU they cost the whole process.
+    let cpu = |b: &mut criterion::Bencher<'_>, run: &dyn Fn()| {
+        b.iter_custom(|iters| {
+            let before = drain.process_cpu_but_reader();
+            for _ in 0..iters {
+                run();
+            }
+            // What the background threads still owe for these calls.
+            collector_runtime::flush();
+            std::thread::sleep(std::time::Duration::from_millis(5));
+            drain.process_cpu_but_reader() - before
+        })
+    };
+    let mut group = c.benchmark_group("annotated_cpu/ten_series_twice");
+    group.bench_function("ours_annotated_fn", |b| {
+        cpu(b, &|| {
+            annotated_ten_series(black_box(7));
+        })
+    });
+    group.bench_function("cadence_buffered_udp", |b| {
+        cpu(b, &|| {
+            cadence_twenty_sends(&client, black_box(7));
+        })
+    });
+    group.bench_function("cadence_queuing_buffered_udp", |b| {
+        cpu(b, &|| {
+            cadence_twenty_sends(&queuing, black_box(7));
+        })
     });
     group.finish();
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use cadence::{BufferedUdpMetricSink, StatsdClient, UdpMetricSink};
+use cadence::{BufferedUdpMetricSink, QueuingMetricSink, StatsdClient, UdpMetricSink};
 
 /// The payload size the runtime uses for UDP (`UDP_PAYLOAD`).
 pub(crate) const PAYLOAD: usize = collector_runtime::UDP_PAYLOAD;
@@ -18,6 +18,9 @@ pub(crate) const PAYLOAD: usize = collector_runtime::UDP_PAYLOAD;
 /// by a background thread.
 pub(crate) struct Drain {
     addr: SocketAddr,
+    /// The reading thread's id, to leave out of the process's CPU time:
+    /// it stands for the agent.
+    reader_tid: Arc<std::sync::OnceLock<String>>,
     datagrams: Arc<AtomicU64>,
     bytes: Arc<AtomicU64>,
     stop: Arc<AtomicBool>,
@@ -34,9 +37,14 @@ impl Drain {
         let datagrams = Arc::new(AtomicU64::new(0));
         let bytes = Arc::new(AtomicU64::new(0));
         let stop = Arc::new(AtomicBool::new(false));
+        let reader_tid = Arc::new(std::sync::OnceLock::new());
         let thread = {
             let (datagrams, bytes, stop) = (datagrams.clone(), bytes.clone(), stop.clone());
+            let tid = Arc::clone(&reader_tid);
             std::thread::spawn(move || {
+                let own = std::fs::read_link("/proc/thread-self").expect("/proc/thread-self");
+                let own = own.file_name().expect("a task id").to_string_lossy().into_owned();
+                tid.set(own).expect("set once");
                 let mut buf = vec![0u8; 65_536];
                 while !stop.load(Ordering::Relaxed) {
                     if let Ok(n) = socket.recv(&mut buf) {
@@ -46,8 +54,12 @@ impl Drain {
                 }
             })
         };
+        while reader_tid.get().is_none() {
+            std::thread::yield_now();
+        }
         Drain {
             addr,
+            reader_tid,
             datagrams,
             bytes,
             stop,
@@ -89,12 +101,49 @@ impl Drain {
         StatsdClient::from_sink("", sink)
     }
 
-    /// Ours, on the same sink as [`Drain::buffered_client`]: a buffered
-    /// cadence sink, one datagram per `PAYLOAD` bytes.
-    pub(crate) fn collector_client(&self) -> collector_runtime::Client {
+    /// cadence's best asynchronous set-up: a `QueuingMetricSink` (a thread
+    /// of its own) over the buffered sink.
+    pub(crate) fn queuing_buffered_client(&self) -> StatsdClient {
         let socket = UdpSocket::bind("127.0.0.1:0").expect("bind sender");
         let sink = BufferedUdpMetricSink::with_capacity(self.addr, socket, PAYLOAD).expect("sink");
-        collector_runtime::Client::new(sink).payload_size(PAYLOAD)
+        StatsdClient::from_sink("", QueuingMetricSink::from(sink))
+    }
+
+    /// Ours, with the default transport: the client `ClientConfig` builds
+    /// for `udp://` (a non-blocking socket, 1432-byte payloads, the outbox
+    /// and its sender thread).
+    pub(crate) fn collector_client(&self) -> collector_runtime::Client {
+        collector_runtime::ClientConfig {
+            target: collector_runtime::Target::Udp {
+                host: self.addr.ip().to_string(),
+                port: self.addr.port(),
+            },
+            tags: vec![],
+            flush_interval: collector_runtime::DEFAULT_FLUSH_INTERVAL,
+        }
+        .build()
+        .expect("a UDP client")
+    }
+
+    /// CPU time of every thread of this process but the reader's, in
+    /// nanoseconds, from each task's `/proc/self/task/<id>/schedstat`.
+    pub(crate) fn process_cpu_but_reader(&self) -> Duration {
+        let reader = self.reader_tid.get().map(String::as_str);
+        let mut total = 0u64;
+        for task in std::fs::read_dir("/proc/self/task").expect("/proc/self/task").flatten() {
+            if Some(task.file_name().to_string_lossy().as_ref()) == reader {
+                continue;
+            }
+            let Ok(stat) = std::fs::read_to_string(task.path().join("schedstat")) else {
+                continue; // a thread that ended meanwhile
+            };
+            total += stat
+                .split_whitespace()
+                .next()
+                .and_then(|ns| ns.parse::<u64>().ok())
+                .unwrap_or(0);
+        }
+        Duration::from_nanos(total)
     }
 
     /// A cadence client that sends one datagram per metric.
