@@ -16,7 +16,6 @@ use crate::value::{Integer, Value};
 /// How many series a collector holds unless told otherwise.
 ///
 /// ```
-/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
 /// assert_eq!(collector_runtime::DEFAULT_MAX_SERIES, 10_000);
 /// ```
 pub const DEFAULT_MAX_SERIES: usize = 10_000;
@@ -34,7 +33,7 @@ pub const DEFAULT_MAX_SERIES: usize = 10_000;
 /// [`Collector::flush`], or because a worker recorded after it.
 ///
 /// ```
-/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
 /// use cadence::SpyMetricSink;
 /// use collector_runtime::{Client, Collector};
 ///
@@ -86,7 +85,7 @@ impl Collector {
     /// A collector with no base tags that sends through the global client.
     ///
     /// ```
-    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
     /// let collector = collector_runtime::Collector::new();
     /// assert!(collector.is_empty());
     /// ```
@@ -97,7 +96,7 @@ impl Collector {
     /// Starts configuring a collector.
     ///
     /// ```
-    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
     /// let collector = collector_runtime::Collector::builder()
     ///     .tag(("job", "cleanup"))
     ///     .max_series(100)
@@ -122,7 +121,7 @@ impl Collector {
     /// Adds 1 to a counter.
     ///
     /// ```
-    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
     /// let collector = collector_runtime::Collector::new();
     /// collector.incr("cache.miss", &["region:eu"]);
     /// collector.incr("cache.miss", &[("region", "eu")]);
@@ -137,7 +136,7 @@ impl Collector {
     /// (see [`Integer`]).
     ///
     /// ```
-    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
     /// let collector = collector_runtime::Collector::new();
     /// collector.count("rows.deleted", 250, ());
     /// # assert_eq!(collector.len(), 1);
@@ -159,7 +158,7 @@ impl Collector {
     /// integer or float (see [`Value`]).
     ///
     /// ```
-    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
     /// let collector = collector_runtime::Collector::new();
     /// collector.histogram("query", 1, &["database:replica"]);
     /// collector.histogram("query", 1, &["database:replica"]);
@@ -174,7 +173,7 @@ impl Collector {
     /// sent once as `|d`).
     ///
     /// ```
-    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
     /// let collector = collector_runtime::Collector::new();
     /// collector.distribution("payload.bytes", 512.0, ());
     /// # assert_eq!(collector.len(), 1);
@@ -194,7 +193,7 @@ impl Collector {
     /// `u64::MAX` nanoseconds (about 584 years).
     ///
     /// ```
-    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
     /// use std::time::Duration;
     /// let collector = collector_runtime::Collector::new();
     /// collector.timing("db.wait", Duration::from_millis(12), ());
@@ -209,7 +208,7 @@ impl Collector {
     /// recorded is sent.
     ///
     /// ```
-    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
     /// let collector = collector_runtime::Collector::new();
     /// collector.gauge("queue.depth", 3, ());
     /// collector.gauge("queue.depth", 1, ());
@@ -230,7 +229,7 @@ impl Collector {
     /// flush once their guards are dropped (e.g. after the threads join).
     ///
     /// ```
-    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
     /// let collector = collector_runtime::Collector::new();
     /// {
     ///     let _current = collector.enter();
@@ -270,7 +269,7 @@ impl Collector {
     /// is dropped (an aborted task).
     ///
     /// ```
-    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
     /// use collector_runtime::{collect_metrics, incr, Collector};
     ///
     /// #[collect_metrics(client = collector_runtime::Client::new(cadence::NopMetricSink))]
@@ -329,7 +328,7 @@ impl Collector {
     /// with its `outcome`, when it has ended and its last handle is gone.
     ///
     /// ```
-    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
     /// let collector = collector_runtime::Collector::builder()
     ///     .client(collector_runtime::Client::new(cadence::NopMetricSink))
     ///     .build();
@@ -356,7 +355,7 @@ impl Collector {
     /// How many series the collector holds now.
     ///
     /// ```
-    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
     /// let collector = collector_runtime::Collector::new();
     /// collector.incr("a", ());
     /// collector.incr("a", &["k:v"]);
@@ -370,7 +369,7 @@ impl Collector {
     /// Whether the collector holds no series.
     ///
     /// ```
-    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
     /// assert!(collector_runtime::Collector::new().is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
@@ -380,7 +379,7 @@ impl Collector {
     /// The tags added to every series at flush, sanitized.
     ///
     /// ```
-    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
     /// let collector = collector_runtime::Collector::builder().tag("env:test").build();
     /// assert_eq!(collector.base_tags(), ["env:test"]);
     /// ```
@@ -392,7 +391,7 @@ impl Collector {
 /// Configures a [`Collector`].
 ///
 /// ```
-/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
 /// use std::sync::Arc;
 /// use collector_runtime::Collector;
 ///
@@ -429,7 +428,7 @@ impl CollectorBuilder {
     /// Adds one base tag, sent with every series.
     ///
     /// ```
-    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
     /// let c = collector_runtime::Collector::builder().tag("a:1").tag(("b", "2")).build();
     /// assert_eq!(c.base_tags(), ["a:1", "b:2"]);
     /// ```
@@ -445,7 +444,7 @@ impl CollectorBuilder {
     /// Adds base tags.
     ///
     /// ```
-    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
     /// let c = collector_runtime::Collector::builder().tags(vec!["a:1".to_owned()]).build();
     /// assert_eq!(c.base_tags(), ["a:1"]);
     /// ```
@@ -484,7 +483,7 @@ impl CollectorBuilder {
     /// Sends through `client` instead of the global client.
     ///
     /// ```
-    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
     /// let client = collector_runtime::Client::new(cadence::NopMetricSink);
     /// let c = collector_runtime::Collector::builder().client(&client).build();
     /// # let _ = c;
@@ -504,7 +503,7 @@ impl CollectorBuilder {
     /// as [`DROPPED_RECORDS_METRIC`](crate::DROPPED_RECORDS_METRIC).
     ///
     /// ```
-    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
     /// let c = collector_runtime::Collector::builder().max_series(1).build();
     /// c.incr("a", ());
     /// c.incr("b", ());
@@ -518,7 +517,7 @@ impl CollectorBuilder {
     /// Sends this collector's errors to `handler` instead of the global one.
     ///
     /// ```
-    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
     /// use std::sync::atomic::{AtomicUsize, Ordering};
     /// use std::sync::Arc;
     ///
@@ -538,7 +537,7 @@ impl CollectorBuilder {
     /// Builds the collector.
     ///
     /// ```
-    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
     /// let c = collector_runtime::Collector::builder().build();
     /// assert!(c.is_empty());
     /// ```

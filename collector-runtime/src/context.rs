@@ -123,7 +123,7 @@ fn id_of(shared: &Shared) -> usize {
 /// sent to another thread: enter the collector there instead.
 ///
 /// ```
-/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
 /// use collector_runtime::Collector;
 ///
 /// let outer = Collector::new();

@@ -17,7 +17,6 @@ use crate::send::config::ConfigError;
 /// A problem met while recording or flushing metrics.
 ///
 /// ```
-/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
 /// use collector_runtime::Error;
 ///
 /// let err = Error::InvalidName { name: "|||".to_owned() };
@@ -139,7 +138,6 @@ impl std::error::Error for Error {
 /// panic; if it panics itself, the panic is contained and counted.
 ///
 /// ```
-/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
 /// use std::sync::Arc;
 /// use collector_runtime::ErrorHandler;
 ///
@@ -156,7 +154,7 @@ static GLOBAL_HANDLER: RwLock<Option<ErrorHandler>> = RwLock::new(None);
 /// handler received them.
 ///
 /// ```
-/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
 /// let before = collector_runtime::errors_seen();
 /// let collector = collector_runtime::Collector::builder().build();
 /// collector.incr("", ()); // an empty name is refused and counted
@@ -169,7 +167,6 @@ pub fn errors_seen() -> u64 {
 /// How many times an error handler panicked (the panics were contained).
 ///
 /// ```
-/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
 /// assert_eq!(collector_runtime::error_handler_panics(), 0);
 /// ```
 pub fn error_handler_panics() -> u64 {
@@ -192,7 +189,6 @@ pub fn error_handler_panics() -> u64 {
 /// logger, or pass `|_| {}` to stay silent.
 ///
 /// ```
-/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
 /// use std::sync::Arc;
 /// collector_runtime::set_error_handler(Arc::new(|err| eprintln!("metrics: {err}")));
 /// // Or, to count errors without a word:

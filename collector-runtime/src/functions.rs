@@ -40,7 +40,7 @@ pub(crate) fn send_now<T: Tags + ?Sized>(key: &Key<'_, T>, sample: Sample) {
 /// Adds 1 to a counter of the current collector.
 ///
 /// ```
-/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
 /// let collector = collector_runtime::Collector::new();
 /// let _current = collector.enter();
 /// collector_runtime::incr("jobs.retried", &["queue:mail"]);
@@ -56,7 +56,7 @@ pub fn incr(name: &str, tags: impl Tags) {
 /// [`Integer`]).
 ///
 /// ```
-/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
 /// let collector = collector_runtime::Collector::new();
 /// let _current = collector.enter();
 /// let rows: Vec<u32> = vec![1, 2, 3];
@@ -78,7 +78,7 @@ pub fn count(name: &str, n: impl Integer, tags: impl Tags) {
 /// [`Value`]).
 ///
 /// ```
-/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
 /// let collector = collector_runtime::Collector::new();
 /// let _current = collector.enter();
 /// collector_runtime::histogram("query", 1, &["database:master", "verb:insert"]);
@@ -93,7 +93,7 @@ pub fn histogram(name: &str, value: impl Value, tags: impl Tags) {
 /// is any integer or float (see [`Value`]).
 ///
 /// ```
-/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
 /// let collector = collector_runtime::Collector::new();
 /// let _current = collector.enter();
 /// collector_runtime::distribution("payload.bytes", 2048, ());
@@ -114,7 +114,7 @@ pub fn distribution(name: &str, value: impl Value, tags: impl Tags) {
 /// `u64::MAX` nanoseconds (about 584 years).
 ///
 /// ```
-/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
 /// let collector = collector_runtime::Collector::new();
 /// let _current = collector.enter();
 /// collector_runtime::timing("db.wait", std::time::Duration::from_millis(3), ());
@@ -129,7 +129,7 @@ pub fn timing(name: &str, elapsed: Duration, tags: impl Tags) {
 /// is any integer or float (see [`Value`]).
 ///
 /// ```
-/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
 /// let collector = collector_runtime::Collector::new();
 /// let _current = collector.enter();
 /// collector_runtime::gauge("pool.idle", 4, ());

@@ -13,7 +13,7 @@
 //! ([`incr`], [`histogram`], ...) record into the current collector.
 //!
 //! ```
-//! # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+//! # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
 //! use cadence::SpyMetricSink;
 //! use collector_runtime::{Client, Collector};
 //!
@@ -84,7 +84,7 @@ pub use send::exit::{flush, DeliveryReport};
 pub use send::flush::{FlushReport, DROPPED_RECORDS_METRIC};
 pub use send::global::{global_client, set_global_client};
 pub use send::outbox::{
-    DEFAULT_FLUSH_INTERVAL, DEFAULT_FLUSH_TIMEOUT, DEFAULT_MAX_QUEUED_BYTES, LINES_DROPPED_METRIC,
+    DEFAULT_FLUSH_INTERVAL, DEFAULT_FLUSH_TIMEOUT, DEFAULT_QUEUED_PAYLOADS, LINES_DROPPED_METRIC,
 };
 pub use tags::{AsTag, TagRef, Tags};
 pub use timer::{start_timer, time, time_async, Timer};

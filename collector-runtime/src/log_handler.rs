@@ -21,7 +21,6 @@ static LOGGED: AtomicU32 = AtomicU32::new(0);
 /// [`CollectorBuilder::error_handler`](crate::CollectorBuilder::error_handler)):
 ///
 /// ```
-/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
 /// use std::sync::Arc;
 ///
 /// collector_runtime::set_error_handler(Arc::new(collector_runtime::log_error));

@@ -131,7 +131,7 @@ impl<F: Future> WithCollector for F {}
 /// [`WithCollector::in_current_collector`].
 ///
 /// ```
-/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
 /// use collector_runtime::{Collector, WithCollector, WithCollectorFuture};
 ///
 /// let fut: WithCollectorFuture<_> = async { 1 }.with_collector(Collector::new());

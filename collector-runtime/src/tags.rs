@@ -11,7 +11,6 @@ use std::borrow::Cow;
 /// One tag, borrowed from the caller.
 ///
 /// ```
-/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
 /// use collector_runtime::{AsTag, TagRef};
 ///
 /// assert_eq!("db:main".as_tag(), TagRef::Whole("db:main"));
@@ -39,7 +38,6 @@ impl<'a> TagRef<'a> {
 /// Anything that is one tag.
 ///
 /// ```
-/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
 /// use collector_runtime::{AsTag, TagRef};
 ///
 /// let owned = String::from("region:eu");
@@ -98,7 +96,6 @@ impl<K: AsRef<str>, V: AsRef<str>> AsTag for (K, V) {
 /// `()` means no tags.
 ///
 /// ```
-/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
 /// use collector_runtime::Tags;
 ///
 /// assert_eq!(().tag_count(), 0);
@@ -116,7 +113,7 @@ impl<K: AsRef<str>, V: AsRef<str>> AsTag for (K, V) {
 /// ```
 ///
 /// ```
-/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
 /// const NO_TAGS: [&str; 0] = [];
 /// collector_runtime::incr("jobs.done", ());
 /// collector_runtime::incr("jobs.done", NO_TAGS);

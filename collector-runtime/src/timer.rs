@@ -22,7 +22,7 @@ use crate::tags::Tags;
 /// a failed operation's time is counted as well.
 ///
 /// ```
-/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
 /// let collector = collector_runtime::Collector::new();
 /// let _current = collector.enter();
 /// {
@@ -46,7 +46,7 @@ pub struct Timer<'a, T: Tags> {
 /// timer's life, whatever form [`Tags`] takes.
 ///
 /// ```
-/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
 /// let collector = collector_runtime::Collector::new();
 /// let _current = collector.enter();
 /// let table = String::from("users");
@@ -67,7 +67,7 @@ impl<T: Tags> Timer<'_, T> {
     /// The time since the timer started.
     ///
     /// ```
-    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
     /// let timer = collector_runtime::start_timer("work", ());
     /// assert!(timer.elapsed() < std::time::Duration::from_secs(60));
     /// # timer.discard();
@@ -79,7 +79,7 @@ impl<T: Tags> Timer<'_, T> {
     /// Records the elapsed time now, and returns it.
     ///
     /// ```
-    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
     /// let collector = collector_runtime::Collector::new();
     /// let _current = collector.enter();
     /// let timer = collector_runtime::start_timer("work", ());
@@ -98,7 +98,7 @@ impl<T: Tags> Timer<'_, T> {
     /// time (for an operation that turned out not to count, say).
     ///
     /// ```
-    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
     /// let collector = collector_runtime::Collector::new();
     /// let _current = collector.enter();
     /// let timer = collector_runtime::start_timer("work", ());
@@ -124,7 +124,7 @@ impl<T: Tags> Drop for Timer<'_, T> {
 /// returned.
 ///
 /// ```
-/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
 /// let collector = collector_runtime::Collector::new();
 /// let _current = collector.enter();
 /// let rows = collector_runtime::time("db.query", &["table:users"], || 3);
@@ -144,7 +144,7 @@ pub fn time<R>(name: &str, tags: impl Tags, f: impl FnOnce() -> R) -> R {
 /// to then is recorded when it drops, as a dropped [`Timer`] does.
 ///
 /// ```
-/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
 /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
 /// #     use std::task::{Context, Poll, Waker};
 /// #     let mut f = std::pin::pin!(f);

@@ -51,7 +51,7 @@ struct Config {
 ///   returns a response (not when it fails or is dropped first).
 ///
 /// ```
-/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
 /// use axum::{extract::MatchedPath, routing::get, Router};
 /// use cadence::SpyMetricSink;
 /// use collector_runtime::{Client, CollectorLayer};
@@ -112,7 +112,7 @@ impl CollectorLayer {
     /// client.
     ///
     /// ```
-    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
     /// let layer = collector_runtime::CollectorLayer::new();
     /// # let _ = layer;
     /// ```
@@ -154,7 +154,7 @@ impl CollectorLayer {
     /// Adds `method:<HTTP method>` to every series of a request.
     ///
     /// ```
-    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
     /// let layer = collector_runtime::CollectorLayer::new().method();
     /// # let _ = layer;
     /// ```
@@ -166,7 +166,7 @@ impl CollectorLayer {
     /// Adds `status:<code>` to every series of a request that got a response.
     ///
     /// ```
-    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
     /// let layer = collector_runtime::CollectorLayer::new().status();
     /// # let _ = layer;
     /// ```
@@ -182,7 +182,7 @@ impl CollectorLayer {
     /// paths name a method (`/pkg.Service/Method`), the path itself is fine.
     ///
     /// ```
-    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
     /// // tonic: the path is the gRPC method, a bounded set.
     /// let layer = collector_runtime::CollectorLayer::new()
     ///     .route_with(|_extensions, uri| Some(uri.path().to_owned()));
@@ -200,7 +200,7 @@ impl CollectorLayer {
     /// `name`.
     ///
     /// ```
-    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
     /// let layer = collector_runtime::CollectorLayer::new().timing("http.request.duration");
     /// # let _ = layer;
     /// ```
@@ -213,7 +213,7 @@ impl CollectorLayer {
     /// Adds a tag to every series of every request.
     ///
     /// ```
-    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
     /// let layer = collector_runtime::CollectorLayer::new().tag(("api", "public"));
     /// # let _ = layer;
     /// ```
@@ -231,7 +231,7 @@ impl CollectorLayer {
     /// Sends through `client` instead of the global client.
     ///
     /// ```
-    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
     /// let client = collector_runtime::Client::new(cadence::NopMetricSink);
     /// let layer = collector_runtime::CollectorLayer::new().client(client);
     /// # let _ = layer;
@@ -246,7 +246,7 @@ impl CollectorLayer {
     /// [`CollectorBuilder::max_series`]).
     ///
     /// ```
-    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
     /// let layer = collector_runtime::CollectorLayer::new().max_series(100);
     /// # let _ = layer;
     /// ```
@@ -294,7 +294,7 @@ impl<S> Layer<S> for CollectorLayer {
 /// The service [`CollectorLayer`] wraps around an inner service.
 ///
 /// ```
-/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
 /// use collector_runtime::{CollectorLayer, CollectorService};
 /// use tower::{service_fn, Layer};
 ///
@@ -373,7 +373,7 @@ pin_project! {
     /// with the request's collector current, and flushes it once.
     ///
     /// ```
-    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
     /// use collector_runtime::{CollectorLayer, ResponseFuture};
     /// use tower::{service_fn, Layer, Service};
     ///

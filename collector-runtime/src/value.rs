@@ -24,7 +24,7 @@ mod sealed {
 /// handler (see [`Error::NonFiniteValue`](crate::Error::NonFiniteValue)).
 ///
 /// ```
-/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
 /// let collector = collector_runtime::Collector::new();
 /// let rows: usize = 40;
 /// let bytes: u64 = 2048;
@@ -37,7 +37,6 @@ pub trait Value: Copy + sealed::Sealed {
     /// The value as it is kept and sent.
     ///
     /// ```
-    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
     /// use collector_runtime::Value;
     ///
     /// assert_eq!(7u8.to_f64(), 7.0);
@@ -55,7 +54,7 @@ pub trait Value: Copy + sealed::Sealed {
 /// range are sent exactly.
 ///
 /// ```
-/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
 /// let collector = collector_runtime::Collector::new();
 /// let deleted: usize = 3;
 /// collector.count("rows.deleted", deleted, ());
@@ -66,7 +65,6 @@ pub trait Integer: Value {
     /// The count as a counter holds it, saturated into `i64`.
     ///
     /// ```
-    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
     /// use collector_runtime::Integer;
     ///
     /// assert_eq!(40usize.saturating_i64(), 40);

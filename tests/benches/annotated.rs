@@ -96,6 +96,18 @@ fn cadence_twenty_sends(client: &StatsdClient, x: u64) -> u64 {
     black_box(x).wrapping_mul(3)
 }
 
+/// What the outbox did during a row: a figure that dropped lines would
+/// flatter ours, so the row says how many it sent and dropped.
+fn report_outbox(row: &str, before: collector_runtime::DeliveryReport) {
+    let after = collector_runtime::flush();
+    eprintln!(
+        "{row}: outbox sent {} lines in {} payloads, dropped {}",
+        after.lines_sent - before.lines_sent,
+        after.payloads_sent - before.payloads_sent,
+        after.lines_dropped - before.lines_dropped,
+    );
+}
+
 fn annotated_fn(c: &mut Criterion) {
     let drain = Drain::start();
     // A collector without a client of its own sends through the global one.
@@ -107,9 +119,11 @@ fn annotated_fn(c: &mut Criterion) {
     group.finish();
 
     let mut group = c.benchmark_group("annotated/ten_series_twice");
+    let before = collector_runtime::flush();
     group.bench_function("ours_annotated_fn", |b| {
         b.iter(|| annotated_ten_series(black_box(7)))
     });
+    report_outbox("annotated/ten_series_twice/ours_annotated_fn", before);
     let client = drain.buffered_client();
     group.bench_function("cadence_buffered_udp", |b| {
         b.iter(|| cadence_twenty_sends(&client, black_box(7)))
@@ -142,11 +156,13 @@ fn annotated_fn(c: &mut Criterion) {
         })
     };
     let mut group = c.benchmark_group("annotated_cpu/ten_series_twice");
+    let before = collector_runtime::flush();
     group.bench_function("ours_annotated_fn", |b| {
         cpu(b, &|| {
             annotated_ten_series(black_box(7));
         })
     });
+    report_outbox("annotated_cpu/ten_series_twice/ours_annotated_fn", before);
     group.bench_function("cadence_buffered_udp", |b| {
         cpu(b, &|| {
             cadence_twenty_sends(&client, black_box(7));

@@ -49,14 +49,21 @@ fn stalled(mode: &str) {
         .expect("run the child");
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{}\n{stdout}\n{stderr}", output.status);
+    assert!(
+        output.status.success(),
+        "{}\n{stdout}\n{stderr}",
+        output.status
+    );
     let seen = figures(&stdout);
     assert_eq!(seen["calls"], 10_000, "{stdout}");
     // Some lines made it into the socket's queue before it filled; the
     // rest were dropped, each counted, none waiting at the end.
     assert!(seen["lines_dropped"] > 0, "{stdout}");
     assert_eq!(seen["lines_pending"], 0, "{stdout}");
-    assert!(seen["lines_dropped"] + seen["lines_sent"] >= 100_000, "{stdout}");
+    assert!(
+        seen["lines_dropped"] + seen["lines_sent"] >= 100_000,
+        "{stdout}"
+    );
     assert!(seen["errors_seen"] > 0, "{stdout}");
     // A generous bound: the outbox holds at most 4 MiB of lines.
     assert!(seen["peak_rss_kib"] < 64 * 1024, "{stdout}");
@@ -170,6 +177,9 @@ fn when_the_agent_reads_again_sending_resumes_and_the_drop_count_arrives() {
     assert_eq!(after.len(), 5_000);
     assert!(after.values().all(|seen| *seen == (1 << 10) - 1));
     // And the count of what was dropped while it did not read.
-    assert_eq!(resumed.lines_dropped, stalled.lines_dropped, "no drops after");
+    assert_eq!(
+        resumed.lines_dropped, stalled.lines_dropped,
+        "no drops after"
+    );
     assert_eq!(counted, dropped as f64);
 }

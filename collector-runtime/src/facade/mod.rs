@@ -57,7 +57,7 @@ use outside::{Fallback, Outside};
 /// value at flush. `set` has no such limit.
 ///
 /// ```
-/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
 /// use collector_runtime::{testing, Collector, MetricsRecorder};
 ///
 /// let recorder = MetricsRecorder::new();
@@ -99,7 +99,7 @@ impl MetricsRecorder {
     /// the global client, at once, as the free functions do.
     ///
     /// ```
-    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
     /// use collector_runtime::{testing, MetricsRecorder};
     ///
     /// let recorder = MetricsRecorder::new();
@@ -127,7 +127,7 @@ impl MetricsRecorder {
     /// records made inside collectors never pay for the fallback.
     ///
     /// ```
-    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
     /// use collector_runtime::{testing, Collector, MetricsRecorder};
     ///
     /// // Any recorder will do; `metrics-util`'s `DebuggingRecorder` or

@@ -35,7 +35,7 @@ use crate::tags::{AsTag, Tags};
 /// it: each client made with `new` has an outbox and a thread of its own.
 ///
 /// ```
-/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
 /// use cadence::SpyMetricSink;
 /// use collector_runtime::{Client, Collector};
 ///
@@ -97,7 +97,6 @@ impl Client {
     /// payloads of [`UDP_PAYLOAD`] bytes.
     ///
     /// ```
-    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
     /// let client = collector_runtime::Client::new(cadence::NopMetricSink);
     /// assert_eq!(client.max_payload(), collector_runtime::UDP_PAYLOAD);
     /// ```
@@ -109,7 +108,6 @@ impl Client {
     /// `StatsdClient` used elsewhere.
     ///
     /// ```
-    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
     /// use std::sync::Arc;
     /// let sink = Arc::new(cadence::NopMetricSink);
     /// let client = collector_runtime::Client::from_arc(sink.clone());
@@ -132,7 +130,6 @@ impl Client {
     /// trailing `.` is not doubled). Sanitized like a name.
     ///
     /// ```
-    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
     /// let client = collector_runtime::Client::new(cadence::NopMetricSink).prefix("app.");
     /// assert_eq!(client.metric_prefix(), "app.");
     /// ```
@@ -151,7 +148,6 @@ impl Client {
     /// other tag of the line, deduplicated and sorted.
     ///
     /// ```
-    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
     /// let client = collector_runtime::Client::new(cadence::NopMetricSink)
     ///     .tag(("service", "billing api"))
     ///     .tag("env:prod");
@@ -168,7 +164,6 @@ impl Client {
     /// Adds tags to every line sent through this client.
     ///
     /// ```
-    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
     /// let client = collector_runtime::Client::new(cadence::NopMetricSink)
     ///     .tags(&["team:core", "env:prod"]);
     /// assert_eq!(client.default_tags(), ["env:prod", "team:core"]);
@@ -191,7 +186,6 @@ impl Client {
     /// a longer line is handed over alone. `1` hands every line over alone.
     ///
     /// ```
-    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
     /// let client = collector_runtime::Client::new(cadence::NopMetricSink).payload_size(8192);
     /// assert_eq!(client.max_payload(), 8192);
     /// ```
@@ -206,7 +200,6 @@ impl Client {
     /// longer, fewer datagrams.
     ///
     /// ```
-    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
     /// use std::time::Duration;
     /// let client = collector_runtime::Client::new(cadence::NopMetricSink)
     ///     .flush_interval(Duration::from_millis(500));
@@ -219,22 +212,22 @@ impl Client {
     }
 
     /// The most bytes of lines waiting for the agent (default
-    /// [`DEFAULT_MAX_QUEUED_BYTES`], 4 MiB). Past it, new lines are
+    /// [`DEFAULT_QUEUED_PAYLOADS`] payloads: 2.8 MiB for UDP, 16 MiB for a
+    /// Unix socket, as datadog-go). Past it, new lines are
     /// dropped, counted, reported once, and their count is sent as
     /// [`LINES_DROPPED_METRIC`] when there is room again: a slow or absent
     /// agent never blocks a caller nor grows memory without end.
     ///
     /// ```
-    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
     /// let client = collector_runtime::Client::new(cadence::NopMetricSink)
     ///     .max_queued_bytes(1 << 20);
     /// # let _ = client;
     /// ```
     ///
-    /// [`DEFAULT_MAX_QUEUED_BYTES`]: crate::DEFAULT_MAX_QUEUED_BYTES
+    /// [`DEFAULT_QUEUED_PAYLOADS`]: crate::DEFAULT_QUEUED_PAYLOADS
     /// [`LINES_DROPPED_METRIC`]: crate::LINES_DROPPED_METRIC
     pub fn max_queued_bytes(self, bytes: usize) -> Client {
-        self.with_settings(|settings| settings.max_queued = bytes)
+        self.with_settings(|settings| settings.max_queued = Some(bytes))
     }
 
     /// How long [`flush`](crate::flush), the end of the process and a
@@ -243,7 +236,6 @@ impl Client {
     /// is reported.
     ///
     /// ```
-    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
     /// use std::time::Duration;
     /// let client = collector_runtime::Client::new(cadence::NopMetricSink)
     ///     .flush_timeout(Duration::from_secs(5));
@@ -263,7 +255,7 @@ impl Client {
     /// flushes do not wait until it takes one again.
     ///
     /// ```
-    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
     /// use cadence::SpyMetricSink;
     /// use collector_runtime::{Client, Collector};
     ///
@@ -293,7 +285,6 @@ impl Client {
     /// The prefix put before every metric name, with its `.`.
     ///
     /// ```
-    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
     /// let client = collector_runtime::Client::new(cadence::NopMetricSink);
     /// assert_eq!(client.metric_prefix(), "");
     /// ```
@@ -304,7 +295,6 @@ impl Client {
     /// The tags put on every line, sanitized and sorted.
     ///
     /// ```
-    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
     /// let client = collector_runtime::Client::new(cadence::NopMetricSink).tag("a:1");
     /// assert_eq!(client.default_tags(), ["a:1"]);
     /// ```
@@ -328,7 +318,6 @@ impl Client {
     /// once per process. Clients built by [`ClientConfig::build`] have them.
     ///
     /// ```
-    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
     /// let client = collector_runtime::Client::new(cadence::NopMetricSink).detect_origin();
     /// # let _ = client;
     /// ```
@@ -347,7 +336,6 @@ impl Client {
     /// [`Client::payload_size`] to set it).
     ///
     /// ```
-    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
     /// let client = collector_runtime::Client::new(cadence::NopMetricSink);
     /// assert_eq!(client.max_payload(), collector_runtime::UDP_PAYLOAD);
     /// ```

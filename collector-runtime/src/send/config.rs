@@ -20,21 +20,18 @@ use crate::sanitize::sanitize_tag;
 /// The DogStatsD port when none is configured.
 ///
 /// ```
-/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
 /// assert_eq!(collector_runtime::DEFAULT_PORT, 8125);
 /// ```
 pub const DEFAULT_PORT: u16 = 8125;
 /// Bytes per UDP datagram: fits a 1500-byte Ethernet frame after headers.
 ///
 /// ```
-/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
 /// assert!(collector_runtime::UDP_PAYLOAD + 20 + 8 <= 1500); // IPv4 + UDP headers
 /// ```
 pub const UDP_PAYLOAD: usize = 1432;
 /// Bytes per Unix datagram, as the Datadog Agent expects.
 ///
 /// ```
-/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
 /// assert_eq!(collector_runtime::UNIX_PAYLOAD, 8192);
 /// ```
 pub const UNIX_PAYLOAD: usize = 8192;
@@ -42,7 +39,6 @@ pub const UNIX_PAYLOAD: usize = 8192;
 /// Where metrics go.
 ///
 /// ```
-/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
 /// use collector_runtime::Target;
 ///
 /// let target = Target::Udp { host: "127.0.0.1".into(), port: 8125 };
@@ -74,7 +70,6 @@ impl fmt::Display for Target {
 /// Why no client could be built from the configuration.
 ///
 /// ```
-/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
 /// use collector_runtime::ClientConfig;
 ///
 /// let err = ClientConfig::from_lookup(|var| {
@@ -135,7 +130,6 @@ impl std::error::Error for ConfigError {}
 /// A client configuration read from `DD_*` variables.
 ///
 /// ```
-/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
 /// use collector_runtime::{ClientConfig, Target};
 ///
 /// let config = ClientConfig::from_lookup(|var| match var {
@@ -185,7 +179,6 @@ impl ClientConfig {
     /// Reads the process environment.
     ///
     /// ```
-    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
     /// # std::env::remove_var("DD_DOGSTATSD_URL");
     /// # std::env::remove_var("DD_AGENT_HOST");
     /// # std::env::remove_var("DD_DOGSTATSD_PORT");
@@ -199,7 +192,6 @@ impl ClientConfig {
     /// Reads the variables through `lookup`, which returns a variable's value.
     ///
     /// ```
-    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
     /// use collector_runtime::{ClientConfig, Target};
     ///
     /// let config = ClientConfig::from_lookup(|var| match var {
@@ -251,7 +243,6 @@ impl ClientConfig {
     /// once it appears, and sends fail, reported, until then.
     ///
     /// ```
-    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
     /// use collector_runtime::{ClientConfig, Target};
     ///
     /// let config = ClientConfig {

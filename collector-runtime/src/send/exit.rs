@@ -83,7 +83,6 @@ pub(crate) fn watch_this_thread() {
 /// client, and what was still waiting when it returned.
 ///
 /// ```
-/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
 /// let report = collector_runtime::flush();
 /// assert_eq!(report.lines_pending, 0);
 /// ```
@@ -113,7 +112,7 @@ pub struct DeliveryReport {
 /// or in a test before reading what a sink received.
 ///
 /// ```
-/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
 /// use cadence::SpyMetricSink;
 /// use collector_runtime::{Client, Collector};
 ///

@@ -22,7 +22,6 @@ use crate::series::{Kind, Series, Total};
 /// held `max_series` series already.
 ///
 /// ```
-/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
 /// assert_eq!(collector_runtime::DROPPED_RECORDS_METRIC, "collector.records_dropped");
 /// ```
 pub const DROPPED_RECORDS_METRIC: &str = "collector.records_dropped";
@@ -30,7 +29,7 @@ pub const DROPPED_RECORDS_METRIC: &str = "collector.records_dropped";
 /// What one flush did.
 ///
 /// ```
-/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
 /// let collector = collector_runtime::Collector::builder()
 ///     .client(collector_runtime::Client::new(cadence::NopMetricSink))
 ///     .build();
@@ -184,7 +183,7 @@ fn hand_to_outbox(
             sent.lines_dropped = lines;
             sent.errors += 1;
             if first {
-                let bound = outbox.settings.max_queued;
+                let bound = outbox.settings.max_queued_bytes();
                 report(on_error, Error::OutboxFull { lines, bound });
             } else {
                 count_only(1);

@@ -25,7 +25,6 @@ use crate::line::payload::{Batch, Filling, Packed};
 /// there is room again.
 ///
 /// ```
-/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
 /// assert_eq!(collector_runtime::LINES_DROPPED_METRIC, "collector.lines_dropped");
 /// ```
 pub const LINES_DROPPED_METRIC: &str = "collector.lines_dropped";
@@ -34,30 +33,31 @@ pub const LINES_DROPPED_METRIC: &str = "collector.lines_dropped";
 /// otherwise: datadog-go's buffer flush interval.
 ///
 /// ```
-/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
 /// assert_eq!(collector_runtime::DEFAULT_FLUSH_INTERVAL.as_millis(), 100);
 /// ```
 pub const DEFAULT_FLUSH_INTERVAL: Duration = Duration::from_millis(100);
 
-/// How many bytes of lines an outbox holds for the agent, unless told
-/// otherwise: about what datadog-go's sender queue holds (its 2,048 default
-/// buffers of a Unix payload each is 16 MiB; a quarter of that is minutes of
-/// a busy service's metrics, and little memory).
+/// How many payloads' worth of lines an outbox holds for the agent, unless
+/// told otherwise: datadog-go's sender queue size. With the default payload
+/// sizes that is about 2.8 MiB for UDP and 16 MiB for a Unix socket, enough
+/// for a burst of tens of thousands of calls while the sender catches up.
 ///
 /// ```
-/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
-/// assert_eq!(collector_runtime::DEFAULT_MAX_QUEUED_BYTES, 4 * 1024 * 1024);
+/// assert_eq!(collector_runtime::DEFAULT_QUEUED_PAYLOADS, 2048);
 /// ```
-pub const DEFAULT_MAX_QUEUED_BYTES: usize = 4 * 1024 * 1024;
+pub const DEFAULT_QUEUED_PAYLOADS: usize = 2048;
 
 /// How long [`flush`](crate::flush), a synchronous client's flush and the
 /// end of the process wait for the sender, unless told otherwise.
 ///
 /// ```
-/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
 /// assert_eq!(collector_runtime::DEFAULT_FLUSH_TIMEOUT.as_secs(), 1);
 /// ```
 pub const DEFAULT_FLUSH_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// How many full payloads wait before an appender wakes a sender that is
+/// waiting out the flush interval.
+const WAKE_AFTER: usize = 8;
 
 /// How a client's lines travel: what [`Client`](crate::Client)'s delivery
 /// settings say.
@@ -65,9 +65,18 @@ pub const DEFAULT_FLUSH_TIMEOUT: Duration = Duration::from_secs(1);
 pub(crate) struct Settings {
     pub(crate) payload_size: usize,
     pub(crate) interval: Duration,
-    pub(crate) max_queued: usize,
+    /// The bound in bytes; `None` for [`DEFAULT_QUEUED_PAYLOADS`] payloads.
+    pub(crate) max_queued: Option<usize>,
     pub(crate) timeout: Duration,
     pub(crate) synchronous: bool,
+}
+
+impl Settings {
+    /// The outbox's bound, in bytes.
+    pub(crate) fn max_queued_bytes(&self) -> usize {
+        self.max_queued
+            .unwrap_or(DEFAULT_QUEUED_PAYLOADS.saturating_mul(self.payload_size))
+    }
 }
 
 impl Default for Settings {
@@ -75,7 +84,7 @@ impl Default for Settings {
         Settings {
             payload_size: crate::UDP_PAYLOAD,
             interval: DEFAULT_FLUSH_INTERVAL,
-            max_queued: DEFAULT_MAX_QUEUED_BYTES,
+            max_queued: None,
             timeout: DEFAULT_FLUSH_TIMEOUT,
             synchronous: false,
         }
@@ -280,7 +289,7 @@ impl Outbox {
         on_error: Option<&ErrorHandler>,
     ) -> Appended {
         let mut guard = self.lock();
-        if guard.queued_bytes + batch.len() > self.settings.max_queued {
+        if guard.queued_bytes + batch.len() > self.settings.max_queued_bytes() {
             drop(guard);
             let first = !self.refusing.swap(true, Ordering::Relaxed);
             return Appended::Refused { first };
@@ -345,7 +354,12 @@ impl Outbox {
                 drop(guard);
                 self.work.notify_one();
             }
-            SenderState::Timed if sealed || self.settings.synchronous => {
+            // Waking the sender is a syscall: while it waits out the
+            // interval, it is woken once a few payloads are full, not for
+            // each (a payload holds a handful of calls' lines).
+            SenderState::Timed
+                if (sealed && state.queue.len() >= WAKE_AFTER) || self.settings.synchronous =>
+            {
                 state.sender = SenderState::Busy;
                 drop(guard);
                 self.work.notify_one();

@@ -11,7 +11,7 @@ use crate::testing::scope::{Active, Lines};
 /// captured lines. Built by [`capture_async`](crate::testing::capture_async).
 ///
 /// ```
-/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
 /// use collector_runtime::testing;
 ///
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {

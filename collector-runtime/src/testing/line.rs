@@ -12,7 +12,7 @@ use std::ops::Range;
 /// equal to that text.
 ///
 /// ```
-/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
 /// use collector_runtime::{testing, Client, Collector};
 ///
 /// let lines = testing::capture(|| {
@@ -79,7 +79,7 @@ impl Line {
     /// The metric name as sent: sanitized, with the client's prefix.
     ///
     /// ```
-    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
     /// # use collector_runtime::{testing, Collector};
     /// let lines = testing::capture(|| collector_runtime::incr("jobs done", ()));
     /// assert_eq!(lines[0].name(), "jobs_done");
@@ -92,7 +92,7 @@ impl Line {
     /// `ms` (timer) or `g` (gauge).
     ///
     /// ```
-    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
     /// # use collector_runtime::testing;
     /// let lines = testing::capture(|| collector_runtime::gauge("pool.idle", 4, ()));
     /// assert_eq!(lines[0].kind(), "g");
@@ -104,7 +104,7 @@ impl Line {
     /// The value as sent (a timer's in milliseconds).
     ///
     /// ```
-    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
     /// # use collector_runtime::testing;
     /// let lines = testing::capture(|| collector_runtime::histogram("query", 2.5, ()));
     /// assert_eq!(lines[0].value(), 2.5);
@@ -117,7 +117,7 @@ impl Line {
     /// base tags merged, as sent.
     ///
     /// ```
-    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
     /// # use collector_runtime::testing;
     /// let lines = testing::capture(|| collector_runtime::incr("q", &["b:2", "a:1"]));
     /// assert_eq!(lines[0].tags(), ["a:1", "b:2"]);
@@ -133,7 +133,7 @@ impl Line {
     /// Whether the line carries `tag` (in its sent form, `key:value`).
     ///
     /// ```
-    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
     /// # use collector_runtime::testing;
     /// let lines = testing::capture(|| collector_runtime::incr("q", &[("db", "main")]));
     /// assert!(lines[0].has_tag("db:main"));
@@ -146,7 +146,7 @@ impl Line {
     /// The whole line, as it would have been sent.
     ///
     /// ```
-    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
     /// # use collector_runtime::testing;
     /// let lines = testing::capture(|| collector_runtime::count("q", 2, ()));
     /// assert_eq!(lines[0].as_str(), "q:2|c");

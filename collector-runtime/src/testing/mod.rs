@@ -19,7 +19,7 @@
 //!   write a `[dev-dependencies]` entry to test their own instrumentation.
 //!
 //! ```
-//! # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+//! # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
 //! use collector_runtime::{collect_metrics, histogram, testing};
 //!
 //! #[collect_metrics(name = "orders.import", tags("source:csv"))]
@@ -49,7 +49,7 @@ use scope::{Active, Lines};
 /// captures.
 ///
 /// ```
-/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
 /// use collector_runtime::testing;
 ///
 /// let lines = testing::capture(|| {
@@ -74,7 +74,7 @@ pub fn capture(f: impl FnOnce()) -> Vec<Line> {
 /// threads of a work-stealing executor, like `#[collect_metrics]` does.
 ///
 /// ```
-/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink)); // keep examples off a real agent
+/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
 /// use collector_runtime::{collect_metrics, incr, testing};
 ///
 /// #[collect_metrics(name = "checkout")]

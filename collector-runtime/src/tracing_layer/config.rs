@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use tracing::Metadata;
 
-use crate::send::client::Client;
 use crate::collector::DEFAULT_MAX_SERIES;
+use crate::send::client::Client;
 
 /// A filter that chooses spans by their metadata (name, target, level...).
 pub(super) type SelectFn = dyn Fn(&Metadata<'_>) -> bool + Send + Sync;

@@ -9,8 +9,8 @@ use tracing::{Event, Metadata, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::LookupSpan;
 
-use crate::send::client::Client;
 use crate::context;
+use crate::send::client::Client;
 use crate::tracing_layer::config::Config;
 use crate::tracing_layer::entered;
 use crate::tracing_layer::events;
@@ -46,6 +46,7 @@ use crate::tracing_layer::span_tags::SpanTags;
 /// it. Use one such layer per subscriber.
 ///
 /// ```
+/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
 /// use collector_runtime::{testing, SpanCollectorLayer};
 /// use tracing_subscriber::prelude::*;
 ///
@@ -100,6 +101,7 @@ impl SpanCollectorLayer {
     /// global client.
     ///
     /// ```
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
     /// use tracing_subscriber::prelude::*;
     ///
     /// let subscriber = tracing_subscriber::registry()
@@ -119,6 +121,7 @@ impl SpanCollectorLayer {
     /// flushes, and events that record outside any collector.
     ///
     /// ```
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
     /// use collector_runtime::{Client, SpanCollectorLayer};
     ///
     /// let layer = SpanCollectorLayer::new().client(Client::new(cadence::NopMetricSink));
@@ -136,6 +139,7 @@ impl SpanCollectorLayer {
     /// `select` says.
     ///
     /// ```
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
     /// use collector_runtime::{testing, Client, SpanCollectorLayer};
     /// use tracing_subscriber::prelude::*;
     ///
@@ -165,6 +169,7 @@ impl SpanCollectorLayer {
     /// values with many distinct values, each of which is one more series.
     ///
     /// ```
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
     /// use collector_runtime::{testing, SpanCollectorLayer};
     /// use tracing_subscriber::prelude::*;
     ///
@@ -190,6 +195,7 @@ impl SpanCollectorLayer {
     /// recorded; the others are left out.
     ///
     /// ```
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
     /// let layer = collector_runtime::SpanCollectorLayer::new().max_tags(4);
     /// # let _ = layer;
     /// ```
@@ -202,6 +208,7 @@ impl SpanCollectorLayer {
     /// (default 200, the length Datadog keeps), on a character boundary.
     ///
     /// ```
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
     /// let layer = collector_runtime::SpanCollectorLayer::new().max_tag_len(64);
     /// # let _ = layer;
     /// ```
@@ -215,6 +222,7 @@ impl SpanCollectorLayer {
     /// does.
     ///
     /// ```
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
     /// use collector_runtime::{testing, SpanCollectorLayer};
     /// use tracing_subscriber::prelude::*;
     ///
@@ -236,6 +244,7 @@ impl SpanCollectorLayer {
     /// default none is: see the crate's README on cardinality).
     ///
     /// ```
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
     /// use collector_runtime::{testing, SpanCollectorLayer};
     /// use tracing_subscriber::prelude::*;
     ///
@@ -259,6 +268,7 @@ impl SpanCollectorLayer {
     /// [`DEFAULT_MAX_SERIES`](crate::DEFAULT_MAX_SERIES)).
     ///
     /// ```
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
     /// let layer = collector_runtime::SpanCollectorLayer::new().max_series(100);
     /// # let _ = layer;
     /// ```

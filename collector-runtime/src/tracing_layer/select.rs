@@ -25,6 +25,7 @@ use crate::tracing_layer::field_value::{each_field, FieldValue};
 /// The field itself is never a tag.
 ///
 /// ```
+/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
 /// assert_eq!(collector_runtime::SELECT_FIELD, "collect_metrics");
 /// ```
 #[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]

@@ -43,7 +43,11 @@ impl Drain {
             let tid = Arc::clone(&reader_tid);
             std::thread::spawn(move || {
                 let own = std::fs::read_link("/proc/thread-self").expect("/proc/thread-self");
-                let own = own.file_name().expect("a task id").to_string_lossy().into_owned();
+                let own = own
+                    .file_name()
+                    .expect("a task id")
+                    .to_string_lossy()
+                    .into_owned();
                 tid.set(own).expect("set once");
                 let mut buf = vec![0u8; 65_536];
                 while !stop.load(Ordering::Relaxed) {
@@ -130,7 +134,10 @@ impl Drain {
     pub(crate) fn process_cpu_but_reader(&self) -> Duration {
         let reader = self.reader_tid.get().map(String::as_str);
         let mut total = 0u64;
-        for task in std::fs::read_dir("/proc/self/task").expect("/proc/self/task").flatten() {
+        for task in std::fs::read_dir("/proc/self/task")
+            .expect("/proc/self/task")
+            .flatten()
+        {
             if Some(task.file_name().to_string_lossy().as_ref()) == reader {
                 continue;
             }
