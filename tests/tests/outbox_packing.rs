@@ -4,11 +4,18 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use collector_runtime::{collect_metrics, Client, ClientConfig, Target, UDP_PAYLOAD, UNIX_PAYLOAD};
 use collector_tests::{parse_all, UdpReceiver, UnixReceiver};
+
+/// `collector_runtime::flush` reports on every outbox of the process: the
+/// tests take turns, so that one's figures are not another's.
+fn turn() -> MutexGuard<'static, ()> {
+    static TURN: Mutex<()> = Mutex::new(());
+    TURN.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 fn client_for(target: Target) -> Client {
     ClientConfig {
@@ -69,6 +76,7 @@ fn fewest(datagrams: &[Vec<u8>], payload: usize) -> usize {
 
 #[test]
 fn four_threads_of_a_thousand_calls_over_udp_arrive_in_full_payloads() {
+    let _turn = turn();
     // A receiver sized as an agent's (`dogstatsd_so_rcvbuf`): the point is
     // the packing, not the kernel's drops.
     let receiver = UdpReceiver::bind_with_buffer(4 << 20);
@@ -96,6 +104,7 @@ fn four_threads_of_a_thousand_calls_over_udp_arrive_in_full_payloads() {
 
 #[test]
 fn eight_threads_of_ten_thousand_calls_over_a_unix_socket_lose_nothing() {
+    let _turn = turn();
     let receiver = UnixReceiver::bind();
     let client = client_for(Target::Unix(receiver.path()));
     let done = Arc::new(AtomicBool::new(false));
@@ -129,6 +138,7 @@ fn eight_threads_of_ten_thousand_calls_over_a_unix_socket_lose_nothing() {
 
 #[test]
 fn a_lone_call_is_sent_after_the_flush_interval_with_no_other_call() {
+    let _turn = turn();
     let receiver = UdpReceiver::bind();
     let addr = receiver.addr();
     let client = client_for(Target::Udp {
@@ -142,4 +152,49 @@ fn a_lone_call_is_sent_after_the_flush_interval_with_no_other_call() {
     let datagrams = receiver.datagrams_within(Duration::from_secs(30), Duration::from_millis(200));
     check_every_line(&datagrams, UDP_PAYLOAD, 1);
     assert_eq!(datagrams.len(), 1);
+}
+
+#[test]
+fn telemetry_sends_what_the_sender_did_with_the_clients_tags_only() {
+    let _turn = turn();
+    let receiver = UdpReceiver::bind();
+    let addr = receiver.addr();
+    let client = client_for(Target::Udp {
+        host: addr.ip().to_string(),
+        port: addr.port(),
+    })
+    .tag("env:test")
+    .telemetry(Duration::from_millis(50));
+    // Calls until the counters come: the first flush after an interval
+    // carries them (waited for with a generous deadline, nothing timed).
+    let mut lines = Vec::new();
+    for id in 0..3_000 {
+        call(&client, id);
+        collector_runtime::flush();
+        lines.extend(parse_all(&receiver.datagrams_within(
+            Duration::from_millis(20),
+            Duration::from_millis(20),
+        )));
+        if lines
+            .iter()
+            .any(|l| l.name.starts_with("collector.client."))
+        {
+            break;
+        }
+    }
+    let value = |name: &str| {
+        let line = lines
+            .iter()
+            .find(|l| l.name == name)
+            .unwrap_or_else(|| panic!("no {name} in {lines:?}"));
+        assert_eq!(line.tags, ["env:test"], "{line:?}");
+        assert_eq!(line.kind, "c");
+        line.value
+    };
+    let payloads = value("collector.client.payloads_sent");
+    let lines_sent = value("collector.client.lines_sent");
+    assert!(payloads >= 1.0);
+    assert!(lines_sent >= 10.0 * payloads.min(1.0));
+    assert!(value("collector.client.bytes_sent") >= lines_sent);
+    assert_eq!(value("collector.client.payloads_dropped"), 0.0);
 }

@@ -271,6 +271,25 @@ impl Client {
         self.with_settings(|settings| settings.synchronous = synchronous)
     }
 
+    /// Sends the client's own counters every `interval` (datadog-go sends
+    /// its client telemetry every 10 s): `collector.client.payloads_sent`,
+    /// `.bytes_sent`, `.lines_sent` and `.payloads_dropped`, what its sender
+    /// did since the last time, with the client's prefix and tags. They go
+    /// out with the first flush after each interval. Off by default: the
+    /// loss that matters, lines dropped, is always sent (as
+    /// [`LINES_DROPPED_METRIC`](crate::LINES_DROPPED_METRIC)), and these four
+    /// lines cost every client's users a series each.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let client = collector_runtime::Client::new(cadence::NopMetricSink)
+    ///     .telemetry(Duration::from_secs(10));
+    /// # let _ = client;
+    /// ```
+    pub fn telemetry(self, interval: Duration) -> Client {
+        self.with_settings(|settings| settings.telemetry = Some(interval))
+    }
+
     /// This client with `change` made to its settings: an outbox of its
     /// own when they differ, since one outbox sends one way.
     fn with_settings(mut self, change: impl FnOnce(&mut Settings)) -> Client {

@@ -14,7 +14,7 @@ use crate::line::writer::LineWriter;
 use crate::send::client::Client;
 use crate::send::exit;
 use crate::send::global::global_client;
-use crate::send::outbox::{Appended, Outbox, LINES_DROPPED_METRIC};
+use crate::send::outbox::{Appended, Outbox, LINES_DROPPED_METRIC, TELEMETRY_METRICS};
 use crate::send::sender::{self, flush_contained, hand_over};
 use crate::series::{Kind, Series, Total};
 
@@ -143,10 +143,16 @@ pub(crate) fn send_all(
         Some(outbox) => {
             // Lines the transport dropped before: their count goes out with
             // this flush's lines.
+            // The transport's counts, not this flush's: the client's tags
+            // only, not the collector's.
+            if let Some(counts) = outbox.take_telemetry() {
+                let mut plain = LineWriter::new(client, &[], &[]);
+                for (name, n) in TELEMETRY_METRICS.into_iter().zip(counts) {
+                    own_counter(&mut batch, &mut plain, name, n);
+                }
+            }
             let carried = outbox.take_unreported_drops();
             if carried > 0 {
-                // The transport's count, not this flush's: the client's tags
-                // only, not the collector's.
                 let mut plain = LineWriter::new(client, &[], &[]);
                 own_counter(&mut batch, &mut plain, LINES_DROPPED_METRIC, carried);
             }

@@ -69,6 +69,8 @@ pub(crate) struct Settings {
     pub(crate) max_queued: Option<usize>,
     pub(crate) timeout: Duration,
     pub(crate) synchronous: bool,
+    /// How often the client's own counters go out; `None`: never.
+    pub(crate) telemetry: Option<Duration>,
 }
 
 impl Settings {
@@ -87,6 +89,7 @@ impl Default for Settings {
             max_queued: None,
             timeout: DEFAULT_FLUSH_TIMEOUT,
             synchronous: false,
+            telemetry: None,
         }
     }
 }
@@ -186,6 +189,24 @@ pub(crate) static TOTALS: Totals = Totals {
     lines_dropped: AtomicU64::new(0),
 };
 
+/// What one outbox's sender did since its counters were last sent
+/// ([`Client::telemetry`](crate::Client::telemetry)).
+#[derive(Default)]
+pub(crate) struct Counters {
+    pub(crate) payloads_sent: AtomicU64,
+    pub(crate) bytes_sent: AtomicU64,
+    pub(crate) lines_sent: AtomicU64,
+    pub(crate) payloads_dropped: AtomicU64,
+}
+
+/// The client telemetry lines, in the order written.
+pub(crate) const TELEMETRY_METRICS: [&str; 4] = [
+    "collector.client.payloads_sent",
+    "collector.client.bytes_sent",
+    "collector.client.lines_sent",
+    "collector.client.payloads_dropped",
+];
+
 /// One client's outbox, shared with its sender thread.
 pub(crate) struct Outbox {
     pub(crate) state: Mutex<State>,
@@ -206,6 +227,10 @@ pub(crate) struct Outbox {
     /// The sink is failing: the first failure of an episode is reported,
     /// the rest counted, until a payload goes through.
     pub(crate) failing: AtomicBool,
+    pub(crate) counters: Counters,
+    /// Set by the sender once per telemetry interval: the next flush writes
+    /// the counters.
+    pub(crate) telemetry_due: AtomicBool,
 }
 
 /// What an append did with a batch.
@@ -252,6 +277,8 @@ impl Outbox {
             unreported_drops: AtomicU64::new(0),
             refusing: AtomicBool::new(false),
             failing: AtomicBool::new(false),
+            counters: Counters::default(),
+            telemetry_due: AtomicBool::new(false),
         }
     }
 
@@ -269,6 +296,26 @@ impl Outbox {
             return 0;
         }
         self.unreported_drops.swap(0, Ordering::Relaxed)
+    }
+
+    /// The counters to send, taken, when the telemetry interval has passed.
+    #[inline]
+    pub(crate) fn take_telemetry(&self) -> Option<[u64; 4]> {
+        if !self.telemetry_due.load(Ordering::Relaxed)
+            || !self.telemetry_due.swap(false, Ordering::Relaxed)
+        {
+            return None;
+        }
+        let c = &self.counters;
+        Some(
+            [
+                &c.payloads_sent,
+                &c.bytes_sent,
+                &c.lines_sent,
+                &c.payloads_dropped,
+            ]
+            .map(|counter| counter.swap(0, Ordering::Relaxed)),
+        )
     }
 
     /// Counts `lines` as dropped, with the count of `carried` earlier drops

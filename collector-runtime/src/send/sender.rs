@@ -35,9 +35,18 @@ pub(crate) fn start(outbox: &Arc<Outbox>) -> io::Result<()> {
 
 fn run(outbox: &Arc<Outbox>) {
     let mut taken: Vec<Waiting> = Vec::new();
+    let mut telemetry_since = Instant::now();
     let mut state = outbox.lock();
     loop {
         state.sender = SenderState::Busy;
+        if let Some(every) = outbox.settings.telemetry {
+            // The next flush writes the counters: they go out with lines
+            // of the client's, written with its prefix and tags.
+            if telemetry_since.elapsed() >= every {
+                telemetry_since = Instant::now();
+                outbox.telemetry_due.store(true, Ordering::Relaxed);
+            }
+        }
         if state.flush_wanted || state.closing {
             state.flush_wanted = false;
             state.seal_filling();
@@ -99,6 +108,14 @@ pub(crate) fn send(outbox: &Outbox, waiting: &Waiting) {
     ) {
         Ok(()) => {
             outbox.failing.store(false, Ordering::Relaxed);
+            let counters = &outbox.counters;
+            counters.payloads_sent.fetch_add(1, Ordering::Relaxed);
+            counters
+                .bytes_sent
+                .fetch_add(payload.text.len() as u64, Ordering::Relaxed);
+            counters
+                .lines_sent
+                .fetch_add(payload.lines as u64, Ordering::Relaxed);
             let totals = &TOTALS;
             totals.payloads_sent.fetch_add(1, Ordering::Relaxed);
             totals
@@ -106,6 +123,10 @@ pub(crate) fn send(outbox: &Outbox, waiting: &Waiting) {
                 .fetch_add(payload.lines as u64, Ordering::Relaxed);
         }
         Err(error) => {
+            outbox
+                .counters
+                .payloads_dropped
+                .fetch_add(1, Ordering::Relaxed);
             let lost = payload.lines.saturating_sub(waiting.count_lines);
             outbox.count_dropped(lost as u64, waiting.carried);
             if outbox.failing.swap(true, Ordering::Relaxed) {
