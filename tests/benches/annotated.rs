@@ -76,6 +76,55 @@ fn annotated_ten_series_nop_sink(x: u64) -> u64 {
     black_box(x).wrapping_mul(3)
 }
 
+/// The same function, through the default Unix-socket client aimed at an
+/// agent that never reads (`stalled`) or one that does (`reading`).
+#[inline(never)]
+#[collect_metrics(client = unix_client(stalled))]
+fn annotated_ten_series_unix(stalled: bool, x: u64) -> u64 {
+    for _ in 0..2 {
+        for verb in VERBS {
+            collector_runtime::incr("db.query", ["database:main", verb]);
+        }
+    }
+    black_box(x).wrapping_mul(3)
+}
+
+/// A Unix socket in a fresh directory; a thread reads it unless `stalled`.
+fn unix_agent(stalled: bool) -> Client {
+    let dir = std::env::temp_dir().join(format!(
+        "collector-bench-{}-{}",
+        std::process::id(),
+        if stalled { "stalled" } else { "reading" }
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a socket directory");
+    let path = dir.join("dsd.socket");
+    let socket = std::os::unix::net::UnixDatagram::bind(&path).expect("bind");
+    if stalled {
+        // Bound, never read: kept open for the process's life.
+        std::mem::forget(socket);
+    } else {
+        std::thread::spawn(move || {
+            let mut buf = vec![0u8; 65_536];
+            while socket.recv(&mut buf).is_ok() {}
+        });
+    }
+    collector_runtime::ClientConfig {
+        target: collector_runtime::Target::Unix(path),
+        tags: vec![],
+        flush_interval: collector_runtime::DEFAULT_FLUSH_INTERVAL,
+    }
+    .build()
+    .expect("a Unix client")
+}
+
+fn unix_client(stalled: bool) -> &'static Client {
+    static STALLED: OnceLock<Client> = OnceLock::new();
+    static READING: OnceLock<Client> = OnceLock::new();
+    let cell = if stalled { &STALLED } else { &READING };
+    cell.get_or_init(|| unix_agent(stalled))
+}
+
 fn nop_client() -> &'static Client {
     static CLIENT: OnceLock<Client> = OnceLock::new();
     CLIENT.get_or_init(|| Client::new(NopMetricSink))
@@ -139,6 +188,18 @@ fn annotated_fn(c: &mut Criterion) {
     let nop = StatsdClient::from_sink("", NopMetricSink);
     group.bench_function("cadence_nop_sink", |b| {
         b.iter(|| cadence_twenty_sends(&nop, black_box(7)))
+    });
+    group.finish();
+
+    // What a call costs while the agent has stopped reading its socket,
+    // against the same call with an agent that reads.
+    collector_runtime::set_error_handler(std::sync::Arc::new(|_| {}));
+    let mut group = c.benchmark_group("annotated/ten_series_twice_unix");
+    group.bench_function("ours_agent_reading", |b| {
+        b.iter(|| annotated_ten_series_unix(false, black_box(7)))
+    });
+    group.bench_function("ours_agent_stalled", |b| {
+        b.iter(|| annotated_ten_series_unix(true, black_box(7)))
     });
     group.finish();
 
