@@ -24,7 +24,7 @@ use cadence::{NopMetricSink, StatsdClient};
 use collector_runtime::{collect_metrics, Client};
 use criterion::{criterion_group, criterion_main, Criterion};
 
-use common::Drain;
+use common::{report_outbox, Drain};
 
 const VERBS: [&str; 10] = [
     "verb:select",
@@ -143,18 +143,6 @@ fn cadence_twenty_sends(client: &StatsdClient, x: u64) -> u64 {
         }
     }
     black_box(x).wrapping_mul(3)
-}
-
-/// What the outbox did during a row: a figure that dropped lines would
-/// flatter ours, so the row says how many it sent and dropped.
-fn report_outbox(row: &str, before: collector_runtime::DeliveryReport) {
-    let after = collector_runtime::flush();
-    eprintln!(
-        "{row}: outbox sent {} lines in {} payloads, dropped {}",
-        after.lines_sent - before.lines_sent,
-        after.payloads_sent - before.payloads_sent,
-        after.lines_dropped - before.lines_dropped,
-    );
 }
 
 fn annotated_fn(c: &mut Criterion) {

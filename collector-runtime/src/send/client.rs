@@ -94,7 +94,7 @@ impl From<&Client> for Client {
 
 impl Client {
     /// A client that sends through `sink`, with no prefix, no tags, and
-    /// payloads of [`UDP_PAYLOAD`] bytes.
+    /// payloads of [`UDP_PAYLOAD`](crate::UDP_PAYLOAD) bytes.
     ///
     /// ```
     /// let client = collector_runtime::Client::new(cadence::NopMetricSink);

@@ -176,3 +176,15 @@ pub(crate) fn tags(n: usize) -> Vec<&'static str> {
         .map(|i| &*Box::leak(format!("k{i}:v{i}").into_boxed_str()))
         .collect()
 }
+
+/// What the outbox did during a row: a figure that dropped lines would
+/// flatter ours, so each row of ours says how many it sent and dropped.
+pub(crate) fn report_outbox(row: &str, before: collector_runtime::DeliveryReport) {
+    let after = collector_runtime::flush();
+    eprintln!(
+        "{row}: outbox sent {} lines in {} payloads, dropped {}",
+        after.lines_sent - before.lines_sent,
+        after.payloads_sent - before.payloads_sent,
+        after.lines_dropped - before.lines_dropped,
+    );
+}
