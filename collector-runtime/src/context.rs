@@ -145,23 +145,10 @@ pub struct EnterGuard<'a> {
     _not_send: PhantomData<*const ()>,
 }
 
-/// Makes `shared` current on this thread.
-pub(crate) fn enter(shared: &Arc<Shared>) -> EnterGuard<'_> {
-    push(
-        id_of(shared),
-        || Owner::Collector(Arc::clone(shared)),
-        None,
-        shared.max_series,
-        &shared.key_base,
-        None,
-    )
-}
-
-/// [`enter`], with a guard that borrows nothing (the frame holds its own
-/// handle): for an integration whose enter and exit are two callbacks, such
-/// as a tracing span's, which keeps the guard between them.
-#[cfg(feature = "tracing")]
-pub(crate) fn enter_held(shared: &Arc<Shared>) -> EnterGuard<'static> {
+/// Makes `shared` current on this thread. The guard borrows nothing (the
+/// frame holds its own handle), so an integration whose enter and exit are
+/// two callbacks, such as a tracing span's, can keep it between them.
+pub(crate) fn enter(shared: &Arc<Shared>) -> EnterGuard<'static> {
     push(
         id_of(shared),
         || Owner::Collector(Arc::clone(shared)),

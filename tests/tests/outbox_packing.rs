@@ -17,6 +17,15 @@ fn turn() -> MutexGuard<'static, ()> {
     TURN.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// The default client aimed at `receiver`'s loopback port.
+fn udp_client(receiver: &UdpReceiver) -> Client {
+    let addr = receiver.addr();
+    client_for(Target::Udp {
+        host: addr.ip().to_string(),
+        port: addr.port(),
+    })
+}
+
 fn client_for(target: Target) -> Client {
     ClientConfig {
         target,
@@ -80,11 +89,7 @@ fn four_threads_of_a_thousand_calls_over_udp_arrive_in_full_payloads() {
     // A receiver sized as an agent's (`dogstatsd_so_rcvbuf`): the point is
     // the packing, not the kernel's drops.
     let receiver = UdpReceiver::bind_with_buffer(4 << 20);
-    let addr = receiver.addr();
-    let client = client_for(Target::Udp {
-        host: addr.ip().to_string(),
-        port: addr.port(),
-    });
+    let client = udp_client(&receiver);
     run(&client, 4, 1_000);
     let delivered = collector_runtime::flush();
     assert_eq!(delivered.lines_pending, 0);
@@ -140,11 +145,7 @@ fn eight_threads_of_ten_thousand_calls_over_a_unix_socket_lose_nothing() {
 fn a_lone_call_is_sent_after_the_flush_interval_with_no_other_call() {
     let _turn = turn();
     let receiver = UdpReceiver::bind();
-    let addr = receiver.addr();
-    let client = client_for(Target::Udp {
-        host: addr.ip().to_string(),
-        port: addr.port(),
-    });
+    let client = udp_client(&receiver);
     call(&client, 7);
     // No flush, no other call: the sender sends the partly filled payload
     // once it has waited the interval (waited for here with a generous
@@ -158,13 +159,9 @@ fn a_lone_call_is_sent_after_the_flush_interval_with_no_other_call() {
 fn telemetry_sends_what_the_sender_did_with_the_clients_tags_only() {
     let _turn = turn();
     let receiver = UdpReceiver::bind();
-    let addr = receiver.addr();
-    let client = client_for(Target::Udp {
-        host: addr.ip().to_string(),
-        port: addr.port(),
-    })
-    .tag("env:test")
-    .telemetry(Duration::from_millis(50));
+    let client = udp_client(&receiver)
+        .tag("env:test")
+        .telemetry(Duration::from_millis(50));
     // Calls until the counters come: the first flush after an interval
     // carries them (waited for with a generous deadline, nothing timed).
     let mut lines = Vec::new();

@@ -337,7 +337,7 @@ where
         };
         let extensions = span.extensions();
         let guard = if let Some(execution) = extensions.get::<Execution>() {
-            Some(context::enter_held(execution.current.arc()))
+            Some(context::enter(execution.current.arc()))
         } else if let Some(Inherited(owner)) = extensions.get::<Inherited>() {
             // Where its execution is current already, or an annotated call
             // or another collector is, that one stays innermost.
@@ -347,7 +347,7 @@ where
                 ctx.span(owner).and_then(|owner| {
                     let extensions = owner.extensions();
                     let execution = extensions.get::<Execution>()?;
-                    Some(context::enter_held(execution.current.arc()))
+                    Some(context::enter(execution.current.arc()))
                 })
             }
         } else {

@@ -1,5 +1,6 @@
 //! A parameter that a `#[cfg]` removes is not rebound either: each shape of
-//! body compiles, without a warning, as the plain function does.
+//! body compiles, without a warning, as the plain function does, in edition
+//! 2021 and 2024 (the edition-2024 member compiles this file too).
 #![deny(warnings)]
 
 use std::future::Future;

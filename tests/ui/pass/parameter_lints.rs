@@ -1,6 +1,7 @@
 //! A parameter's lint attributes apply to its rebinding as they did to the
 //! parameter: what they allow stays silent, and what they expect is met, as
-//! on the plain function.
+//! on the plain function, in edition 2021 and 2024 (the edition-2024 member
+//! compiles this file too).
 #![deny(warnings)]
 
 use std::future::Future;
