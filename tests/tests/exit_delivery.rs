@@ -95,8 +95,10 @@ impl Receiver {
 }
 
 /// Runs `exe mode` against a fresh receiver of each kind, `RUNS` times,
-/// and checks the exit status and every line.
-fn check(exe: &str, mode: &str, status: i32, want: &BTreeMap<String, usize>) {
+/// and checks the exit status and every line; returns the last run's
+/// standard output.
+fn check(exe: &str, mode: &str, status: i32, want: &BTreeMap<String, usize>) -> String {
+    let mut stdout = String::new();
     for transport in ["udp", "unix"] {
         for run in 0..RUNS {
             let receiver = match transport {
@@ -126,8 +128,10 @@ fn check(exe: &str, mode: &str, status: i32, want: &BTreeMap<String, usize>) {
             );
             let got = count(&receiver.lines());
             assert_eq!(&got, want, "{exe} {mode} over {transport}, run {run}");
+            stdout = String::from_utf8_lossy(&output.stdout).into_owned();
         }
     }
+    stdout
 }
 
 const CRON: &str = env!("CARGO_BIN_EXE_exit_cron");
@@ -158,6 +162,17 @@ fn collector_runtime_exit_inside_an_annotated_call_sends_it_with_outcome_and_tim
         2,
         &cron_lines("cron.job", "error"),
     );
+}
+
+#[test]
+fn the_current_calls_flush_reports_what_it_sent_and_exit_sends_the_rest_once() {
+    let stdout = check(
+        CRON,
+        "current_flush_then_exit",
+        0,
+        &cron_lines("cron.job", "ok"),
+    );
+    assert_eq!(stdout.trim(), "series_sent=0");
 }
 
 #[test]

@@ -6,6 +6,9 @@
 //! - `process_exit`: `std::process::exit(0)` right after the job returned;
 //! - `exit_inside`: `collector_runtime::exit(0)` from inside the job;
 //! - `exit_inside_failing`: `collector_runtime::exit(2)` from inside it;
+//! - `current_flush_then_exit`: inside the job, `Collector::current()`'s
+//!   flush (an annotated call's collector is the call's to flush: it sends
+//!   nothing, and says so), then `collector_runtime::exit(0)`;
 //! - `thread_exit`: the job runs on a thread of its own, which ends before
 //!   `main` returns without touching the collector.
 //!
@@ -22,6 +25,12 @@ fn job(mode: &str) {
         collector_runtime::count(&format!("cron.rows.table_{i:02}"), i + 1, ());
     }
     match mode {
+        "current_flush_then_exit" => {
+            let current = collector_runtime::Collector::current().expect("the call's collector");
+            let report = current.flush();
+            println!("series_sent={}", report.series_sent);
+            collector_runtime::exit(0)
+        }
         "exit_inside" => collector_runtime::exit(0),
         "exit_inside_failing" => collector_runtime::exit(2),
         _ => {}
