@@ -35,10 +35,13 @@
 
 mod accepted;
 mod call;
+mod call_check;
+mod check;
 mod collector;
 mod context;
 mod default_handler;
 mod error;
+mod event;
 mod exit;
 #[cfg(feature = "metrics")]
 mod facade;
@@ -47,6 +50,8 @@ mod hash;
 mod line;
 #[cfg(feature = "log")]
 mod log_handler;
+mod notice;
+mod panic_text;
 mod propagate;
 mod sanitize;
 mod send;
@@ -60,9 +65,11 @@ mod timer;
 mod tower_layer;
 mod value;
 
+pub use check::{ServiceCheck, Status};
 pub use collector::{Collector, CollectorBuilder, DEFAULT_MAX_SERIES};
 pub use context::EnterGuard;
 pub use error::{error_handler_panics, errors_seen, set_error_handler, Error, ErrorHandler};
+pub use event::{AlertType, Event, Priority};
 pub use exit::exit;
 #[cfg(feature = "metrics")]
 #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
@@ -71,6 +78,7 @@ pub use functions::{count, distribution, gauge, histogram, incr, timing};
 #[cfg(feature = "log")]
 #[cfg_attr(docsrs, doc(cfg(feature = "log")))]
 pub use log_handler::log_error;
+pub use notice::{event, service_check};
 pub use propagate::{WithCollector, WithCollectorFuture};
 pub use sanitize::{sanitize_name, sanitize_tag};
 pub use send::client::Client;
@@ -100,5 +108,6 @@ pub mod __private {
         call_once, Body, CallFuture, CallScope, CallScopeBuilder, ErrProbe, OkProbe, OtherKind,
         ResultKind, ReturnKind, Run,
     };
+    pub use crate::call_check::{ErrText, NoText};
     pub use core::pin::pin;
 }
