@@ -392,6 +392,7 @@ impl UdpReceiver {
 
 pub mod notices;
 pub mod oracle;
+pub mod oracle_notices;
 
 pub use notices::{parse_any, parse_datagram_any, Sent};
 

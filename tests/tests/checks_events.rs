@@ -340,3 +340,80 @@ fn an_unusable_name_or_an_empty_title_is_refused_and_reported() {
     assert_eq!(errors.len(), 2, "{errors:?}");
     assert!(errors[1].contains("title is empty"));
 }
+
+mod properties {
+    use collector_tests::oracle::TagIn;
+    use collector_tests::oracle_notices::{check_notices, NoticeIn};
+    use proptest::prelude::*;
+
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[a-z|#:,\\n\\\\ é名🙂]{0,40}",
+            Just("x|#y:1\nz:1|c".to_owned()),
+            (0usize..3000).prop_map(|n| "é|\n".repeat(n)),
+        ]
+    }
+
+    /// Names, tags and the short fields: hostile, but short. (Only free
+    /// text is cut to fit a payload; a line whose tags alone outgrow one is
+    /// sent alone, as a series line is.)
+    fn short() -> impl Strategy<Value = String> {
+        "[a-z|#:,\\n\\\\ é名🙂]{0,40}"
+    }
+
+    fn tag() -> impl Strategy<Value = TagIn> {
+        prop_oneof![
+            short().prop_map(TagIn::Whole),
+            (short(), short()).prop_map(|(k, v)| TagIn::Pair(k, v)),
+        ]
+    }
+
+    fn notice() -> impl Strategy<Value = NoticeIn> {
+        let check = (short(), any::<u8>(), prop::collection::vec(tag(), 0..4)).prop_flat_map(
+            |(name, status, tags)| {
+                (prop::option::of(text()), prop::option::of(short())).prop_map(
+                    move |(message, hostname)| NoticeIn::Check {
+                        name: name.clone(),
+                        status,
+                        tags: tags.clone(),
+                        message,
+                        hostname,
+                    },
+                )
+            },
+        );
+        let event = (text(), text(), prop::collection::vec(tag(), 0..4)).prop_flat_map(
+            |(title, text_, tags)| {
+                (
+                    prop::option::of(short()),
+                    prop::option::of(short()),
+                    prop::option::of(short()),
+                )
+                    .prop_map(move |(hostname, aggregation_key, source_type)| {
+                        NoticeIn::Event {
+                            title: title.clone(),
+                            text: text_.clone(),
+                            tags: tags.clone(),
+                            hostname,
+                            aggregation_key,
+                            source_type,
+                        }
+                    })
+            },
+        );
+        prop_oneof![check, event]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn any_check_or_event_reads_back_as_the_rules_predict(
+            base in prop::collection::vec(tag(), 0..3),
+            notices in prop::collection::vec(notice(), 0..6),
+        ) {
+            if let Err(why) = check_notices(&base, &notices) {
+                panic!("{why}");
+            }
+        }
+    }
+}
