@@ -233,3 +233,54 @@ fn a_call_whose_collector_is_full_still_sends_its_event_and_check() {
     );
     assert_eq!(lines.len(), 10_003);
 }
+
+fn clean_table(table: &str) -> Result<u32, Locked> {
+    if table == "orders" {
+        return Err(Locked);
+    }
+    collector_runtime::count("cleanup.deleted", 3, &[("table", table)]);
+    Ok(3)
+}
+
+thread_local! {
+    static README: Recorder = Recorder::new();
+}
+
+fn readme_client() -> collector_runtime::Client {
+    README.with(Recorder::client)
+}
+
+// The README's "A cron run's health", with `clean_table` standing in.
+#[collect_metrics(name = "jobs.cleanup", tags("job:cleanup"), timing, outcome, service_check, client = readme_client())]
+fn nightly_cleanup(tables: &[&str]) -> Result<u32, Locked> {
+    tables.iter().map(|table| clean_table(table)).sum()
+}
+
+#[test]
+fn the_readme_cron_example_sends_what_it_shows() {
+    let rec = README.with(Recorder::clone);
+    nightly_cleanup(&["sessions"]).unwrap();
+    nightly_cleanup(&["sessions", "orders"]).unwrap_err();
+    let sent: Vec<String> = rec
+        .flushes_any()
+        .concat()
+        .into_iter()
+        .map(|line| match line.split_once(':') {
+            Some((name, rest)) if rest.contains("|ms|") => {
+                format!("{name}:<ms>|{}", rest.split_once('|').unwrap().1)
+            }
+            _ => line,
+        })
+        .collect();
+    assert_eq!(
+        sent,
+        [
+            "cleanup.deleted:3|c|#job:cleanup,outcome:ok,table:sessions",
+            "jobs.cleanup.duration:<ms>|ms|#job:cleanup,outcome:ok",
+            "_sc|jobs.cleanup|0|#job:cleanup,outcome:ok",
+            "cleanup.deleted:3|c|#job:cleanup,outcome:error,table:sessions",
+            "jobs.cleanup.duration:<ms>|ms|#job:cleanup,outcome:error",
+            "_sc|jobs.cleanup|2|#job:cleanup,outcome:error|m:table is locked",
+        ]
+    );
+}
