@@ -26,7 +26,7 @@ pub(crate) fn call_check(name: &'static str, outcome: &str, text: Option<String>
         (_, Some(text)) => Some(text),
         (_, None) => fallback.map(str::to_owned),
     };
-    Notice::Check(check)
+    Notice::Check(Box::new(check))
 }
 
 /// The text of a returned `Err` whose type has `Display`, by autoref:

@@ -227,7 +227,7 @@ impl Collector {
     /// assert_eq!(lines, ["_sc|sync.upstream|0|#job:sync"]);
     /// ```
     pub fn service_check(&self, check: ServiceCheck) {
-        self.keep(Notice::Check(check));
+        self.keep(Notice::Check(Box::new(check)));
     }
 
     /// Keeps an event, sent once at the flush with the base tags, in the
@@ -245,7 +245,7 @@ impl Collector {
     /// assert_eq!(lines, ["_e{5,1}:retry|1", "_e{5,1}:retry|2"]);
     /// ```
     pub fn event(&self, event: Event) {
-        self.keep(Notice::Event(event));
+        self.keep(Notice::Event(Box::new(event)));
     }
 
     fn keep(&self, notice: Notice) {

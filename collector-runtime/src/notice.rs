@@ -9,11 +9,12 @@ use crate::event::Event;
 use crate::sanitize::is_usable_name;
 use crate::send::flush::flush_series;
 
-/// A service check or an event, as recorded.
+/// A service check or an event, as recorded; boxed, so that a store's
+/// list of them, and a notice handed back, is a pointer each.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Notice {
-    Check(ServiceCheck),
-    Event(Event),
+    Check(Box<ServiceCheck>),
+    Event(Box<Event>),
 }
 
 impl Notice {
@@ -48,7 +49,7 @@ impl Notice {
 /// assert_eq!(lines, ["_sc|import.source|1|#job:import"]);
 /// ```
 pub fn service_check(check: ServiceCheck) {
-    keep(Notice::Check(check));
+    keep(Notice::Check(Box::new(check)));
 }
 
 /// Records an event into the current collector, sent once at its flush
@@ -65,7 +66,7 @@ pub fn service_check(check: ServiceCheck) {
 /// assert_eq!(lines, ["_e{13,5}:cache rebuilt|12 MB"]);
 /// ```
 pub fn event(event: Event) {
-    keep(Notice::Event(event));
+    keep(Notice::Event(Box::new(event)));
 }
 
 fn keep(notice: Notice) {

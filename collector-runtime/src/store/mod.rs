@@ -394,9 +394,9 @@ mod tests {
         let mut store = Store::new(1);
         incr(&mut store, "q", &["a"]).unwrap();
         assert_eq!(incr(&mut store, "q", &["b"]), Err(Refused::Full));
-        let check = Notice::Check(ServiceCheck::new("c", Status::Ok));
+        let check = Notice::Check(Box::new(ServiceCheck::new("c", Status::Ok)));
         store.keep_notice(check.clone()).unwrap();
-        let event = Notice::Event(Event::new("e", ""));
+        let event = Notice::Event(Box::new(Event::new("e", "")));
         assert_eq!(store.keep_notice(event.clone()), Err(Refused::Full));
         assert_eq!(store.dropped, 2);
         let mut later = Store::new(5);
