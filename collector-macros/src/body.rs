@@ -21,6 +21,8 @@ pub(crate) fn local(name: &str) -> Ident {
 pub(crate) struct ProbeReturns<'a> {
     pub(crate) krate: &'a TokenStream,
     pub(crate) ty: &'a Type,
+    /// With `service_check`: the `Err`'s text is read too.
+    pub(crate) check: bool,
 }
 
 impl VisitMut for ProbeReturns<'_> {
@@ -30,7 +32,7 @@ impl VisitMut for ProbeReturns<'_> {
             Expr::Return(ret) => {
                 visit_mut::visit_expr_return_mut(self, ret);
                 if let Some(value) = ret.expr.take() {
-                    let probed = probe_value(self.krate, self.ty, &value);
+                    let probed = probe_value(self.krate, self.ty, self.check, &value);
                     ret.expr = Some(Box::new(Expr::Verbatim(probed)));
                 }
             }
@@ -42,16 +44,41 @@ impl VisitMut for ProbeReturns<'_> {
 }
 
 /// `{ let v: T = value; body.ended(is_err(&v)); v }`.
-fn probe_value(krate: &TokenStream, ty: &Type, value: &Expr) -> TokenStream {
+fn probe_value(krate: &TokenStream, ty: &Type, check: bool, value: &Expr) -> TokenStream {
     let (body, v) = (local("body"), local("value"));
+    let text = check.then(|| err_text(krate, &body, &v));
     quote! {
         {
             let #v: #ty = #value;
             {
+                #text
                 use #krate::__private::{ErrProbe as _, OkProbe as _};
                 #body.ended((&&#v).__collector_is_err());
             }
             #v
+        }
+    }
+}
+
+/// With `service_check`, tells the body the `Err`'s `Display`, if the
+/// value is an `Err` whose type has one (read by autoref).
+pub(crate) fn probe_text(
+    krate: &TokenStream,
+    options: &crate::validate::Options,
+    body: &Ident,
+    value: &Ident,
+) -> Option<TokenStream> {
+    options
+        .service_check
+        .as_ref()
+        .map(|_| err_text(krate, body, value))
+}
+
+fn err_text(krate: &TokenStream, body: &Ident, value: &Ident) -> TokenStream {
+    quote! {
+        {
+            use #krate::__private::{ErrText as _, NoText as _};
+            #body.error_text((&&#value).__collector_err_text());
         }
     }
 }

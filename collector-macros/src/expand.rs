@@ -89,6 +89,9 @@ fn start(krate: &TokenStream, options: &Options) -> TokenStream {
     if options.outcome {
         calls.extend(quote!(.outcome()));
     }
+    if let Some(check) = &options.service_check {
+        calls.extend(quote!(.service_check(#check)));
+    }
     for tag in &options.tags {
         calls.extend(match tag {
             Tag::Literal(tag) => quote!(.tag(#tag)),
@@ -261,9 +264,11 @@ impl Context<'_> {
         let (scope, body, kind, value) =
             (local("scope"), local("body"), local("kind"), local("value"));
         let head = quote!(let #body = #scope.body(););
+        let probe_text = body::probe_text(krate, self.options, &body, &value);
         match self.returns {
-            Returns::Typed(ty) if self.options.outcome => {
-                ProbeReturns { krate, ty }.visit_block_mut(&mut block);
+            Returns::Typed(ty) if self.options.tracks() => {
+                let check = self.options.service_check.is_some();
+                ProbeReturns { krate, ty, check }.visit_block_mut(&mut block);
                 let block = self.prelude(&block, false, TokenStream::new());
                 quote! {
                     #head
@@ -285,6 +290,7 @@ impl Context<'_> {
                     #[allow(unknown_lints, unreachable_code, clippy::needless_return)]
                     return {
                         {
+                            #probe_text
                             use #krate::__private::{ErrProbe as _, OkProbe as _};
                             #body.ended((&&#value).__collector_is_err());
                         }
@@ -363,8 +369,16 @@ impl Context<'_> {
                 match #value {}
             },
             _ => {
+                let text = self.options.service_check.as_ref().map(|_| {
+                    quote! {
+                        {
+                            use #krate::__private::{ErrText as _, NoText as _};
+                            #scope.set_error_text((&&#value).__collector_err_text());
+                        }
+                    }
+                });
                 let probe = match self.returns {
-                    Returns::Typed(_) if self.options.outcome => quote! {
+                    Returns::Typed(_) if self.options.tracks() => quote! {
                         {
                             use #krate::__private::{ErrProbe as _, OkProbe as _};
                             #scope.set_error((&&#value).__collector_is_err());
@@ -372,10 +386,15 @@ impl Context<'_> {
                     },
                     _ => TokenStream::new(),
                 };
+                let text = match self.returns {
+                    Returns::Typed(_) => text,
+                    _ => None,
+                };
                 quote! {
                     #head
                     let #value = #run;
                     #probe
+                    #text
                     #value
                 }
             }
@@ -392,7 +411,7 @@ impl Context<'_> {
             unreachable!("only for futures")
         };
         let inner = self.prelude(&block, true, TokenStream::new());
-        let is_error = if self.options.outcome {
+        let is_error = if self.options.tracks() {
             quote! {
                 |#output| {
                     use #krate::__private::{ErrProbe as _, OkProbe as _};
@@ -404,6 +423,14 @@ impl Context<'_> {
         };
         // A boxed future is built as the declared type, so that every
         // branch of the body coerces to the same `dyn Future`.
+        let error_text = self.options.service_check.as_ref().map(|_| {
+            quote! {
+                .error_text(|#output| {
+                    use #krate::__private::{ErrText as _, NoText as _};
+                    (&#output).__collector_err_text()
+                })
+            }
+        });
         let annotated = boxed.as_ref().map(|ty| quote!(-> #ty));
         let build = quote! {
             let #fut = #scope
@@ -413,12 +440,14 @@ impl Context<'_> {
         if boxed.is_some() {
             quote! {
                 #build
-                ::std::boxed::Box::pin(#krate::__private::CallFuture::boxed(#scope, #fut, #is_error))
+                ::std::boxed::Box::pin(
+                    #krate::__private::CallFuture::boxed(#scope, #fut, #is_error) #error_text
+                )
             }
         } else {
             quote! {
                 #build
-                #krate::__private::CallFuture::new(#scope, #fut, #is_error)
+                #krate::__private::CallFuture::new(#scope, #fut, #is_error) #error_text
             }
         }
     }

@@ -54,6 +54,13 @@ mod validate;
 /// - `outcome`: adds `outcome:ok`, `outcome:error` (the function returned an
 ///   `Err`), `outcome:panic` (a panic left the body) or `outcome:cancelled`
 ///   (the call's future was dropped before it completed) to every series.
+/// - `service_check` or `service_check = "jobs.cleanup"`: sends one
+///   DogStatsD service check when the call ends, named after `name` unless
+///   given, tagged like the call's series: `OK` when it ended `ok`,
+///   `CRITICAL` when it ended `error`, `panic` or `cancelled`, with a
+///   message that says how (the error's `Display` where the expansion sees
+///   the returned value and its type has one, the panic's message when it
+///   is a string, `cancelled`).
 /// - `client = expr`: the `collector_runtime::Client` to send through (or a
 ///   `&Client`), instead of the global one.
 /// - `crate = path`: where `collector_runtime` is, when it was renamed.

@@ -20,12 +20,21 @@ pub(crate) struct Options {
     pub(crate) tags: Vec<Tag>,
     pub(crate) timing: bool,
     pub(crate) outcome: bool,
+    /// The name of the service check sent when the call ends, from
+    /// `service_check = "..."` or else the metric prefix.
+    pub(crate) service_check: Option<LitStr>,
     pub(crate) client: Option<Expr>,
     /// The path to `collector_runtime`; `None` for the default.
     pub(crate) krate: Option<Path>,
 }
 
 impl Options {
+    /// Whether the expansion must tell how the call ended: for the outcome
+    /// tag or the service check.
+    pub(crate) fn tracks(&self) -> bool {
+        self.outcome || self.service_check.is_some()
+    }
+
     /// The identifiers the option expressions use (`tags(user = id)`,
     /// `client = rec.client()`), which may be parameters.
     pub(crate) fn mentioned(&self) -> Vec<String> {
@@ -62,8 +71,8 @@ pub(crate) enum Tag {
 }
 
 /// The options the attribute knows, as they are written.
-const OPTIONS: &str =
-    "`name = \"...\"`, `tags(...)`, `timing`, `outcome`, `client = ...` and `crate = ...`";
+const OPTIONS: &str = "`name = \"...\"`, `tags(...)`, `timing`, `outcome`, `service_check`, \
+     `client = ...` and `crate = ...`";
 
 /// Collects errors so that all of them are reported.
 #[derive(Default)]
@@ -158,6 +167,8 @@ pub(crate) fn options(args: Args, function: Option<&Ident>) -> syn::Result<Optio
     let mut name = None;
     let mut tags = Vec::new();
     let (mut timing, mut outcome) = (false, false);
+    // `Some(None)`: the flag, named after `name`.
+    let mut service_check: Option<Option<LitStr>> = None;
     let mut client = None;
     let mut krate = None;
 
@@ -165,7 +176,7 @@ pub(crate) fn options(args: Args, function: Option<&Ident>) -> syn::Result<Optio
         let option = key.unraw().to_string();
         let known = matches!(
             option.as_str(),
-            "name" | "tags" | "timing" | "outcome" | "client" | "crate"
+            "name" | "tags" | "timing" | "outcome" | "service_check" | "client" | "crate"
         );
         if !known {
             errors.at(&key, unknown(&option));
@@ -209,7 +220,21 @@ pub(crate) fn options(args: Args, function: Option<&Ident>) -> syn::Result<Optio
                          on, or leave it out"
                     ),
                 )),
-            ("name", ArgValue::Assign(_, expr)) => match check_name(&expr) {
+            ("service_check", ArgValue::Flag) => service_check = Some(None),
+            ("service_check", ArgValue::Assign(_, expr)) => {
+                match check_name(&expr, "service_check", "service check") {
+                    Ok(lit) => service_check = Some(Some(lit)),
+                    Err(error) => errors.push(error),
+                }
+            }
+            ("service_check", ArgValue::Tags(paren, _) | ArgValue::Parens(paren)) => {
+                errors.push(syn::Error::new(
+                    paren.span.join(),
+                    "write `service_check` for a check named like the call's metrics, or \
+                     `service_check = \"jobs.cleanup\"`",
+                ))
+            }
+            ("name", ArgValue::Assign(_, expr)) => match check_name(&expr, "name", "metric") {
                 Ok(lit) => name = Some(lit),
                 Err(error) => errors.push(error),
             },
@@ -268,11 +293,13 @@ pub(crate) fn options(args: Args, function: Option<&Ident>) -> syn::Result<Optio
         Some(ident) => LitStr::new(&ident.unraw().to_string(), ident.span()),
         None => LitStr::new("", Span::call_site()),
     });
+    let service_check = service_check.map(|named| named.unwrap_or_else(|| name.clone()));
     errors.finish(Options {
         name,
         tags,
         timing,
         outcome,
+        service_check,
         client,
         krate,
     })
@@ -335,11 +362,19 @@ fn renamed_dependency(manifest: &str) -> Option<String> {
 /// The error for an option the attribute does not know, with the nearest
 /// known one when it looks like a typo.
 fn unknown(option: &str) -> String {
-    let nearest = ["name", "tags", "timing", "outcome", "client", "crate"]
-        .into_iter()
-        .map(|known| (edit_distance(option, known), known))
-        .min()
-        .filter(|&(distance, _)| distance <= 2);
+    let nearest = [
+        "name",
+        "tags",
+        "timing",
+        "outcome",
+        "service_check",
+        "client",
+        "crate",
+    ]
+    .into_iter()
+    .map(|known| (edit_distance(option, known), known))
+    .min()
+    .filter(|&(distance, _)| distance <= 2);
     match nearest {
         Some((_, known)) => {
             format!("unknown option `{option}`: did you mean `{known}`? The options are {OPTIONS}")
@@ -366,8 +401,10 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
-/// `name` must be a string literal that the runtime would send unchanged.
-fn check_name(expr: &Expr) -> syn::Result<LitStr> {
+/// `name` (and `service_check = "..."`) must be a string literal that the
+/// runtime would send unchanged; `option` is the option's name, `what` what
+/// it names.
+fn check_name(expr: &Expr, option: &str, what: &str) -> syn::Result<LitStr> {
     let lit = match expr {
         Expr::Lit(syn::ExprLit {
             lit: syn::Lit::Str(lit),
@@ -376,25 +413,31 @@ fn check_name(expr: &Expr) -> syn::Result<LitStr> {
         other => {
             return Err(syn::Error::new_spanned(
                 other,
-                "`name` takes a string literal, checked at compile time: write \
-                 `name = \"jobs.cleanup\"`",
+                format_args!(
+                    "`{option}` takes a string literal, checked at compile time: write \
+                     `{option} = \"jobs.cleanup\"`"
+                ),
             ))
         }
     };
     let text = lit.value();
     let message = match rules::check_name(&text) {
         Ok(()) => return Ok(lit.clone()),
-        Err(Problem::Empty) => "`name` is empty: write a metric name such as \
+        Err(Problem::Empty) if option == "name" => "`name` is empty: write a metric name such as \
              `name = \"jobs.cleanup\"`, or leave `name` out to use the function's name"
             .to_owned(),
+        Err(Problem::Empty) => format!(
+            "`{option}` is empty: write a {what} name such as `{option} = \"jobs.cleanup\"`, \
+             or write `{option}` alone to use the call's name"
+        ),
         Err(Problem::Char(c)) => format!(
-            "{c:?} cannot be in a metric name (letters, digits, `_`, `-`, `/` and `.` can): \
-             write `name = {:?}`",
+            "{c:?} cannot be in a {what} name (letters, digits, `_`, `-`, `/` and `.` can): \
+             write `{option} = {:?}`",
             rules::cleaned(&text, rules::name_char)
         ),
         Err(Problem::NoAlphanumeric) => format!(
-            "metric name {text:?} has no letter or digit: write a name such as \
-             `name = \"jobs.cleanup\"`"
+            "{what} name {text:?} has no letter or digit: write a name such as \
+             `{option} = \"jobs.cleanup\"`"
         ),
     };
     Err(syn::Error::new_spanned(lit, message))

@@ -27,10 +27,13 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use crate::accepted::refused;
+use crate::call_check::call_check;
 use crate::collector::{Collector, CollectorBuilder};
 use crate::context::{
     self, CallEnding, CallTarget, EnterGuard, Owner, Recipe, SpareStore, TakenFrame,
 };
+use crate::notice::Notice;
+use crate::panic_text;
 use crate::send::client::Client;
 use crate::send::flush::flush_series;
 use crate::series::{Kind, Sample};
@@ -43,6 +46,7 @@ pub struct CallScopeBuilder {
     /// The duration's metric name, when the call is timed.
     timing: Option<&'static str>,
     outcome: bool,
+    check: Option<&'static str>,
     collector: CollectorBuilder,
 }
 
@@ -59,6 +63,15 @@ impl CallScopeBuilder {
     #[inline]
     pub fn outcome(mut self) -> Self {
         self.outcome = true;
+        self
+    }
+
+    /// Sends one service check named `name` when the call ends: `OK` when
+    /// it ended `ok`, `CRITICAL` with how it ended otherwise.
+    #[inline]
+    pub fn service_check(mut self, name: &'static str) -> Self {
+        panic_text::install();
+        self.check = Some(name);
         self
     }
 
@@ -94,6 +107,8 @@ impl CallScopeBuilder {
         CallScope {
             timed: self.timing.map(|name| (name, Instant::now())),
             outcome: self.outcome,
+            check: self.check,
+            error_text: OnceLock::new(),
             base: self.collector.key_base(),
             config: self.collector,
             collector: OnceLock::new(),
@@ -112,6 +127,11 @@ pub struct CallScope {
     /// The duration's metric name and when the call started, when timed.
     timed: Option<(&'static str, Instant)>,
     outcome: bool,
+    /// The name of the service check sent when the call ends, if any.
+    check: Option<&'static str>,
+    /// How the call failed, in words, when it saw them: the error's
+    /// `Display`, the panic's message.
+    error_text: OnceLock<String>,
     /// The call's collector, built on first use from `config`: a call that
     /// records nothing allocates nothing.
     config: CollectorBuilder,
@@ -142,6 +162,7 @@ impl CallScope {
         CallScopeBuilder {
             timing: None,
             outcome: false,
+            check: None,
             collector: Collector::builder(),
         }
     }
@@ -161,6 +182,7 @@ impl CallScope {
         let ending = CallEnding {
             timed: self.timed,
             outcome: self.outcome,
+            check: self.check,
         };
         context::enter_call(self, owner, config.max_series, &self.base, ending)
     }
@@ -207,13 +229,16 @@ impl CallScope {
     #[inline]
     pub fn body(&self) -> Body<'_> {
         self.begun.store(true, Ordering::Relaxed);
+        if self.check.is_some() {
+            panic_text::forget();
+        }
         Body {
             scope: self,
             // Only a panic that starts inside the body can be unwinding when
             // the guard drops without having been told the body ended: one
             // already unwinding when the body began (a body called from a
             // `Drop` during an unwind) cannot leave it without aborting.
-            was_panicking: self.outcome && std::thread::panicking(),
+            was_panicking: self.tracks() && std::thread::panicking(),
             armed: Cell::new(true),
             returns_result: Cell::new(false),
             _current: self.enter(),
@@ -231,6 +256,32 @@ impl CallScope {
     #[inline]
     pub fn set_error(&self, is_error: bool) {
         self.is_error.store(is_error, Ordering::Relaxed);
+    }
+
+    /// Records how the call failed, in words (the error's `Display`), when
+    /// the value it returned has them.
+    #[inline]
+    pub fn set_error_text(&self, text: Option<String>) {
+        if let Some(text) = text {
+            let _ = self.error_text.set(text);
+        }
+    }
+
+    /// Whether how the call ends is wanted: for the outcome tag or the
+    /// service check.
+    #[inline]
+    fn tracks(&self) -> bool {
+        self.outcome || self.check.is_some()
+    }
+
+    /// A panic left the body: noted with its message, for the check.
+    fn note_panic(&self) {
+        self.panicked.store(true, Ordering::Relaxed);
+        if self.check.is_some() {
+            if let Some(text) = panic_text::take() {
+                let _ = self.error_text.set(text);
+            }
+        }
     }
 
     #[inline]
@@ -293,7 +344,11 @@ impl Drop for CallScope {
             .get_mut()
             .unwrap_or_else(|e| e.into_inner())
             .take();
-        if parked.is_some() || self.timed.is_some() || self.collector.get().is_some() {
+        if parked.is_some()
+            || self.timed.is_some()
+            || self.check.is_some()
+            || self.collector.get().is_some()
+        {
             self.finish(parked);
         }
     }
@@ -306,6 +361,9 @@ impl CallScope {
     fn finish(&mut self, parked: Option<SpareStore>) {
         let timed = self.timed.map(|(name, started)| (name, started.elapsed()));
         let outcome = self.outcome.then(|| self.outcome());
+        let check = self
+            .check
+            .map(|name| call_check(name, self.outcome(), self.error_text.take()));
         if let Some(collector) = self.collector.take() {
             if let Some(mut parked) = parked {
                 collector.shared().absorb(&mut parked);
@@ -313,6 +371,9 @@ impl CallScope {
             }
             if let Some((name, elapsed)) = timed {
                 collector.timing(name, elapsed, ());
+            }
+            if let Some(check) = check {
+                collector.shared().keep_call_check(check);
             }
             collector.shared().end_call(outcome);
             // The call's own handle. The flush happens when the last handle
@@ -325,28 +386,31 @@ impl CallScope {
         // Everything the call recorded is in its parked store: flushed from
         // there, with no collector built.
         let config = &self.config;
-        let store = match (parked, timed) {
-            (Some(store), _) => store,
-            (None, Some(_)) => context::lend_store(config.max_series, &self.base),
-            (None, None) => return,
+        let store = match parked {
+            Some(store) => store,
+            None if timed.is_some() || check.is_some() => {
+                context::lend_store(config.max_series, &self.base)
+            }
+            None => return,
         };
         let recipe = Recipe {
             base_len: config.base_tags.len(),
             client: config.client.clone(),
             on_error: config.on_error.clone(),
         };
-        send_store(store, &recipe, &config.base_tags, timed, outcome);
+        send_store(store, &recipe, &config.base_tags, timed, outcome, check);
     }
 }
 
 /// Sends the store of a call that built no collector, with the call's
-/// duration and outcome, and recycles it.
+/// duration, outcome and service check, and recycles it.
 fn send_store(
     mut store: SpareStore,
     recipe: &Recipe,
     base_tags: &[String],
     timed: Option<(&'static str, Duration)>,
     outcome: Option<&'static str>,
+    check: Option<Notice>,
 ) {
     if let Some((name, elapsed)) = timed {
         let kept = store.accept(Kind::Timing, name, &(), Sample::elapsed(elapsed));
@@ -354,12 +418,15 @@ fn send_store(
             rejected.report();
         }
     }
+    // The call's own check goes out whatever the bound.
+    store.notices.extend(check);
     flush_series(
         recipe.client.as_ref(),
         base_tags,
         outcome.as_slice(),
         recipe.on_error.as_ref(),
         &store.series,
+        &store.notices,
         store.dropped,
     );
     context::recycle(store);
@@ -372,13 +439,15 @@ pub(crate) fn end_taken_frame(frame: TakenFrame, ok: bool) {
     let ending = frame.ending.unwrap_or(CallEnding {
         timed: None,
         outcome: false,
+        check: None,
     });
     let timed = ending
         .timed
         .map(|(name, started)| (name, started.elapsed()));
-    let outcome = ending
-        .outcome
-        .then_some(if ok { "outcome:ok" } else { "outcome:error" });
+    let ended = if ok { "outcome:ok" } else { "outcome:error" };
+    let outcome = ending.outcome.then_some(ended);
+    let text = (!ok).then(|| "exited with a failure code".to_owned());
+    let check = ending.check.map(|name| call_check(name, ended, text));
     match frame.owner {
         Owner::Collector(shared) => {
             if let Some(mut local) = frame.local {
@@ -389,18 +458,23 @@ pub(crate) fn end_taken_frame(frame: TakenFrame, ok: bool) {
             if let Some((name, elapsed)) = timed {
                 collector.timing(name, elapsed, ());
             }
+            if let Some(check) = check {
+                collector.shared().keep_call_check(check);
+            }
             collector.shared().end_call(outcome);
             collector.shared().flush(outcome.as_slice());
         }
         Owner::Call(recipe) => {
-            let store = match (frame.local, timed) {
-                (Some(store), _) => store,
-                (None, Some(_)) => context::lend_store(frame.max_series, &frame.base),
-                (None, None) => return,
+            let store = match frame.local {
+                Some(store) => store,
+                None if timed.is_some() || check.is_some() => {
+                    context::lend_store(frame.max_series, &frame.base)
+                }
+                None => return,
             };
             let tags = frame.base.tags.as_deref().unwrap_or_default();
             let base_tags = &tags[..recipe.base_len.min(tags.len())];
-            send_store(store, &recipe, base_tags, timed, outcome);
+            send_store(store, &recipe, base_tags, timed, outcome, check);
         }
     }
 }
@@ -430,6 +504,15 @@ impl Body<'_> {
         self.returns_result.set(returns_result);
     }
 
+    /// The body ended with an `Err` whose `Display` is `text` (for the
+    /// service check); called just before [`Body::ended`].
+    #[inline]
+    pub fn error_text(&self, text: Option<String>) {
+        if self.armed.get() {
+            self.scope.set_error_text(text);
+        }
+    }
+
     /// The body ended with a value that is (or is not) an `Err`.
     #[inline]
     pub fn ended(&self, is_error: bool) {
@@ -454,8 +537,8 @@ impl Drop for Body<'_> {
         if !self.armed.get() {
             return;
         }
-        if self.scope.outcome && !self.was_panicking && std::thread::panicking() {
-            self.scope.panicked.store(true, Ordering::Relaxed);
+        if self.scope.tracks() && !self.was_panicking && std::thread::panicking() {
+            self.scope.note_panic();
         } else {
             self.scope.set_error(self.returns_result.get());
             self.scope.complete();
@@ -466,7 +549,7 @@ impl Drop for Body<'_> {
 /// Notes that a poll unwound: armed before the poll, disarmed after it, so
 /// only a panic out of this body counts (executors catch a task's panic and
 /// drop the future later).
-struct PanicWatch<'a>(Option<&'a AtomicBool>);
+struct PanicWatch<'a>(Option<&'a CallScope>);
 
 impl PanicWatch<'_> {
     fn disarm(mut self) {
@@ -476,8 +559,8 @@ impl PanicWatch<'_> {
 
 impl Drop for PanicWatch<'_> {
     fn drop(&mut self) {
-        if let Some(panicked) = self.0 {
-            panicked.store(true, Ordering::Relaxed);
+        if let Some(scope) = self.0 {
+            scope.note_panic();
         }
     }
 }
@@ -489,8 +572,11 @@ fn poll_in<F: Future + ?Sized>(
     cx: &mut Context<'_>,
 ) -> Poll<F::Output> {
     scope.begun.store(true, Ordering::Relaxed);
+    if scope.check.is_some() {
+        panic_text::forget();
+    }
     let _current = scope.enter();
-    let watch = PanicWatch(Some(&scope.panicked));
+    let watch = PanicWatch(Some(scope));
     let poll = fut.poll(cx);
     watch.disarm();
     if poll.is_ready() {
@@ -549,6 +635,7 @@ pub struct CallFuture<F: Future + ?Sized> {
     /// Boxed: the crate has no `unsafe` to pin a field in place.
     fut: Option<Pin<Box<F>>>,
     is_error: fn(&F::Output) -> bool,
+    error_text: fn(&F::Output) -> Option<String>,
 }
 
 impl<F: Future> CallFuture<F> {
@@ -565,7 +652,15 @@ impl<F: Future + ?Sized> CallFuture<F> {
             scope: Some(scope),
             fut: Some(fut),
             is_error,
+            error_text: |_| None,
         }
+    }
+
+    /// Reads how the future failed, in words, from its output (for the
+    /// service check).
+    pub fn error_text(mut self, error_text: fn(&F::Output) -> Option<String>) -> Self {
+        self.error_text = error_text;
+        self
     }
 }
 
@@ -580,6 +675,9 @@ impl<F: Future + ?Sized> Future for CallFuture<F> {
         let poll = poll_in(scope, fut.as_mut(), cx);
         if let Poll::Ready(output) = &poll {
             scope.set_error((this.is_error)(output));
+            if scope.check.is_some() {
+                scope.set_error_text((this.error_text)(output));
+            }
             {
                 let _current = scope.enter();
                 this.fut = None;

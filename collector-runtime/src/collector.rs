@@ -3,8 +3,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::check::ServiceCheck;
 use crate::context::{self, EnterGuard};
 use crate::error::{Error, ErrorHandler};
+use crate::event::Event;
+use crate::notice::Notice;
 use crate::send::client::{clean_tag, Client};
 use crate::send::flush::FlushReport;
 use crate::series::{Kind, Sample};
@@ -217,6 +220,51 @@ impl Collector {
     #[inline]
     pub fn gauge(&self, name: &str, value: impl Value, tags: impl Tags) {
         self.record(Kind::Gauge, name, &tags, Sample::value(value.to_f64()));
+    }
+
+    /// Keeps a service check, sent once at the flush with the base tags, in
+    /// the order recorded (see [`ServiceCheck`]).
+    ///
+    /// ```
+    /// use collector_runtime::{testing, Collector, ServiceCheck, Status};
+    ///
+    /// let lines = testing::capture(|| {
+    ///     let collector = Collector::builder().tag("job:sync").build();
+    ///     collector.service_check(ServiceCheck::new("sync.upstream", Status::Ok));
+    ///     collector.flush();
+    /// });
+    /// assert_eq!(lines, ["_sc|sync.upstream|0|#job:sync"]);
+    /// ```
+    pub fn service_check(&self, check: ServiceCheck) {
+        self.keep(Notice::Check(Box::new(check)));
+    }
+
+    /// Keeps an event, sent once at the flush with the base tags, in the
+    /// order recorded; two events are two events (see [`Event`]).
+    ///
+    /// ```
+    /// use collector_runtime::{testing, Collector, Event};
+    ///
+    /// let lines = testing::capture(|| {
+    ///     let collector = Collector::new();
+    ///     collector.event(Event::new("retry", "1"));
+    ///     collector.event(Event::new("retry", "2"));
+    ///     collector.flush();
+    /// });
+    /// assert_eq!(lines, ["_e{5,1}:retry|1", "_e{5,1}:retry|2"]);
+    /// ```
+    pub fn event(&self, event: Event) {
+        self.keep(Notice::Event(Box::new(event)));
+    }
+
+    fn keep(&self, notice: Notice) {
+        // Entered on this thread: kept in its frame, in order with what the
+        // free functions keep there.
+        let kept = context::keep_notice_if_current(&self.shared, notice)
+            .unwrap_or_else(|notice| self.shared.keep_notice(notice));
+        if let Err(rejected) = kept {
+            rejected.report();
+        }
     }
 
     /// Makes this collector current on this thread until the guard drops:

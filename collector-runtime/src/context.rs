@@ -11,8 +11,10 @@ use std::cell::RefCell;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
+use crate::accepted::Rejected;
 use crate::accepted::{checked, refused, Accepted};
 use crate::error::ErrorHandler;
+use crate::notice::Notice;
 use crate::send::client::Client;
 use crate::series::{Kind, Sample};
 use crate::shared::Shared;
@@ -47,11 +49,13 @@ struct Frame {
 }
 
 /// What ending an annotated call adds to its series: its duration, when
-/// timed, and its outcome, when asked for.
+/// timed, its outcome and its service check, when asked for.
 #[derive(Clone, Copy)]
 pub(crate) struct CallEnding {
     pub(crate) timed: Option<(&'static str, std::time::Instant)>,
     pub(crate) outcome: bool,
+    /// The name of the call's service check, when it sends one.
+    pub(crate) check: Option<&'static str>,
 }
 
 /// A frame taken off the stack by [`take_frames`], with what it recorded.
@@ -421,6 +425,52 @@ impl Frame {
             None => local.insert(lend_store(*max_series, base)),
         };
         refused(write(local), name, on_error)
+    }
+}
+
+impl Frame {
+    /// Keeps a service check or an event in this frame's store (lent on
+    /// its first record), unless it cannot be sent.
+    fn keep_notice(&mut self, notice: Notice) -> Accepted {
+        let on_error = self.owner.on_error();
+        if let Some(error) = notice.problem() {
+            return Err(Rejected::new(error, on_error));
+        }
+        let local = match &mut self.local {
+            Some(local) => local,
+            None => self.local.insert(lend_store(self.max_series, &self.base)),
+        };
+        // Past the bound it is counted as dropped, as a record is.
+        let _ = local.keep_notice(notice);
+        Ok(())
+    }
+}
+
+/// Keeps `notice` in the current collector's frame; gives it back when no
+/// collector is current on this thread.
+pub(crate) fn keep_notice_current(notice: Notice) -> Result<Accepted, Notice> {
+    keep_notice_where(notice, |_| true)
+}
+
+/// Keeps `notice` in `shared`'s frame if it is the current collector on
+/// this thread; gives it back otherwise.
+pub(crate) fn keep_notice_if_current(shared: &Shared, notice: Notice) -> Result<Accepted, Notice> {
+    keep_notice_where(notice, |owner| owner.is(shared))
+}
+
+fn keep_notice_where(notice: Notice, wanted: impl Fn(&Owner) -> bool) -> Result<Accepted, Notice> {
+    let mut slot = Some(notice);
+    let kept = with_top_frame(|frame| {
+        if !wanted(&frame.owner) {
+            return None;
+        }
+        Some(frame.keep_notice(slot.take()?))
+    });
+    match (kept, slot) {
+        (Some(kept), _) => Ok(kept),
+        (None, Some(notice)) => Err(notice),
+        // Taken but not kept cannot happen: `keep_notice` always answers.
+        (None, None) => Ok(Ok(())),
     }
 }
 

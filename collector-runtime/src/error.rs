@@ -66,6 +66,22 @@ pub enum Error {
         /// The outbox's bound, in bytes.
         bound: usize,
     },
+    /// An event with an empty title was refused: the agent needs one.
+    EmptyTitle,
+    /// A service check's message, or an event's title or text, did not fit
+    /// in one payload: it was sent cut (at a character boundary), so that
+    /// the line still goes out whole in one datagram.
+    Cut {
+        /// What was cut: `"service check message"`, `"event text"` or
+        /// `"event title"`.
+        what: &'static str,
+        /// The service check's name or the event's title (as given).
+        name: String,
+        /// Its length in bytes as it would have been sent.
+        len: usize,
+        /// How many of those bytes were sent.
+        sent: usize,
+    },
     /// Lines were still waiting for the sender when the wait for them (the
     /// end of the process, [`flush`](crate::flush)) ran out of time.
     Undelivered {
@@ -112,6 +128,16 @@ impl fmt::Display for Error {
                 f,
                 "{lines} metric lines dropped: {bound} bytes of lines are already waiting \
                  for the agent"
+            ),
+            Error::EmptyTitle => write!(f, "event refused: its title is empty"),
+            Error::Cut {
+                what,
+                name,
+                len,
+                sent,
+            } => write!(
+                f,
+                "{what} of {name:?} cut from {len} to {sent} bytes to fit in one payload"
             ),
             Error::Undelivered { lines } => write!(
                 f,

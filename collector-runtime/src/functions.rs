@@ -34,7 +34,7 @@ pub(crate) fn send_now<T: Tags + ?Sized>(key: &Key<'_, T>, sample: Sample) {
         let name = key.name.to_owned();
         return report(None, Error::InvalidName { name });
     }
-    flush_series(None, &[], &[], None, &[Series::new(key, sample)], 0);
+    flush_series(None, &[], &[], None, &[Series::new(key, sample)], &[], 0);
 }
 
 /// Adds 1 to a counter of the current collector.

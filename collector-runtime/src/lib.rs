@@ -36,10 +36,13 @@
 
 mod accepted;
 mod call;
+mod call_check;
+mod check;
 mod collector;
 mod context;
 mod default_handler;
 mod error;
+mod event;
 mod exit;
 #[cfg(feature = "metrics")]
 mod facade;
@@ -48,6 +51,8 @@ mod hash;
 mod line;
 #[cfg(feature = "log")]
 mod log_handler;
+mod notice;
+mod panic_text;
 mod propagate;
 mod sanitize;
 mod send;
@@ -63,9 +68,11 @@ mod tower_layer;
 mod tracing_layer;
 mod value;
 
+pub use check::{ServiceCheck, Status};
 pub use collector::{Collector, CollectorBuilder, DEFAULT_MAX_SERIES};
 pub use context::EnterGuard;
 pub use error::{error_handler_panics, errors_seen, set_error_handler, Error, ErrorHandler};
+pub use event::{AlertType, Event, Priority};
 pub use exit::exit;
 #[cfg(feature = "metrics")]
 #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
@@ -74,6 +81,7 @@ pub use functions::{count, distribution, gauge, histogram, incr, timing};
 #[cfg(feature = "log")]
 #[cfg_attr(docsrs, doc(cfg(feature = "log")))]
 pub use log_handler::log_error;
+pub use notice::{event, service_check};
 pub use propagate::{WithCollector, WithCollectorFuture};
 pub use sanitize::{sanitize_name, sanitize_tag};
 pub use send::client::Client;
@@ -106,5 +114,6 @@ pub mod __private {
         call_once, Body, CallFuture, CallScope, CallScopeBuilder, ErrProbe, OkProbe, OtherKind,
         ResultKind, ReturnKind, Run,
     };
+    pub use crate::call_check::{ErrText, NoText};
     pub use core::pin::pin;
 }

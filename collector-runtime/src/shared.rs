@@ -7,8 +7,9 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
-use crate::accepted::{checked, refused, Accepted};
+use crate::accepted::{checked, refused, Accepted, Rejected};
 use crate::error::ErrorHandler;
+use crate::notice::Notice;
 use crate::send::client::Client;
 use crate::send::flush::{flush_series, FlushReport};
 use crate::series::{Kind, Sample};
@@ -97,6 +98,27 @@ impl Shared {
         refused(kept, name, &self.on_error)
     }
 
+    /// Keeps a service check or an event, for a thread that has not entered
+    /// the collector.
+    pub(crate) fn keep_notice(&self, notice: Notice) -> Accepted {
+        if let Some(error) = notice.problem() {
+            return Err(Rejected::new(error, &self.on_error));
+        }
+        let mut store = self.lock();
+        self.holds.store(true, Ordering::Release);
+        // Past the bound it is counted as dropped, as a record is.
+        let _ = store.keep_notice(notice);
+        Ok(())
+    }
+
+    /// The annotated call's own service check: kept whatever the bound, so
+    /// that a call that filled its collector still reports how it ended.
+    pub(crate) fn keep_call_check(&self, notice: Notice) {
+        let mut store = self.lock();
+        self.holds.store(true, Ordering::Release);
+        store.notices.push(notice);
+    }
+
     /// Moves what one thread recorded while it had the collector entered
     /// into the shared store.
     pub(crate) fn absorb(&self, local: &mut Store) {
@@ -124,10 +146,11 @@ impl Shared {
         if !self.holds.load(Ordering::Acquire) {
             return FlushReport::default();
         }
-        let (series, dropped) = {
+        let (series, dropped, notices) = {
             let mut store = self.lock();
             self.holds.store(false, Ordering::Release);
-            store.take(Vec::new())
+            let (series, dropped) = store.take(Vec::new());
+            (series, dropped, store.take_notices())
         };
         let report = flush_series(
             self.client.as_ref(),
@@ -135,6 +158,7 @@ impl Shared {
             extra,
             self.on_error.as_ref(),
             &series,
+            &notices,
             dropped,
         );
         self.lock().give_back(series);

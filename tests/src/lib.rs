@@ -390,7 +390,11 @@ impl UdpReceiver {
     }
 }
 
+pub mod notices;
 pub mod oracle;
+pub mod oracle_notices;
+
+pub use notices::{parse_any, parse_datagram_any, Sent};
 
 /// A cadence sink whose writes and flushes all fail, as a closed socket's
 /// do: cadence's own trait, implemented the way a broken transport behaves.

@@ -16,11 +16,21 @@
 //!   value (a value starting with `+` or `-` would be a delta, so the workload
 //!   sends none).
 //! - A line it cannot parse is counted in `bad_lines_seen`.
+//! - It knows neither service checks nor events. A line is cut at its first
+//!   `|#` (the tags), the part before it at `:`; `_sc|name|0` has no `:`, so
+//!   its value is taken as `1` with no type, and `_e{9,6}:cron done|4 rows`
+//!   has a title where the value should be: each is one bad line (counted in
+//!   `metrics_received` and `bad_lines_seen`) and is stored under no key.
+//!   That holds while no `:` comes before the tags (no `d:`, `h:`, `k:`,
+//!   `p:`, `s:` or `t:` field, which the workload does not send) and an
+//!   event's title is not a number.
 //!
 //! So: every series must arrive under exactly its key with exactly its value,
 //! hostile names and tags must land under the keys our sanitizing predicts
-//! (never a bad line, never an extra key), and `metrics_received` must equal
-//! the number of series flushed: one line per series per call.
+//! (never a bad line, never an extra key), `metrics_received` must equal
+//! the number of series flushed (one line per series per call) plus the
+//! checks and events, and the bad lines must be exactly those checks and
+//! events: no metric line is ever bad.
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -31,8 +41,8 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use cadence::BufferedUdpMetricSink;
-use collector_runtime::collect_metrics;
 use collector_runtime::Client;
+use collector_runtime::{collect_metrics, Event};
 
 mod statsd_install;
 use statsd_install::{node, statsd_script, NEED_NODE};
@@ -302,6 +312,30 @@ fn hostile() {
 
 const HOSTILE_SERIES: usize = 1 + 6;
 
+#[derive(Debug)]
+struct Locked;
+
+impl std::fmt::Display for Locked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("table is locked")
+    }
+}
+
+/// A cron run: one metric, one event and, when it ends, one service check.
+#[collect_metrics(name = "shop.cron", client = daemon_client(), tags("service:shop"), outcome, service_check)]
+fn cron(fail: bool) -> Result<(), Locked> {
+    collector_runtime::count("cron.rows", 4, ());
+    collector_runtime::event(Event::new("cron done", "4 rows"));
+    if fail {
+        return Err(Locked);
+    }
+    Ok(())
+}
+
+/// Lines per `cron` call: the metric, the event, the check.
+const CRON_SERIES: usize = 1;
+const CRON_NOTICES: usize = 2;
+
 #[test]
 fn the_reference_statsd_daemon_receives_every_series_exactly() {
     let daemon = Daemon::start();
@@ -312,9 +346,14 @@ fn the_reference_statsd_daemon_receives_every_series_exactly() {
     }
     login("bob|c\n#evil:1,x y");
     hostile();
+    cron(false).unwrap();
+    cron(true).unwrap_err();
+    collector_runtime::flush();
 
-    let sent = 3 * CHECKOUT_SERIES + HOSTILE_SERIES;
-    // The probe, then one line per series per call.
+    let notices = 2 * CRON_NOTICES;
+    let sent = 3 * CHECKOUT_SERIES + HOSTILE_SERIES + 2 * CRON_SERIES + notices;
+    // The probe, then one line per series per call, and the checks and
+    // events.
     daemon.wait_for_lines(1 + sent);
 
     let counters = daemon.counters();
@@ -340,6 +379,8 @@ fn the_reference_statsd_daemon_receives_every_series_exactly() {
         ("visits;city=Zrich", 1.0),
         ("orders;a_b=c;canary", 1.0),
         ("caf.orders", 2.0),
+        ("cron.rows;outcome=ok;service=shop", 4.0),
+        ("cron.rows;outcome=error;service=shop", 4.0),
     ]
     .into_iter()
     .collect();
@@ -371,12 +412,14 @@ fn the_reference_statsd_daemon_receives_every_series_exactly() {
             .collect();
     assert_eq!(timers, expected_timers, "timers");
 
-    assert_eq!(daemon.stat("messages.bad_lines_seen"), 0.0, "bad lines");
-    assert_eq!(counters["statsd.bad_lines_seen"], 0.0);
+    // The checks and events, and nothing else: no metric line is bad.
+    let bad = notices as f64;
+    assert_eq!(daemon.stat("messages.bad_lines_seen"), bad, "bad lines");
+    assert_eq!(counters["statsd.bad_lines_seen"], bad);
     assert_eq!(
         counters["statsd.metrics_received"],
         (1 + sent) as f64,
-        "one line per series per call"
+        "one line per series per call, and the checks and events"
     );
 }
 

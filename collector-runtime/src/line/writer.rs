@@ -90,6 +90,23 @@ impl<'a> LineWriter<'a> {
     }
 }
 
+impl<'a> LineWriter<'a> {
+    /// Appends `|#` and `own` tags (sanitized, any order, repeats allowed)
+    /// merged with the flush's base tags, as a series line has them: for
+    /// the lines of service checks and events.
+    pub(crate) fn write_tags(&mut self, out: &mut String, own: impl Iterator<Item = &'a str>) {
+        self.scratch.clear();
+        self.scratch.extend(own);
+        self.scratch.sort_unstable_by(|a, b| tag_order(a, b));
+        write_merged(out, &self.scratch, &self.base);
+    }
+
+    /// The client's origin fields (`|c:..|e:..|card:..`), empty for none.
+    pub(crate) fn origin(&self) -> &'a str {
+        self.origin
+    }
+}
+
 /// The order of `str`: bytes compared in turn. Most tags differ in their
 /// first 8 bytes, read as one big-endian word (zero-padded, so a shorter
 /// text sorts first); only equal words compare further. Cheaper than a

@@ -9,8 +9,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::error::{count_only, report, Error, ErrorHandler};
+use crate::line::notices::write_notices;
 use crate::line::payload::{Batch, Filling, Packed};
 use crate::line::writer::LineWriter;
+use crate::notice::Notice;
 use crate::send::client::Client;
 use crate::send::exit;
 use crate::send::global::global_client;
@@ -58,22 +60,32 @@ pub struct FlushReport {
     pub errors: usize,
 }
 
-/// Sends `series` (and the dropped count) through `own` client, or else the
-/// global one, with `base` and `extra` tags on every line.
+/// Sends `series`, then `notices` (service checks and events), and the
+/// dropped count through `own` client, or else the global one, with `base`
+/// and `extra` tags on every line.
 pub(crate) fn flush_series(
     own: Option<&Arc<Client>>,
     base: &[String],
     extra: &[&str],
     on_error: Option<&ErrorHandler>,
     series: &[Series],
+    notices: &[Notice],
     dropped: u64,
 ) -> FlushReport {
-    if series.is_empty() && dropped == 0 {
+    if series.is_empty() && notices.is_empty() && dropped == 0 {
         return FlushReport::default();
     }
     // In a test's capture: written as they would have been sent, and kept.
     if let Some(capturing) = crate::testing::capturing_client(own) {
-        return send_all(&capturing, series, dropped, &[base], extra, on_error);
+        return send_all(
+            &capturing,
+            series,
+            notices,
+            dropped,
+            &[base],
+            extra,
+            on_error,
+        );
     }
     let global;
     let client = match own {
@@ -93,15 +105,16 @@ pub(crate) fn flush_series(
             }
         },
     };
-    send_all(client, series, dropped, &[base], extra, on_error)
+    send_all(client, series, notices, dropped, &[base], extra, on_error)
 }
 
-/// Writes `series` (and the dropped count) as lines for `client` with
-/// `base` and `extra` tags on every line, and hands them to its outbox (or,
-/// for a capture's client, to its sink).
+/// Writes `series`, `notices` (and the dropped count) as lines for
+/// `client` with `base` and `extra` tags on every line, and hands them to
+/// its outbox (or, for a capture's client, to its sink).
 pub(crate) fn send_all(
     client: &Client,
     series: &[Series],
+    notices: &[Notice],
     dropped: u64,
     base: &[&[String]],
     extra: &[&str],
@@ -125,6 +138,10 @@ pub(crate) fn send_all(
             writer.write(out, one.name(), one.kind, one.total, one.tags());
         });
     }
+    // Each at most one payload long (less the newline a sink adds), so
+    // that none is split across datagrams.
+    let limit = client.max_payload().saturating_sub(1);
+    write_notices(&mut batch, &mut writer, notices, limit, on_error);
     let own_counter = |batch: &mut Batch, writer: &mut LineWriter<'_>, name, n: u64| {
         let count = Total::Count(i64::try_from(n).unwrap_or(i64::MAX));
         batch.line(false, |out| {

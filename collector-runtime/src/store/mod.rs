@@ -5,6 +5,7 @@ mod index;
 use std::sync::Arc;
 
 use crate::hash::seed;
+use crate::notice::Notice;
 use crate::sanitize::is_usable_name;
 use crate::send::global::global_tags;
 use crate::series::{Key, Kind, Probe, Sample, Series};
@@ -37,6 +38,10 @@ pub(crate) struct Store {
     /// In order of first record, which is the order they are sent in.
     pub(crate) series: Vec<Series>,
     pub(crate) dropped: u64,
+    /// Service checks and events, in the order recorded: never aggregated,
+    /// bounded apart from the series (`max_series` of them), so that a
+    /// collector full of series still sends them.
+    pub(crate) notices: Vec<Notice>,
     max_series: usize,
     /// The tags every line gets at flush, left out of series keys (see
     /// [`Key::without`]).
@@ -52,6 +57,7 @@ impl Store {
             index: HashIndex::default(),
             series: Vec::new(),
             dropped: 0,
+            notices: Vec::new(),
             max_series,
             base: KeyBase::default(),
             global_tags: None,
@@ -132,6 +138,10 @@ impl Store {
         self.dropped = self
             .dropped
             .saturating_add(std::mem::take(&mut later.dropped));
+        for notice in later.notices.drain(..) {
+            // Counted like a record, not kept, past the bound.
+            let _ = self.keep_notice(notice);
+        }
         for series in later.series.drain(..) {
             match self.find(series.hash, |held| held.same_as(&series)) {
                 Some(held) => held.absorb(&series),
@@ -160,7 +170,23 @@ impl Store {
 
     /// Whether there is nothing to send.
     pub(crate) fn is_empty(&self) -> bool {
-        self.series.is_empty() && self.dropped == 0
+        self.series.is_empty() && self.dropped == 0 && self.notices.is_empty()
+    }
+
+    /// Keeps a service check or an event, unless `max_series` of them are
+    /// held already: it is then counted as a dropped record.
+    pub(crate) fn keep_notice(&mut self, notice: Notice) -> Result<(), Refused> {
+        if self.notices.len() >= self.max_series {
+            self.dropped = self.dropped.saturating_add(1);
+            return Err(Refused::Full);
+        }
+        self.notices.push(notice);
+        Ok(())
+    }
+
+    /// Takes the service checks and events, in the order recorded.
+    pub(crate) fn take_notices(&mut self) -> Vec<Notice> {
+        std::mem::take(&mut self.notices)
     }
 
     /// Empties the store for another collector, keeping its capacity.
@@ -172,6 +198,7 @@ impl Store {
             self.series.clear();
         }
         self.dropped = 0;
+        self.notices.clear();
         self.max_series = max_series;
         self.base = base;
         self.global_tags = None;
@@ -359,6 +386,26 @@ mod tests {
         gauge(&mut later, 5.0);
         shared.absorb(&mut later);
         assert_eq!(shared.series[0].total, Total::Last(5.0));
+    }
+
+    #[test]
+    fn notices_are_kept_in_order_apart_from_the_full_series() {
+        use crate::{Event, ServiceCheck, Status};
+        let mut store = Store::new(1);
+        incr(&mut store, "q", &["a"]).unwrap();
+        assert_eq!(incr(&mut store, "q", &["b"]), Err(Refused::Full));
+        let check = Notice::Check(Box::new(ServiceCheck::new("c", Status::Ok)));
+        store.keep_notice(check.clone()).unwrap();
+        let event = Notice::Event(Box::new(Event::new("e", "")));
+        assert_eq!(store.keep_notice(event.clone()), Err(Refused::Full));
+        assert_eq!(store.dropped, 2);
+        let mut later = Store::new(5);
+        later.keep_notice(event.clone()).unwrap();
+        let mut wide = Store::new(5);
+        wide.keep_notice(check.clone()).unwrap();
+        wide.absorb(&mut later);
+        assert_eq!(wide.take_notices(), [check, event]);
+        assert!(later.is_empty() && wide.is_empty());
     }
 
     #[test]

@@ -45,6 +45,9 @@ impl Line {
     /// `:` in a name or a `|` or `,` in a tag, so the first `:` ends the
     /// name and `|` splits the fields.
     pub(crate) fn parse(text: String) -> Line {
+        if let Some(line) = Line::parse_notice(&text) {
+            return Line { text, ..line };
+        }
         let name_end = text.find(':').unwrap_or(text.len());
         let after_name = (name_end + 1).min(text.len());
         let mut fields = Vec::new();
@@ -76,7 +79,49 @@ impl Line {
         }
     }
 
-    /// The metric name as sent: sanitized, with the client's prefix.
+    /// Reads a service check (`_sc|name|status|...`) or an event
+    /// (`_e{title len,text len}:title|text|...`): the name is the check's
+    /// name or the event's title, the value the check's status (NaN for an
+    /// event), the kind `_sc` or `_e`.
+    fn parse_notice(text: &str) -> Option<Line> {
+        let tags_in = |from: usize| {
+            let mut at = from;
+            for field in text[from..].split('|') {
+                if let Some(list) = field.strip_prefix('#') {
+                    return at + 1..at + 1 + list.len();
+                }
+                at += field.len() + 1;
+            }
+            text.len()..text.len()
+        };
+        if let Some(rest) = text.strip_prefix("_sc|") {
+            let name_end = 4 + rest.find('|')?;
+            let status = name_end + 1..name_end + 2;
+            return Some(Line {
+                text: String::new(),
+                name: 4..name_end,
+                value: text.get(status)?.parse().ok()?,
+                kind: 0..3,
+                tags: tags_in(name_end + 2),
+            });
+        }
+        let rest = text.strip_prefix("_e{")?;
+        let (lengths, _) = rest.split_once("}:")?;
+        let (title, body) = lengths.split_once(',')?;
+        let (title, body): (usize, usize) = (title.parse().ok()?, body.parse().ok()?);
+        let start = 3 + lengths.len() + 2;
+        let text_end = start + title + 1 + body;
+        Some(Line {
+            text: String::new(),
+            name: start..start + title,
+            value: f64::NAN,
+            kind: 0..2,
+            tags: tags_in(text_end.min(text.len())),
+        })
+    }
+
+    /// The metric name as sent: sanitized, with the client's prefix; for a
+    /// service check its name, for an event its title.
     ///
     /// ```
     /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
@@ -89,7 +134,8 @@ impl Line {
     }
 
     /// The wire type: `c` (counter), `h` (histogram), `d` (distribution),
-    /// `ms` (timer) or `g` (gauge).
+    /// `ms` (timer) or `g` (gauge); `_sc` for a service check, `_e` for an
+    /// event.
     ///
     /// ```
     /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
@@ -101,7 +147,8 @@ impl Line {
         &self.text[self.kind.clone()]
     }
 
-    /// The value as sent (a timer's in milliseconds).
+    /// The value as sent (a timer's in milliseconds); a service check's
+    /// status (`0` for OK ... `3` for UNKNOWN); NaN for an event.
     ///
     /// ```
     /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
@@ -193,6 +240,20 @@ mod tests {
         assert_eq!(line.kind(), "ms");
         assert_eq!(line.tags(), ["a:1", "b:2"]);
         assert_eq!(line.to_string(), "app.q:0.384|ms|#a:1,b:2|c:abc|card:low");
+    }
+
+    #[test]
+    fn checks_and_events_are_read_back() {
+        let check = Line::parse("_sc|jobs.run|2|d:5|#a:1,b:2|m:x|#y".to_owned());
+        assert_eq!(
+            (check.name(), check.kind(), check.value()),
+            ("jobs.run", "_sc", 2.0)
+        );
+        assert_eq!(check.tags(), ["a:1", "b:2"]);
+        let event = Line::parse("_e{3,7}:a|b|#x|y|#c|p:low|#env:prod,job:z".to_owned());
+        assert_eq!((event.name(), event.kind()), ("a|b", "_e"));
+        assert!(event.value().is_nan());
+        assert_eq!(event.tags(), ["env:prod", "job:z"]);
     }
 
     #[test]

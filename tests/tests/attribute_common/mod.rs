@@ -100,6 +100,43 @@ impl Recorder {
         flushes.remove(0)
     }
 
+    /// The lines of every flush, as sent, each checked by the parser of
+    /// any kind of line.
+    pub(crate) fn flushes_any(&self) -> Vec<Vec<String>> {
+        let sent = self.lock();
+        assert!(
+            sent.pending.is_empty(),
+            "lines never flushed: {:?}",
+            sent.pending
+        );
+        for line in sent.flushes.concat() {
+            collector_tests::parse_any(&line).unwrap_or_else(|e| panic!("{e}"));
+        }
+        sent.flushes.clone()
+    }
+
+    /// The lines of the one flush there must have been, as sent, in order:
+    /// metrics, service checks and events alike, each checked by the
+    /// parser.
+    pub(crate) fn one_flush_any(&self) -> Vec<String> {
+        let sent = self.lock();
+        assert!(
+            sent.pending.is_empty(),
+            "lines never flushed: {:?}",
+            sent.pending
+        );
+        assert_eq!(
+            sent.flushes.len(),
+            1,
+            "expected one flush: {:?}",
+            sent.flushes
+        );
+        for line in &sent.flushes[0] {
+            collector_tests::parse_any(line).unwrap_or_else(|e| panic!("{e}"));
+        }
+        sent.flushes[0].clone()
+    }
+
     /// Forgets everything sent so far.
     pub(crate) fn clear(&self) {
         let mut sent = self.lock();
