@@ -16,6 +16,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use std::rc::Rc;
+
 use cadence::BufferedSpyMetricSink;
 use collector_runtime::Client;
 use collector_runtime::{Collector, Error, TagRef};
@@ -210,17 +212,40 @@ pub struct Observed {
     pub errors: usize,
 }
 
+thread_local! {
+    /// The client every check on this thread sends through, and what takes
+    /// the datagrams it sent: one client, so one sender thread, for the
+    /// thread's life, rather than one per check (a fuzzer runs millions).
+    #[allow(clippy::type_complexity)]
+    static SPY: (Client, Rc<dyn Fn() -> Vec<Vec<u8>>>) = {
+        let (received, sink) = BufferedSpyMetricSink::with_capacity(None, Some(1432));
+        let take: Rc<dyn Fn() -> Vec<Vec<u8>>> = Rc::new(move || received.try_iter().collect());
+        (Client::new(sink), take)
+    };
+}
+
+/// This thread's checking client, and what reads what it sent, emptied:
+/// what an earlier check left (nothing, unless it failed half-way) is not
+/// the next one's.
+#[allow(clippy::type_complexity)]
+pub(crate) fn spy() -> (Client, Rc<dyn Fn() -> Vec<Vec<u8>>>) {
+    let (client, received) = SPY.with(|(client, received)| (client.clone(), Rc::clone(received)));
+    collector_runtime::flush();
+    drop(received());
+    (client, received)
+}
+
 /// Records `records` into a collector with `base` tags whose client sends
 /// through a buffered sink (1432-byte payloads, as over UDP), flushes, parses
 /// every datagram with the independent parser and compares with
 /// [`expected`]. `Err` says what broke.
 pub fn check(base: &[TagIn], records: &[Record]) -> Result<Observed, String> {
-    let (received, sink) = BufferedSpyMetricSink::with_capacity(None, Some(1432));
+    let (client, received) = spy();
     let errors: Arc<Mutex<Vec<String>>> = Arc::default();
     let seen = Arc::clone(&errors);
     let base_refs: Vec<TagRef<'_>> = base.iter().map(TagIn::as_ref).collect();
     let collector = Collector::builder()
-        .client(Client::new(sink))
+        .client(client)
         .tags(base_refs)
         .error_handler(move |err: &Error| seen.lock().unwrap().push(err.to_string()))
         .build();
@@ -257,7 +282,7 @@ pub fn check(base: &[TagIn], records: &[Record]) -> Result<Observed, String> {
     let mut observed = Observed::default();
     let mut got = Vec::new();
     collector_runtime::flush();
-    for datagram in received.try_iter() {
+    for datagram in received() {
         observed.datagrams += 1;
         for line in parse_datagram(&datagram)? {
             if !line.value.is_finite() {

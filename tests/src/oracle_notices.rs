@@ -13,8 +13,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use cadence::BufferedSpyMetricSink;
-use collector_runtime::{Client, Collector, Error, Event, ServiceCheck, Status, TagRef};
+use collector_runtime::{Collector, Error, Event, ServiceCheck, Status, TagRef};
 
 use crate::notices::{parse_datagram_any, Sent};
 use crate::oracle::{clean_name, clean_tag, TagIn};
@@ -86,12 +85,12 @@ fn same_or_cut(given: &str, sent: &str, cuts: &mut usize) -> bool {
 /// Records `notices` into a collector with `base` tags whose client sends
 /// 1432-byte payloads, flushes, and checks every line read back.
 pub fn check_notices(base: &[TagIn], notices: &[NoticeIn]) -> Result<(), String> {
-    let (received, sink) = BufferedSpyMetricSink::with_capacity(None, Some(1432));
+    let (client, received) = crate::oracle::spy();
     let errors: Arc<Mutex<Vec<String>>> = Arc::default();
     let seen = Arc::clone(&errors);
     let base_refs: Vec<TagRef<'_>> = base.iter().map(TagIn::as_ref).collect();
     let collector = Collector::builder()
-        .client(Client::new(sink))
+        .client(client)
         .tags(base_refs)
         .error_handler(move |err: &Error| seen.lock().unwrap().push(err.to_string()))
         .build();
@@ -150,7 +149,7 @@ pub fn check_notices(base: &[TagIn], notices: &[NoticeIn]) -> Result<(), String>
     collector_runtime::flush();
 
     let mut got = Vec::new();
-    for datagram in received.try_iter() {
+    for datagram in received() {
         if datagram.len() > 1432 {
             let head = String::from_utf8_lossy(&datagram[..200]);
             return Err(format!("a datagram of {} bytes: {head}", datagram.len()));
