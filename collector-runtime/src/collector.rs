@@ -359,9 +359,11 @@ impl Collector {
     }
 
     /// Sends every series once, through this collector's client or else the
-    /// global one, with the base tags merged; then flushes the client, so a
-    /// buffered sink puts the bytes on the wire before this returns. The
-    /// collector is left empty and can serve the next execution.
+    /// global one, with the base tags merged: the lines are handed to the
+    /// client's outbox, and its sender thread puts them on the wire (see
+    /// [`flush`](crate::flush) to wait for that, and
+    /// [`Client::synchronous`] for a flush that does). The collector is left
+    /// empty and can serve the next execution.
     ///
     /// Never panics: failures reach the error handler and are counted in
     /// the report.

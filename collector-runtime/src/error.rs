@@ -48,7 +48,8 @@ pub enum Error {
         /// The sink's error.
         source: cadence::MetricError,
     },
-    /// Flushing the client's buffered sink failed.
+    /// Flushing the client's sink (after a run of payloads, on the sender
+    /// thread) failed.
     Flush(cadence::MetricError),
     /// The sink panicked while sending or flushing; the panic was contained.
     SinkPanicked {
