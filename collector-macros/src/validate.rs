@@ -21,6 +21,9 @@ pub(crate) struct Options {
     pub(crate) timing: bool,
     pub(crate) outcome: bool,
     pub(crate) client: Option<Expr>,
+    /// `inherit_tags = false`: the call's lines leave out the enclosing
+    /// collectors' tags.
+    pub(crate) inherit_tags: bool,
     /// The path to `collector_runtime`; `None` for the default.
     pub(crate) krate: Option<Path>,
 }
@@ -62,8 +65,8 @@ pub(crate) enum Tag {
 }
 
 /// The options the attribute knows, as they are written.
-const OPTIONS: &str =
-    "`name = \"...\"`, `tags(...)`, `timing`, `outcome`, `client = ...` and `crate = ...`";
+const OPTIONS: &str = "`name = \"...\"`, `tags(...)`, `timing`, `outcome`, `client = ...`, \
+     `inherit_tags = false` and `crate = ...`";
 
 /// Collects errors so that all of them are reported.
 #[derive(Default)]
@@ -159,13 +162,14 @@ pub(crate) fn options(args: Args, function: Option<&Ident>) -> syn::Result<Optio
     let mut tags = Vec::new();
     let (mut timing, mut outcome) = (false, false);
     let mut client = None;
+    let mut inherit_tags = true;
     let mut krate = None;
 
     for Arg { key, value } in args.options {
         let option = key.unraw().to_string();
         let known = matches!(
             option.as_str(),
-            "name" | "tags" | "timing" | "outcome" | "client" | "crate"
+            "name" | "tags" | "timing" | "outcome" | "client" | "crate" | "inherit_tags"
         );
         if !known {
             errors.at(&key, unknown(&option));
@@ -236,6 +240,19 @@ pub(crate) fn options(args: Args, function: Option<&Ident>) -> syn::Result<Optio
                 "`client` needs a value: write `client = expr`, with anything that converts \
                  into `collector_runtime::Client`",
             ),
+            ("inherit_tags", ArgValue::Assign(_, expr)) => match check_bool(&expr) {
+                Some(value) => inherit_tags = value,
+                None => errors.at(
+                    expr,
+                    "`inherit_tags` takes `true` or `false`: write `inherit_tags = false` for \
+                     lines without the enclosing collectors' tags",
+                ),
+            },
+            ("inherit_tags", _) => errors.at(
+                &key,
+                "`inherit_tags` needs a value: write `inherit_tags = false` for lines without \
+                 the enclosing collectors' tags (they are inherited by default)",
+            ),
             ("crate", ArgValue::Assign(_, Expr::Path(path)))
                 if path.attrs.is_empty() && path.qself.is_none() =>
             {
@@ -274,8 +291,20 @@ pub(crate) fn options(args: Args, function: Option<&Ident>) -> syn::Result<Optio
         timing,
         outcome,
         client,
+        inherit_tags,
         krate,
     })
+}
+
+/// The value of a `true` or `false` literal.
+fn check_bool(expr: &Expr) -> Option<bool> {
+    match expr {
+        Expr::Lit(lit) if lit.attrs.is_empty() => match &lit.lit {
+            syn::Lit::Bool(value) => Some(value.value),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 /// The name collector-runtime has in the Cargo.toml of the crate being
@@ -335,7 +364,16 @@ fn renamed_dependency(manifest: &str) -> Option<String> {
 /// The error for an option the attribute does not know, with the nearest
 /// known one when it looks like a typo.
 fn unknown(option: &str) -> String {
-    let nearest = ["name", "tags", "timing", "outcome", "client", "crate"]
+    let known = [
+        "name",
+        "tags",
+        "timing",
+        "outcome",
+        "client",
+        "inherit_tags",
+        "crate",
+    ];
+    let nearest = known
         .into_iter()
         .map(|known| (edit_distance(option, known), known))
         .min()

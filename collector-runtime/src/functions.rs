@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::accepted::check_value;
 use crate::context::accept_current;
+use crate::enclosing::Enclosing;
 use crate::error::report;
 use crate::hash::seed;
 use crate::sanitize::is_usable_name;
@@ -34,7 +35,8 @@ pub(crate) fn send_now<T: Tags + ?Sized>(key: &Key<'_, T>, sample: Sample) {
         let name = key.name.to_owned();
         return report(None, Error::InvalidName { name });
     }
-    flush_series(None, &[], &[], None, &[Series::new(key, sample)], 0);
+    let series = [Series::new(key, sample)];
+    flush_series(None, &[], &[], None, &series, 0, &Enclosing::NONE);
 }
 
 /// Adds 1 to a counter of the current collector.

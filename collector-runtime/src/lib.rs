@@ -39,6 +39,7 @@ mod call;
 mod collector;
 mod context;
 mod default_handler;
+mod enclosing;
 mod error;
 mod exit;
 #[cfg(feature = "metrics")]

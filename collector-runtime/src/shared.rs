@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use crate::accepted::{checked, refused, Accepted};
+use crate::enclosing::Enclosing;
 use crate::error::ErrorHandler;
 use crate::send::client::Client;
 use crate::send::flush::{flush_series, FlushReport};
@@ -37,6 +38,10 @@ pub(crate) struct Shared {
     /// The outcome tag of the call that ended, sent with every series when
     /// the last handle drops.
     outcome: OnceLock<&'static str>,
+    /// The base tags of the collectors this one runs inside, learnt once:
+    /// when a collector built by hand is built, when a call or a span ends
+    /// (or first hands its collector out). Unset: none.
+    enclosing: OnceLock<Enclosing>,
 }
 
 impl Shared {
@@ -59,7 +64,28 @@ impl Shared {
             max_series,
             for_call,
             outcome: OnceLock::new(),
+            enclosing: OnceLock::new(),
         }
+    }
+
+    /// What the collectors around this one add to its lines, unless known
+    /// already (the first time wins).
+    pub(crate) fn set_enclosing(&self, enclosing: Enclosing) {
+        if !enclosing.is_empty() {
+            let _ = self.enclosing.set(enclosing);
+        }
+    }
+
+    /// The collectors around this one, as far as known.
+    pub(crate) fn enclosing(&self) -> Option<&Enclosing> {
+        self.enclosing.get()
+    }
+
+    /// The base tags, as the first `len` tags of the key base's list, for a
+    /// collector running inside this one to inherit.
+    pub(crate) fn base_set(&self) -> Option<(&Arc<[String]>, usize)> {
+        let tags = self.key_base.tags.as_ref()?;
+        Some((tags, self.base_len))
     }
 
     /// An annotated call's collector whose call has ended with `outcome`
@@ -136,6 +162,7 @@ impl Shared {
             self.on_error.as_ref(),
             &series,
             dropped,
+            self.enclosing().unwrap_or(&Enclosing::NONE),
         );
         self.lock().give_back(series);
         report

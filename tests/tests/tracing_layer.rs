@@ -344,6 +344,8 @@ fn annotated_inside_a_span() {
     tracing::info_span!("helper").in_scope(|| incr("call.helper", ()));
 }
 
+/// Each keeps and flushes its own series; the inner one's lines carry the
+/// outer one's tags (the span's fields, the call's `tags(...)`).
 #[test]
 fn spans_and_annotated_calls_nested_each_keep_their_own_collector() {
     let subscriber = tracing_subscriber::registry().with(SpanCollectorLayer::new());
@@ -366,14 +368,30 @@ fn spans_and_annotated_calls_nested_each_keep_their_own_collector() {
         [
             "call.after:1|c|#call:outer",
             "call.before:1|c|#call:outer",
-            "call.helper:1|c|#call:inner",
-            "call.work:1|c|#call:inner",
+            "call.helper:1|c|#call:inner,route:/r",
+            "call.work:1|c|#call:inner,route:/r",
             "span.after:1|c|#route:/r",
             "span.before:1|c|#route:/r",
-            "span.helper:1|c|#part:a",
-            "span.work:1|c|#part:a",
+            "span.helper:1|c|#call:outer,part:a",
+            "span.work:1|c|#call:outer,part:a",
         ]
     );
+}
+
+#[test]
+fn a_chosen_span_inside_a_chosen_span_carries_its_fields_unless_it_has_the_key() {
+    let subscriber = tracing_subscriber::registry().with(SpanCollectorLayer::new());
+    let ((), lines) = tracing::subscriber::with_default(subscriber, || {
+        testing::capture(|| {
+            let _request =
+                tracing::info_span!("request", collect_metrics = true, route = "/r", user = 7)
+                    .entered();
+            tracing::info_span!("query", collect_metrics = true, user = 8).in_scope(|| {
+                incr("db.rows", ());
+            });
+        })
+    });
+    assert_eq!(lines, ["db.rows:1|c|#route:/r,user:8"]);
 }
 
 #[test]

@@ -8,6 +8,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::enclosing::Enclosing;
 use crate::error::{count_only, report, Error, ErrorHandler};
 use crate::line::payload::{Batch, Filling, Packed};
 use crate::line::writer::LineWriter;
@@ -59,7 +60,8 @@ pub struct FlushReport {
 }
 
 /// Sends `series` (and the dropped count) through `own` client, or else the
-/// global one, with `base` and `extra` tags on every line.
+/// global one, with `base` and `extra` tags on every line, and the
+/// `enclosing` collectors' tags whose keys those leave free.
 pub(crate) fn flush_series(
     own: Option<&Arc<Client>>,
     base: &[String],
@@ -67,13 +69,22 @@ pub(crate) fn flush_series(
     on_error: Option<&ErrorHandler>,
     series: &[Series],
     dropped: u64,
+    enclosing: &Enclosing,
 ) -> FlushReport {
     if series.is_empty() && dropped == 0 {
         return FlushReport::default();
     }
     // In a test's capture: written as they would have been sent, and kept.
     if let Some(capturing) = crate::testing::capturing_client(own) {
-        return send_all(&capturing, series, dropped, &[base], extra, on_error);
+        return send_all(
+            &capturing,
+            series,
+            dropped,
+            &[base],
+            extra,
+            on_error,
+            enclosing,
+        );
     }
     let global;
     let client = match own {
@@ -93,11 +104,12 @@ pub(crate) fn flush_series(
             }
         },
     };
-    send_all(client, series, dropped, &[base], extra, on_error)
+    send_all(client, series, dropped, &[base], extra, on_error, enclosing)
 }
 
 /// Writes `series` (and the dropped count) as lines for `client` with
-/// `base` and `extra` tags on every line, and hands them to its outbox (or,
+/// `base` and `extra` tags, and the enclosing collectors' (see
+/// [`LineWriter::within`]), on every line, and hands them to its outbox (or,
 /// for a capture's client, to its sink).
 pub(crate) fn send_all(
     client: &Client,
@@ -106,8 +118,9 @@ pub(crate) fn send_all(
     base: &[&[String]],
     extra: &[&str],
     on_error: Option<&ErrorHandler>,
+    enclosing: &Enclosing,
 ) -> FlushReport {
-    let mut writer = LineWriter::new(client, base, extra);
+    let mut writer = LineWriter::new(client, base, extra).within(enclosing);
     let mut batch = Batch::take_spare();
     let mut refused = 0;
     for one in series {
