@@ -180,6 +180,18 @@ fn quickstart() {
 #[test]
 fn worker_threads() {
     let stdout = run_example("worker_threads", &[], &[]);
+    // The README shows what it prints; only the order of the lines varies
+    // (which worker records a series first).
+    let sorted = |output: &str| {
+        let mut lines = comparable(output);
+        lines.sort();
+        lines
+    };
+    assert_eq!(
+        sorted(&readme_output_after("(the `worker_threads` example)")),
+        sorted(&stdout),
+        "the README's worker_threads output (left) is not what the example prints (right)"
+    );
     assert!(
         stdout.contains("1000 images on 4 threads: 5 series"),
         "{stdout}"
@@ -363,6 +375,15 @@ fn background_jobs() {
 #[test]
 fn tracing_service() {
     let stdout = run_example("tracing_service", &["tracing"], &[]);
+    // The README shows one order's flush: each of its lines is printed,
+    // durations aside.
+    let printed = comparable(&stdout);
+    for line in comparable(&readme_output_after("`cargo run --example tracing_service")) {
+        assert!(
+            printed.contains(&line),
+            "the README's {line:?} is not printed:\n{stdout}"
+        );
+    }
     assert!(stdout.contains("3 orders placed, 1 rejected"), "{stdout}");
     let (datagrams, lines) = received(&stdout);
     assert!(datagrams >= 1, "{stdout}");
