@@ -86,7 +86,7 @@ impl Parse for Arg {
         if !input.peek(Ident::peek_any) {
             return Err(input.error(
                 "expected an option: `name = \"...\"`, `tags(...)`, `timing`, `outcome`, \
-                 `service_check`, `client = ...` or `crate = ...`",
+                 `service_check`, `client = ...`, `inherit_tags = false` or `crate = ...`",
             ));
         }
         let key = Ident::parse_any(input)?;

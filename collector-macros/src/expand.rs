@@ -86,6 +86,9 @@ fn start(krate: &TokenStream, options: &Options) -> TokenStream {
     if options.timing {
         calls.extend(quote!(.timing(::core::concat!(#name, ".duration"))));
     }
+    if !options.inherit_tags {
+        calls.extend(quote!(.inherit_tags(false)));
+    }
     if options.outcome {
         calls.extend(quote!(.outcome()));
     }

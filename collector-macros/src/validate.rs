@@ -24,6 +24,9 @@ pub(crate) struct Options {
     /// `service_check = "..."` or else the metric prefix.
     pub(crate) service_check: Option<LitStr>,
     pub(crate) client: Option<Expr>,
+    /// `inherit_tags = false`: the call's lines leave out the enclosing
+    /// collectors' tags.
+    pub(crate) inherit_tags: bool,
     /// The path to `collector_runtime`; `None` for the default.
     pub(crate) krate: Option<Path>,
 }
@@ -72,7 +75,7 @@ pub(crate) enum Tag {
 
 /// The options the attribute knows, as they are written.
 const OPTIONS: &str = "`name = \"...\"`, `tags(...)`, `timing`, `outcome`, `service_check`, \
-     `client = ...` and `crate = ...`";
+     `client = ...`, `inherit_tags = false` and `crate = ...`";
 
 /// Collects errors so that all of them are reported.
 #[derive(Default)]
@@ -170,13 +173,21 @@ pub(crate) fn options(args: Args, function: Option<&Ident>) -> syn::Result<Optio
     // `Some(None)`: the flag, named after `name`.
     let mut service_check: Option<Option<LitStr>> = None;
     let mut client = None;
+    let mut inherit_tags = true;
     let mut krate = None;
 
     for Arg { key, value } in args.options {
         let option = key.unraw().to_string();
         let known = matches!(
             option.as_str(),
-            "name" | "tags" | "timing" | "outcome" | "service_check" | "client" | "crate"
+            "name"
+                | "tags"
+                | "timing"
+                | "outcome"
+                | "service_check"
+                | "client"
+                | "crate"
+                | "inherit_tags"
         );
         if !known {
             errors.at(&key, unknown(&option));
@@ -261,6 +272,19 @@ pub(crate) fn options(args: Args, function: Option<&Ident>) -> syn::Result<Optio
                 "`client` needs a value: write `client = expr`, with anything that converts \
                  into `collector_runtime::Client`",
             ),
+            ("inherit_tags", ArgValue::Assign(_, expr)) => match check_bool(&expr) {
+                Some(value) => inherit_tags = value,
+                None => errors.at(
+                    expr,
+                    "`inherit_tags` takes `true` or `false`: write `inherit_tags = false` for \
+                     lines without the enclosing collectors' tags",
+                ),
+            },
+            ("inherit_tags", _) => errors.at(
+                &key,
+                "`inherit_tags` needs a value: write `inherit_tags = false` for lines without \
+                 the enclosing collectors' tags (they are inherited by default)",
+            ),
             ("crate", ArgValue::Assign(_, Expr::Path(path)))
                 if path.attrs.is_empty() && path.qself.is_none() =>
             {
@@ -301,8 +325,20 @@ pub(crate) fn options(args: Args, function: Option<&Ident>) -> syn::Result<Optio
         outcome,
         service_check,
         client,
+        inherit_tags,
         krate,
     })
+}
+
+/// The value of a `true` or `false` literal.
+fn check_bool(expr: &Expr) -> Option<bool> {
+    match expr {
+        Expr::Lit(lit) if lit.attrs.is_empty() => match &lit.lit {
+            syn::Lit::Bool(value) => Some(value.value),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 /// The name collector-runtime has in the Cargo.toml of the crate being
@@ -362,19 +398,21 @@ fn renamed_dependency(manifest: &str) -> Option<String> {
 /// The error for an option the attribute does not know, with the nearest
 /// known one when it looks like a typo.
 fn unknown(option: &str) -> String {
-    let nearest = [
+    let known = [
         "name",
         "tags",
         "timing",
         "outcome",
         "service_check",
         "client",
+        "inherit_tags",
         "crate",
-    ]
-    .into_iter()
-    .map(|known| (edit_distance(option, known), known))
-    .min()
-    .filter(|&(distance, _)| distance <= 2);
+    ];
+    let nearest = known
+        .into_iter()
+        .map(|known| (edit_distance(option, known), known))
+        .min()
+        .filter(|&(distance, _)| distance <= 2);
     match nearest {
         Some((_, known)) => {
             format!("unknown option `{option}`: did you mean `{known}`? The options are {OPTIONS}")

@@ -1,6 +1,9 @@
 //! Per-request metrics for an axum service: `CollectorLayer` gives every
 //! request its own collector, tagged with the method, the route template and
-//! the status, and flushes it once when the response is ready.
+//! the status, and flushes it once when the response is ready. The user
+//! handler is annotated too, for its own duration and outcome: its series
+//! are its own flush, and carry the request's method and route (the status
+//! is the layer's: it is known only once the handler has returned).
 //!
 //! The example serves on a loopback port, sends itself a few requests, and
 //! stops. With a `DD_*` variable set, metrics go to that agent. Without one,
@@ -21,7 +24,7 @@ use axum::extract::{MatchedPath, Path};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
-use collector_runtime::CollectorLayer;
+use collector_runtime::{collect_metrics, CollectorLayer};
 use local_agent::LocalAgent;
 
 /// Stands in for a database call: what it records goes to the collector of
@@ -31,6 +34,7 @@ async fn query(table: &str) {
     collector_runtime::histogram("db.queries", 1, [("table", table)]);
 }
 
+#[collect_metrics(name = "handler.get_user", timing, outcome)]
 async fn get_user(Path(id): Path<u32>) -> Result<String, StatusCode> {
     query("users").await;
     if id == 0 {

@@ -32,10 +32,11 @@ use crate::collector::{Collector, CollectorBuilder};
 use crate::context::{
     self, CallEnding, CallTarget, EnterGuard, Owner, Recipe, SpareStore, TakenFrame,
 };
+use crate::enclosing::Enclosing;
 use crate::notice::Notice;
 use crate::panic_text;
 use crate::send::client::Client;
-use crate::send::flush::flush_series;
+use crate::send::flush::{flush_series, Contents, LineTags};
 use crate::series::{Kind, Sample};
 use crate::shared::Shared;
 use crate::store::KeyBase;
@@ -98,6 +99,14 @@ impl CallScopeBuilder {
     /// A client of the call's own.
     pub fn client(mut self, client: impl Into<Client>) -> Self {
         self.collector = self.collector.client(client);
+        self
+    }
+
+    /// Whether the call's lines carry the base tags of the collectors it
+    /// runs inside (the default: yes).
+    #[inline]
+    pub fn inherit_tags(mut self, inherit: bool) -> Self {
+        self.collector = self.collector.inherit_tags(inherit);
         self
     }
 
@@ -183,6 +192,7 @@ impl CallScope {
             timed: self.timed,
             outcome: self.outcome,
             check: self.check,
+            inherit: config.inherit,
         };
         context::enter_call(self, owner, config.max_series, &self.base, ending)
     }
@@ -364,7 +374,21 @@ impl CallScope {
         let check = self
             .check
             .map(|name| call_check(name, self.outcome(), self.error_text.take()));
+        // The call ends on the thread that ran it, inside its callers'
+        // frames: their tags, as they are now, go with its lines, also when
+        // its collector is flushed later by a handle it handed out.
+        let enclosing = if self.config.inherit {
+            let call = self as *const CallScope as usize;
+            let built = self
+                .collector
+                .get()
+                .map_or(0, |c| Arc::as_ptr(c.arc()) as usize);
+            context::enclosing(&[call, built])
+        } else {
+            Enclosing::NONE
+        };
         if let Some(collector) = self.collector.take() {
+            collector.shared().set_enclosing(enclosing);
             if let Some(mut parked) = parked {
                 collector.shared().absorb(&mut parked);
                 context::recycle(parked);
@@ -398,19 +422,21 @@ impl CallScope {
             client: config.client.clone(),
             on_error: config.on_error.clone(),
         };
-        send_store(store, &recipe, &config.base_tags, timed, outcome, check);
+        let ending = (timed, outcome);
+        send_store(store, &recipe, &config.base_tags, ending, check, &enclosing);
     }
 }
 
 /// Sends the store of a call that built no collector, with the call's
-/// duration, outcome and service check, and recycles it.
+/// duration, outcome and service check and the tags of the collectors
+/// around it, and recycles it.
 fn send_store(
     mut store: SpareStore,
     recipe: &Recipe,
     base_tags: &[String],
-    timed: Option<(&'static str, Duration)>,
-    outcome: Option<&'static str>,
+    (timed, outcome): (Option<(&'static str, Duration)>, Option<&'static str>),
     check: Option<Notice>,
+    enclosing: &Enclosing,
 ) {
     if let Some((name, elapsed)) = timed {
         let kept = store.accept(Kind::Timing, name, &(), Sample::elapsed(elapsed));
@@ -420,27 +446,41 @@ fn send_store(
     }
     // The call's own check goes out whatever the bound.
     store.notices.extend(check);
+    let tags = LineTags {
+        base: base_tags,
+        extra: outcome.as_slice(),
+        enclosing,
+    };
+    let contents = Contents {
+        series: &store.series,
+        notices: &store.notices,
+        dropped: store.dropped,
+    };
     flush_series(
         recipe.client.as_ref(),
-        base_tags,
-        outcome.as_slice(),
+        &tags,
         recipe.on_error.as_ref(),
-        &store.series,
-        &store.notices,
-        store.dropped,
+        &contents,
     );
     context::recycle(store);
 }
 
 /// Ends a frame the process is ending under (see [`crate::exit`]): what it
 /// recorded is sent now, an annotated call's with its duration and the
-/// outcome the exit code gives.
-pub(crate) fn end_taken_frame(frame: TakenFrame, ok: bool) {
+/// outcome the exit code gives, and the tags of the frames `enclosing` it.
+pub(crate) fn end_taken_frame(frame: TakenFrame, ok: bool, enclosing: Enclosing) {
     let ending = frame.ending.unwrap_or(CallEnding {
         timed: None,
         outcome: false,
         check: None,
+        inherit: false,
     });
+    // A collector built by hand learnt its enclosing tags when built.
+    let enclosing = if ending.inherit {
+        enclosing
+    } else {
+        Enclosing::NONE
+    };
     let timed = ending
         .timed
         .map(|(name, started)| (name, started.elapsed()));
@@ -462,6 +502,7 @@ pub(crate) fn end_taken_frame(frame: TakenFrame, ok: bool) {
                 collector.shared().keep_call_check(check);
             }
             collector.shared().end_call(outcome);
+            collector.shared().set_enclosing(enclosing);
             collector.shared().flush(outcome.as_slice());
         }
         Owner::Call(recipe) => {
@@ -474,7 +515,14 @@ pub(crate) fn end_taken_frame(frame: TakenFrame, ok: bool) {
             };
             let tags = frame.base.tags.as_deref().unwrap_or_default();
             let base_tags = &tags[..recipe.base_len.min(tags.len())];
-            send_store(store, &recipe, base_tags, timed, outcome, check);
+            send_store(
+                store,
+                &recipe,
+                base_tags,
+                (timed, outcome),
+                check,
+                &enclosing,
+            );
         }
     }
 }

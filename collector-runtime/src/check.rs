@@ -39,7 +39,7 @@ pub enum Status {
 /// use std::time::{Duration, UNIX_EPOCH};
 /// use collector_runtime::{testing, ServiceCheck, Status};
 ///
-/// let lines = testing::capture(|| {
+/// let ((), lines) = testing::capture(|| {
 ///     collector_runtime::service_check(
 ///         ServiceCheck::new("jobs.cleanup", Status::Critical)
 ///             .tags(&[("job", "cleanup")])

@@ -228,7 +228,7 @@ impl Collector {
     /// ```
     /// use collector_runtime::{testing, Collector, ServiceCheck, Status};
     ///
-    /// let lines = testing::capture(|| {
+    /// let ((), lines) = testing::capture(|| {
     ///     let collector = Collector::builder().tag("job:sync").build();
     ///     collector.service_check(ServiceCheck::new("sync.upstream", Status::Ok));
     ///     collector.flush();
@@ -245,7 +245,7 @@ impl Collector {
     /// ```
     /// use collector_runtime::{testing, Collector, Event};
     ///
-    /// let lines = testing::capture(|| {
+    /// let ((), lines) = testing::capture(|| {
     ///     let collector = Collector::new();
     ///     collector.event(Event::new("retry", "1"));
     ///     collector.event(Event::new("retry", "2"));
@@ -460,6 +460,7 @@ pub struct CollectorBuilder {
     pub(crate) client: Option<Arc<Client>>,
     pub(crate) max_series: usize,
     pub(crate) on_error: Option<ErrorHandler>,
+    pub(crate) inherit: bool,
 }
 
 impl Default for CollectorBuilder {
@@ -470,6 +471,7 @@ impl Default for CollectorBuilder {
             client: None,
             max_series: DEFAULT_MAX_SERIES,
             on_error: None,
+            inherit: true,
         }
     }
 }
@@ -584,6 +586,37 @@ impl CollectorBuilder {
         self
     }
 
+    /// Whether the lines carry the base tags of the collectors current
+    /// where this one is built (default `true`): built inside a request of
+    /// the tower layer, an annotated call or another entered collector, its
+    /// lines carry their tags too, as a nested annotated call's do. Its own
+    /// tags win a clash of keys; `false` sends its own tags only.
+    ///
+    /// A collector built by hand learns those tags once, when built: it may
+    /// be flushed many times, on any thread, and each flush carries the
+    /// same ones.
+    ///
+    /// ```
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
+    /// use collector_runtime::{testing, Collector};
+    ///
+    /// let job = Collector::builder().tag("job:nightly").build();
+    /// let _current = job.enter();
+    /// let ((), lines) = testing::capture(|| {
+    ///     let step = Collector::builder().tag("step:load").build();
+    ///     step.incr("rows", ());
+    ///     step.flush();
+    ///     let apart = Collector::builder().inherit_tags(false).build();
+    ///     apart.incr("rows", ());
+    ///     apart.flush();
+    /// });
+    /// assert_eq!(lines, ["rows:1|c|#job:nightly,step:load", "rows:1|c"]);
+    /// ```
+    pub fn inherit_tags(mut self, inherit: bool) -> Self {
+        self.inherit = inherit;
+        self
+    }
+
     /// Builds the collector.
     ///
     /// ```
@@ -592,15 +625,19 @@ impl CollectorBuilder {
     /// assert!(c.is_empty());
     /// ```
     pub fn build(self) -> Collector {
+        let shared = Shared::new(
+            self.key_base(),
+            self.base_tags.len(),
+            self.client,
+            self.on_error,
+            self.max_series,
+            false,
+        );
+        if self.inherit {
+            shared.set_enclosing(context::enclosing(&[]));
+        }
         Collector {
-            shared: Arc::new(Shared::new(
-                self.key_base(),
-                self.base_tags.len(),
-                self.client,
-                self.on_error,
-                self.max_series,
-                false,
-            )),
+            shared: Arc::new(shared),
         }
     }
 }

@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use crate::accepted::Rejected;
 use crate::accepted::{checked, refused, Accepted};
+use crate::enclosing::Enclosing;
 use crate::error::ErrorHandler;
 use crate::notice::Notice;
 use crate::send::client::Client;
@@ -56,6 +57,8 @@ pub(crate) struct CallEnding {
     pub(crate) outcome: bool,
     /// The name of the call's service check, when it sends one.
     pub(crate) check: Option<&'static str>,
+    /// Whether the call's lines carry the enclosing collectors' tags.
+    pub(crate) inherit: bool,
 }
 
 /// A frame taken off the stack by [`take_frames`], with what it recorded.
@@ -354,14 +357,21 @@ pub(crate) fn current() -> Option<Arc<Shared>> {
             _ => None,
         });
         let built = built.unwrap_or_else(|| {
-            Arc::new(Shared::new(
+            let shared = Shared::new(
                 frame.base.clone(),
                 recipe.base_len,
                 recipe.client.clone(),
                 recipe.on_error.clone(),
                 frame.max_series,
                 true,
-            ))
+            );
+            // Handed out, it may go where the call's callers are not
+            // current (a worker thread): it takes their tags along now.
+            if frame.ending.is_some_and(|ending| ending.inherit) {
+                let below = stack[..top].iter().rev().filter(|other| other.id != id);
+                shared.set_enclosing(gather(below.map(|other| (&other.base, &other.owner))));
+            }
+            Arc::new(shared)
         });
         let was = std::mem::replace(&mut stack[top].owner, Owner::Collector(Arc::clone(&built)));
         Some((built, Some(was)))
@@ -369,6 +379,59 @@ pub(crate) fn current() -> Option<Arc<Shared>> {
     // The recipe replaced is dropped here, outside the borrow.
     let (shared, _was) = found.ok().flatten()?;
     Some(shared)
+}
+
+/// The base tags of the collectors current on this thread, innermost first,
+/// leaving out the frames of the execution asking (`skip`: its call's or
+/// collector's address). With no other frame, nothing is allocated.
+pub(crate) fn enclosing(skip: &[usize]) -> Enclosing {
+    STACK
+        .try_with(|stack| {
+            let stack = stack.try_borrow().ok()?;
+            let others = stack.iter().rev().filter(|frame| {
+                let own = match &frame.owner {
+                    Owner::Collector(shared) => skip.contains(&id_of(shared)),
+                    Owner::Call(_) => false,
+                };
+                !own && !skip.contains(&frame.id)
+            });
+            Some(gather(others.map(|frame| (&frame.base, &frame.owner))))
+        })
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+}
+
+/// [`enclosing`] of the frames taken off the stack at the process's end
+/// (innermost first) for the one at `at`: those after it.
+pub(crate) fn enclosing_taken(frames: &[TakenFrame], at: usize) -> Enclosing {
+    let outer = frames.get(at + 1..).unwrap_or_default();
+    gather(outer.iter().map(|frame| (&frame.base, &frame.owner)))
+}
+
+/// The base tags of `frames`, innermost first: a collector's own, then
+/// those it learnt of its own enclosing collectors (it may have been built
+/// on another thread, inside collectors not current here).
+fn gather<'f>(frames: impl Iterator<Item = (&'f KeyBase, &'f Owner)>) -> Enclosing {
+    let mut enclosing = Enclosing::default();
+    for (base, owner) in frames {
+        match owner {
+            Owner::Collector(shared) => {
+                if let Some((tags, len)) = shared.base_set() {
+                    enclosing.push(tags, len);
+                }
+                if let Some(further) = shared.enclosing() {
+                    enclosing.extend(further);
+                }
+            }
+            Owner::Call(recipe) => {
+                if let Some(tags) = &base.tags {
+                    enclosing.push(tags, recipe.base_len);
+                }
+            }
+        }
+    }
+    enclosing
 }
 
 /// Keeps an emptied store for the next frame on this thread, unless it grew

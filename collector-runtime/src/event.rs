@@ -54,7 +54,7 @@ pub enum AlertType {
 /// use std::time::{Duration, UNIX_EPOCH};
 /// use collector_runtime::{testing, AlertType, Event, Priority};
 ///
-/// let lines = testing::capture(|| {
+/// let ((), lines) = testing::capture(|| {
 ///     collector_runtime::event(
 ///         Event::new("import failed", "3 rows refused\nsee the log")
 ///             .tags(&["job:import"])

@@ -1,7 +1,7 @@
 //! Ending the process from inside an annotated call without losing it.
 
 use crate::call::end_taken_frame;
-use crate::context::take_frames;
+use crate::context::{enclosing_taken, take_frames};
 use crate::send::exit::{flush, report_pending};
 
 /// Ends the process with `code`, as `std::process::exit` does, after the
@@ -25,8 +25,13 @@ use crate::send::exit::{flush, report_pending};
 /// }
 /// ```
 pub fn exit(code: i32) -> ! {
-    for frame in take_frames() {
-        end_taken_frame(frame, code == 0);
+    let mut frames = take_frames();
+    // Innermost first, each with the tags of the frames around it.
+    let enclosing: Vec<_> = (0..frames.len())
+        .map(|at| enclosing_taken(&frames, at))
+        .collect();
+    for (frame, enclosing) in frames.drain(..).zip(enclosing) {
+        end_taken_frame(frame, code == 0, enclosing);
     }
     let report = flush();
     if report.lines_pending > 0 {

@@ -9,7 +9,7 @@ use crate::context::accept_current;
 use crate::error::report;
 use crate::hash::seed;
 use crate::sanitize::is_usable_name;
-use crate::send::flush::flush_series;
+use crate::send::flush::{flush_series, Contents, LineTags};
 use crate::series::{Key, Kind, Sample, Series};
 use crate::tags::Tags;
 use crate::value::{Integer, Value};
@@ -34,7 +34,13 @@ pub(crate) fn send_now<T: Tags + ?Sized>(key: &Key<'_, T>, sample: Sample) {
         let name = key.name.to_owned();
         return report(None, Error::InvalidName { name });
     }
-    flush_series(None, &[], &[], None, &[Series::new(key, sample)], &[], 0);
+    let series = [Series::new(key, sample)];
+    let contents = Contents {
+        series: &series,
+        notices: &[],
+        dropped: 0,
+    };
+    flush_series(None, &LineTags::NONE, None, &contents);
 }
 
 /// Adds 1 to a counter of the current collector.

@@ -41,6 +41,7 @@ mod check;
 mod collector;
 mod context;
 mod default_handler;
+mod enclosing;
 mod error;
 mod event;
 mod exit;

@@ -7,7 +7,7 @@ use crate::context;
 use crate::error::{report, Error};
 use crate::event::Event;
 use crate::sanitize::is_usable_name;
-use crate::send::flush::flush_series;
+use crate::send::flush::{flush_series, Contents, LineTags};
 
 /// A service check or an event, as recorded; boxed, so that a store's
 /// list of them, and a notice handed back, is a pointer each.
@@ -38,7 +38,7 @@ impl Notice {
 /// ```
 /// use collector_runtime::{testing, Collector, ServiceCheck, Status};
 ///
-/// let lines = testing::capture(|| {
+/// let ((), lines) = testing::capture(|| {
 ///     let collector = Collector::builder().tag("job:import").build();
 ///     {
 ///         let _current = collector.enter();
@@ -60,7 +60,7 @@ pub fn service_check(check: ServiceCheck) {
 /// ```
 /// use collector_runtime::{testing, Event};
 ///
-/// let lines = testing::capture(|| {
+/// let ((), lines) = testing::capture(|| {
 ///     collector_runtime::event(Event::new("cache rebuilt", "12 MB"));
 /// });
 /// assert_eq!(lines, ["_e{13,5}:cache rebuilt|12 MB"]);
@@ -83,5 +83,10 @@ fn send_now(notice: Notice) {
     if let Some(error) = notice.problem() {
         return report(None, error);
     }
-    flush_series(None, &[], &[], None, &[], &[notice], 0);
+    let contents = Contents {
+        series: &[],
+        notices: &[notice],
+        dropped: 0,
+    };
+    flush_series(None, &LineTags::NONE, None, &contents);
 }

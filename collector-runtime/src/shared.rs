@@ -8,10 +8,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use crate::accepted::{checked, refused, Accepted, Rejected};
+use crate::enclosing::Enclosing;
 use crate::error::ErrorHandler;
 use crate::notice::Notice;
 use crate::send::client::Client;
-use crate::send::flush::{flush_series, FlushReport};
+use crate::send::flush::{flush_series, Contents, FlushReport, LineTags};
 use crate::series::{Kind, Sample};
 use crate::store::{KeyBase, Store};
 use crate::tags::Tags;
@@ -38,6 +39,10 @@ pub(crate) struct Shared {
     /// The outcome tag of the call that ended, sent with every series when
     /// the last handle drops.
     outcome: OnceLock<&'static str>,
+    /// The base tags of the collectors this one runs inside, learnt once:
+    /// when a collector built by hand is built, when a call or a span ends
+    /// (or first hands its collector out). Unset: none.
+    enclosing: OnceLock<Enclosing>,
 }
 
 impl Shared {
@@ -60,7 +65,28 @@ impl Shared {
             max_series,
             for_call,
             outcome: OnceLock::new(),
+            enclosing: OnceLock::new(),
         }
+    }
+
+    /// What the collectors around this one add to its lines, unless known
+    /// already (the first time wins).
+    pub(crate) fn set_enclosing(&self, enclosing: Enclosing) {
+        if !enclosing.is_empty() {
+            let _ = self.enclosing.set(enclosing);
+        }
+    }
+
+    /// The collectors around this one, as far as known.
+    pub(crate) fn enclosing(&self) -> Option<&Enclosing> {
+        self.enclosing.get()
+    }
+
+    /// The base tags, as the first `len` tags of the key base's list, for a
+    /// collector running inside this one to inherit.
+    pub(crate) fn base_set(&self) -> Option<(&Arc<[String]>, usize)> {
+        let tags = self.key_base.tags.as_ref()?;
+        Some((tags, self.base_len))
     }
 
     /// An annotated call's collector whose call has ended with `outcome`
@@ -152,14 +178,22 @@ impl Shared {
             let (series, dropped) = store.take(Vec::new());
             (series, dropped, store.take_notices())
         };
+        let none = Enclosing::NONE;
+        let tags = LineTags {
+            base: self.base_tags(),
+            extra,
+            enclosing: self.enclosing().unwrap_or(&none),
+        };
+        let contents = Contents {
+            series: &series,
+            notices: &notices,
+            dropped,
+        };
         let report = flush_series(
             self.client.as_ref(),
-            self.base_tags(),
-            extra,
+            &tags,
             self.on_error.as_ref(),
-            &series,
-            &notices,
-            dropped,
+            &contents,
         );
         self.lock().give_back(series);
         report

@@ -83,7 +83,7 @@ fn every_field_of_a_check_and_an_event_is_sent_exactly() {
 
 #[test]
 fn the_shortest_forms_and_every_status() {
-    let lines = testing::capture(|| {
+    let ((), lines) = testing::capture(|| {
         for status in [
             Status::Ok,
             Status::Warning,
@@ -119,7 +119,7 @@ fn the_shortest_forms_and_every_status() {
 
 #[test]
 fn checks_and_events_are_kept_in_order_and_never_aggregated() {
-    let lines = testing::capture(|| {
+    let ((), lines) = testing::capture(|| {
         let collector = Collector::builder().tag("job:a").build();
         {
             let _current = collector.enter();
@@ -224,7 +224,7 @@ fn hostile_text_never_breaks_a_datagram_or_another_line() {
 
 #[test]
 fn the_lengths_of_an_event_are_the_bytes_sent() {
-    let lines = testing::capture(|| {
+    let ((), lines) = testing::capture(|| {
         collector_runtime::event(Event::new("ünïcødé ✓", "a\nb|c 🙂"));
     });
     let line = lines[0].as_str();
@@ -291,7 +291,7 @@ fn a_text_longer_than_a_payload_is_cut_whole_into_one_datagram_and_reported() {
 
 #[test]
 fn a_check_and_an_event_still_go_out_when_the_collector_is_full() {
-    let lines = testing::capture(|| {
+    let ((), lines) = testing::capture(|| {
         let collector = Collector::builder().max_series(2).build();
         for n in 0..5 {
             collector.incr("q", &[("n", n.to_string())]);
@@ -315,7 +315,7 @@ fn a_check_and_an_event_still_go_out_when_the_collector_is_full() {
 
 #[test]
 fn outside_any_collector_they_go_out_at_once() {
-    let lines = testing::capture(|| {
+    let ((), lines) = testing::capture(|| {
         collector_runtime::service_check(ServiceCheck::new("lonely", Status::Ok).tags(&["a:1"]));
         collector_runtime::event(Event::new("lonely", ""));
     });
@@ -327,7 +327,7 @@ fn outside_any_collector_they_go_out_at_once() {
 fn an_unusable_name_or_an_empty_title_is_refused_and_reported() {
     let errors = Arc::new(Mutex::new(Vec::new()));
     let seen = Arc::clone(&errors);
-    let lines = testing::capture(|| {
+    let ((), lines) = testing::capture(|| {
         let collector = Collector::builder()
             .error_handler(move |e| seen.lock().unwrap().push(e.to_string()))
             .build();

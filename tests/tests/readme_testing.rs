@@ -1,23 +1,54 @@
 //! The README's "Testing your instrumentation" example, compiled and run
-//! here as the test a user would write; the last test checks that the
+//! here as the tests a user would write (on the function's result and on
+//! its lines, timings matched by name); the last test checks that the
 //! README shows this file's code, character for character.
 
-use collector_runtime::{collect_metrics, histogram, testing};
+use collector_runtime::{collect_metrics, histogram, incr, testing, timing};
 
-#[collect_metrics(name = "orders.import", tags("source:csv"))]
-fn import(rows: &[&str]) {
+#[collect_metrics(name = "orders.import", tags("source:csv"), timing, outcome)]
+fn import(rows: &[&str]) -> Result<usize, String> {
+    let started = std::time::Instant::now();
     for _row in rows {
         histogram("orders.rows", 1, &[("table", "orders")]);
     }
+    timing("orders.parse", started.elapsed(), ());
+    if rows.is_empty() {
+        incr("orders.empty", ());
+        return Err("nothing to import".to_owned());
+    }
+    Ok(rows.len())
 }
 
 #[test]
-fn import_records_its_rows_once_per_call() {
-    let lines = testing::capture(|| import(&["a", "b", "c"]));
+fn import_returns_its_count_and_records_its_rows_once_per_call() {
+    let (imported, lines) = testing::capture(|| import(&["a", "b", "c"]));
+    assert_eq!(imported, Ok(3));
+    // Exact text where the value is known...
     assert!(lines
         .iter()
-        .any(|l| l.name() == "orders.rows" && l.value() == 3.0));
-    assert_eq!(lines, ["orders.rows:3|h|#source:csv,table:orders"]);
+        .any(|l| l == "orders.rows:3|h|#outcome:ok,source:csv,table:orders"));
+    // ...and a timing by its name, kind and tags: its value is measured.
+    let duration = lines
+        .iter()
+        .find(|l| l.name() == "orders.import.duration")
+        .expect("the call is timed");
+    assert_eq!(duration.kind(), "ms");
+    assert!(duration.has_tag("outcome:ok") && duration.value() >= 0.0);
+    let names: Vec<&str> = lines.iter().map(|l| l.name()).collect();
+    assert_eq!(
+        names,
+        ["orders.rows", "orders.parse", "orders.import.duration"]
+    );
+}
+
+#[test]
+fn an_empty_import_is_an_error_and_says_so() {
+    let (imported, lines) = testing::capture(|| import(&[]));
+    assert!(imported.is_err());
+    assert!(lines.iter().all(|l| l.has_tag("outcome:error")));
+    assert!(lines
+        .iter()
+        .any(|l| l == "orders.empty:1|c|#outcome:error,source:csv"));
 }
 
 // README example ends here.

@@ -36,14 +36,15 @@ fn parallel_captures_each_see_only_their_own_lines() {
     let threads: Vec<_> = (0..8)
         .map(|worker| {
             std::thread::spawn(move || {
-                capture(|| {
+                let ((), lines) = capture(|| {
                     // Per round, three lines: two series of the call's
                     // flush, and one record made outside any collector.
                     for _ in 0..50 {
                         handler(worker, 3);
                         incr("outside", &[("worker", worker.to_string())]);
                     }
-                })
+                });
+                lines
             })
         })
         .collect();
@@ -76,7 +77,7 @@ fn a_collector_with_a_client_of_its_own_is_captured_and_its_sink_receives_nothin
         .tag("job:x")
         .max_series(1)
         .build();
-    let lines = capture(|| {
+    let ((), lines) = capture(|| {
         collector.incr("kept", ());
         collector.incr("dropped", ());
         collector.flush();
@@ -107,9 +108,9 @@ fn a_collector_with_a_client_of_its_own_is_captured_and_its_sink_receives_nothin
 fn captures_nest_and_the_innermost_receives() {
     LazyLock::force(&GLOBAL);
     let mut inner = Vec::new();
-    let outer = capture(|| {
+    let ((), outer) = capture(|| {
         incr("outer.before", ());
-        inner = capture(|| incr("inner", ()));
+        ((), inner) = capture(|| incr("inner", ()));
         incr("outer.after", ());
     });
     assert_eq!(inner, ["global.inner:1|c"]);
@@ -137,7 +138,8 @@ fn async_captures_follow_their_future_across_worker_threads() {
             .collect();
         let mut out = Vec::new();
         for task in tasks {
-            out.push(task.await.unwrap());
+            let ((), lines) = task.await.unwrap();
+            out.push(lines);
         }
         out
     });
@@ -167,11 +169,11 @@ fn poll_once_then_drop<F: std::future::Future>(fut: F) {
 fn a_capture_dropped_unfinished_keeps_what_its_cancelled_call_flushes() {
     LazyLock::force(&GLOBAL);
     // The call flushes as cancelled when its future is dropped...
-    let seen = capture(|| poll_once_then_drop(stuck()));
+    let ((), seen) = capture(|| poll_once_then_drop(stuck()));
     assert_eq!(seen, ["global.stuck.started:1|c|#outcome:cancelled"]);
     // ...and inside a dropped capture, that flush stays in the capture:
     // neither the enclosing one nor the global client receives it.
-    let outer = capture(|| poll_once_then_drop(capture_async(stuck())));
+    let ((), outer) = capture(|| poll_once_then_drop(capture_async(stuck())));
     assert!(outer.is_empty(), "{outer:?}");
     global_stays_silent();
 }

@@ -179,7 +179,7 @@ fn an_unselected_span_sends_nothing_of_its_own() {
             .client(collector_runtime::Client::new(cadence::NopMetricSink)),
     );
     let by_hand = Collector::new();
-    let lines = tracing::subscriber::with_default(subscriber, || {
+    let ((), lines) = tracing::subscriber::with_default(subscriber, || {
         testing::capture(|| {
             // Outside any collector: sent at once, as without the layer.
             tracing::info_span!("plain", user = "ada", route = "/x").in_scope(|| {
@@ -193,7 +193,7 @@ fn an_unselected_span_sends_nothing_of_its_own() {
     });
     // No duration, no span tags: the span is not an execution.
     assert_eq!(lines, ["outside.any:1|c", "events:1|c"]);
-    let lines = testing::capture(|| {
+    let ((), lines) = testing::capture(|| {
         by_hand.flush();
     });
     assert_eq!(lines, ["by.hand:1|c"]);
@@ -264,11 +264,11 @@ fn a_span_that_outlives_its_parent_flushes_on_its_own_close() {
         });
         // The parent's handle goes first: tracing keeps the span open, and
         // its collector unsent, while a child is open.
-        assert_eq!(testing::capture(|| drop(parent)), Vec::<&str>::new());
+        assert_eq!(testing::capture(|| drop(parent)).1, Vec::<&str>::new());
 
         // A chosen child is its own execution, flushed when it closes.
         chosen_child.in_scope(|| incr("export.rows", ()));
-        let lines = testing::capture(|| drop(chosen_child));
+        let ((), lines) = testing::capture(|| drop(chosen_child));
         assert_eq!(lines, ["export.rows:1|c|#part:p1"]);
 
         // A child that is not chosen records into its parent's collector,
@@ -276,7 +276,7 @@ fn a_span_that_outlives_its_parent_flushes_on_its_own_close() {
         std::thread::scope(|scope| {
             scope.spawn(|| plain_child.in_scope(|| incr("cleanup.done", ())));
         });
-        let lines = testing::capture(|| drop(plain_child));
+        let ((), lines) = testing::capture(|| drop(plain_child));
         assert_eq!(
             lines,
             [
@@ -301,7 +301,7 @@ fn a_span_entered_on_other_threads_adds_up_exactly() {
                 });
             }
         });
-        let lines = testing::capture(|| drop(span));
+        let ((), lines) = testing::capture(|| drop(span));
         assert_eq!(lines, ["images.resized:1000|c|#batch:nightly,format:png"]);
     });
 }
@@ -311,7 +311,7 @@ fn a_span_dropped_without_being_entered_sends_its_duration_only() {
     let subscriber = tracing_subscriber::registry().with(SpanCollectorLayer::new().timing());
     tracing::subscriber::with_default(subscriber, || {
         let span = tracing::info_span!("idle", collect_metrics = true, queue = "mail");
-        let lines = testing::capture(|| drop(span));
+        let ((), lines) = testing::capture(|| drop(span));
         assert_eq!(lines.len(), 1, "{lines:?}");
         assert_eq!(lines[0].name(), "idle.duration");
         assert_eq!(lines[0].kind(), "ms");
@@ -320,7 +320,7 @@ fn a_span_dropped_without_being_entered_sends_its_duration_only() {
     let subscriber = tracing_subscriber::registry().with(SpanCollectorLayer::new());
     tracing::subscriber::with_default(subscriber, || {
         let span = tracing::info_span!("idle", collect_metrics = true, queue = "mail");
-        assert_eq!(testing::capture(|| drop(span)), Vec::<&str>::new());
+        assert_eq!(testing::capture(|| drop(span)).1, Vec::<&str>::new());
     });
 }
 
@@ -344,10 +344,12 @@ fn annotated_inside_a_span() {
     tracing::info_span!("helper").in_scope(|| incr("call.helper", ()));
 }
 
+/// Each keeps and flushes its own series; the inner one's lines carry the
+/// outer one's tags (the span's fields, the call's `tags(...)`).
 #[test]
 fn spans_and_annotated_calls_nested_each_keep_their_own_collector() {
     let subscriber = tracing_subscriber::registry().with(SpanCollectorLayer::new());
-    let lines = tracing::subscriber::with_default(subscriber, || {
+    let ((), lines) = tracing::subscriber::with_default(subscriber, || {
         testing::capture(|| {
             annotated_with_a_span_inside();
             tracing::info_span!("outer_span", collect_metrics = true, route = "/r").in_scope(
@@ -366,20 +368,36 @@ fn spans_and_annotated_calls_nested_each_keep_their_own_collector() {
         [
             "call.after:1|c|#call:outer",
             "call.before:1|c|#call:outer",
-            "call.helper:1|c|#call:inner",
-            "call.work:1|c|#call:inner",
+            "call.helper:1|c|#call:inner,route:/r",
+            "call.work:1|c|#call:inner,route:/r",
             "span.after:1|c|#route:/r",
             "span.before:1|c|#route:/r",
-            "span.helper:1|c|#part:a",
-            "span.work:1|c|#part:a",
+            "span.helper:1|c|#call:outer,part:a",
+            "span.work:1|c|#call:outer,part:a",
         ]
     );
 }
 
 #[test]
+fn a_chosen_span_inside_a_chosen_span_carries_its_fields_unless_it_has_the_key() {
+    let subscriber = tracing_subscriber::registry().with(SpanCollectorLayer::new());
+    let ((), lines) = tracing::subscriber::with_default(subscriber, || {
+        testing::capture(|| {
+            let _request =
+                tracing::info_span!("request", collect_metrics = true, route = "/r", user = 7)
+                    .entered();
+            tracing::info_span!("query", collect_metrics = true, user = 8).in_scope(|| {
+                incr("db.rows", ());
+            });
+        })
+    });
+    assert_eq!(lines, ["db.rows:1|c|#route:/r,user:8"]);
+}
+
+#[test]
 fn a_field_recorded_later_tags_what_is_recorded_from_then_on() {
     let subscriber = tracing_subscriber::registry().with(SpanCollectorLayer::new());
-    let lines = tracing::subscriber::with_default(subscriber, || {
+    let ((), lines) = tracing::subscriber::with_default(subscriber, || {
         testing::capture(|| {
             let span = tracing::info_span!(
                 "login",
@@ -414,7 +432,7 @@ fn the_fields_that_are_tags_are_the_layers_or_the_spans_choice() {
         .tag_fields(["route", "method"])
         .max_tags(2);
     let subscriber = tracing_subscriber::registry().with(layer);
-    let lines = tracing::subscriber::with_default(subscriber, || {
+    let ((), lines) = tracing::subscriber::with_default(subscriber, || {
         testing::capture(|| {
             // The layer's list: `user` is left out.
             tracing::info_span!(
@@ -446,7 +464,7 @@ fn the_fields_that_are_tags_are_the_layers_or_the_spans_choice() {
     );
     // The bound on the count: the first fields recorded are kept.
     let subscriber = tracing_subscriber::registry().with(SpanCollectorLayer::new().max_tags(2));
-    let lines = tracing::subscriber::with_default(subscriber, || {
+    let ((), lines) = tracing::subscriber::with_default(subscriber, || {
         testing::capture(|| {
             tracing::info_span!("e", collect_metrics = true, k1 = 1, k2 = 2, k3 = 3)
                 .in_scope(|| incr("e", ()));
@@ -458,7 +476,7 @@ fn the_fields_that_are_tags_are_the_layers_or_the_spans_choice() {
 #[test]
 fn events_record_every_kind_into_the_current_collector() {
     let subscriber = tracing_subscriber::registry().with(SpanCollectorLayer::new());
-    let lines = tracing::subscriber::with_default(subscriber, || {
+    let ((), lines) = tracing::subscriber::with_default(subscriber, || {
         testing::capture(|| {
             let _span = tracing::info_span!("job", collect_metrics = true, job = "etl").entered();
             for _ in 0..2 {
@@ -516,7 +534,7 @@ fn the_metrics_facade_inside_a_chosen_span_gets_its_tags() {
     let recorder = collector_runtime::MetricsRecorder::new();
     let _recorder = metrics::set_default_local_recorder(&recorder);
     let subscriber = tracing_subscriber::registry().with(SpanCollectorLayer::new());
-    let lines = tracing::subscriber::with_default(subscriber, || {
+    let ((), lines) = tracing::subscriber::with_default(subscriber, || {
         testing::capture(|| {
             tracing::info_span!("import", collect_metrics = true, source = "csv").in_scope(|| {
                 metrics::counter!("rows", "table" => "orders").increment(2);

@@ -61,7 +61,7 @@ use outside::{Fallback, Outside};
 /// use collector_runtime::{testing, Collector, MetricsRecorder};
 ///
 /// let recorder = MetricsRecorder::new();
-/// let lines = testing::capture(|| {
+/// let ((), lines) = testing::capture(|| {
 ///     metrics::with_local_recorder(&recorder, || {
 ///         let collector = Collector::builder().tag("job:import").build();
 ///         {
@@ -103,7 +103,7 @@ impl MetricsRecorder {
     /// use collector_runtime::{testing, MetricsRecorder};
     ///
     /// let recorder = MetricsRecorder::new();
-    /// let lines = testing::capture(|| {
+    /// let ((), lines) = testing::capture(|| {
     ///     metrics::with_local_recorder(&recorder, || {
     ///         // No collector is current: sent at once.
     ///         metrics::counter!("cache.miss", "region" => "eu").increment(1);
@@ -133,7 +133,7 @@ impl MetricsRecorder {
     /// // Any recorder will do; `metrics-util`'s `DebuggingRecorder` or
     /// // `metrics-exporter-dogstatsd`'s in practice.
     /// let recorder = MetricsRecorder::with_fallback(metrics::NoopRecorder);
-    /// let lines = testing::capture(|| {
+    /// let ((), lines) = testing::capture(|| {
     ///     metrics::with_local_recorder(&recorder, || {
     ///         metrics::counter!("outside").increment(1); // to the fallback
     ///         let collector = Collector::new();

@@ -9,7 +9,7 @@ use crate::{Client, Collector, MetricsRecorder};
 /// Runs `f` with `recorder` as the `metrics` recorder of this thread and a
 /// fresh collector (tagged `call:1`) current, then flushes it.
 fn in_collector(recorder: &MetricsRecorder, f: impl FnOnce()) -> Vec<Line> {
-    capture(|| {
+    let ((), lines) = capture(|| {
         with_local_recorder(recorder, || {
             let collector = Collector::builder().tag("call:1").build();
             {
@@ -18,7 +18,8 @@ fn in_collector(recorder: &MetricsRecorder, f: impl FnOnce()) -> Vec<Line> {
             }
             collector.flush();
         })
-    })
+    });
+    lines
 }
 
 const METADATA: Metadata<'static> = Metadata::new("tests", Level::INFO, None);
@@ -69,7 +70,7 @@ fn a_cached_handle_records_into_the_collector_current_when_it_is_used() {
     let handle = recorder.register_counter(&key, &METADATA);
     let first = Collector::builder().tag("run:1").build();
     let second = Collector::builder().tag("run:2").build();
-    let lines = capture(|| {
+    let ((), lines) = capture(|| {
         {
             let _current = first.enter();
             handle.increment(1);
@@ -100,7 +101,7 @@ fn a_cached_handle_records_into_the_collector_current_when_it_is_used() {
 fn outside_a_collector_gauge_increments_apply_to_the_last_value_sent() {
     let recorder = MetricsRecorder::new();
     // A name no other test uses: the values kept outside are process-wide.
-    let lines = capture(|| {
+    let ((), lines) = capture(|| {
         with_local_recorder(&recorder, || {
             metrics::gauge!("facade.tests.outside").set(10.0);
             metrics::gauge!("facade.tests.outside").increment(2.0);
@@ -221,6 +222,6 @@ fn a_handle_whose_fallback_is_gone_sends_through_the_global_client() {
         with_local_recorder(&recorder, || metrics::counter!("orphan"))
     };
     drop(recorder);
-    let lines = capture(|| handle.increment(2));
+    let ((), lines) = capture(|| handle.increment(2));
     assert_eq!(lines, ["orphan:2|c"]);
 }

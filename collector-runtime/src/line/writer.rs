@@ -8,6 +8,7 @@
 
 use std::cmp::Ordering;
 
+use crate::enclosing::{tag_key, Enclosing};
 use crate::hash::read_word;
 use crate::line::number::{write_f64, write_i64, write_millis};
 use crate::send::client::Client;
@@ -32,8 +33,14 @@ pub(crate) struct LineWriter<'a> {
     /// Every base tag of the flush (the client's, the collector's, the
     /// call's), sorted, without repeats: merged once per flush, not per line.
     base: Vec<&'a str>,
+    /// The enclosing collectors' base tags whose key none of `base` has,
+    /// each key once (the innermost's), sorted; empty unless the flush
+    /// runs inside other collectors ([`LineWriter::within`]).
+    inherited: Vec<&'a str>,
     /// The current line's own tags, sorted for the merge.
     scratch: Vec<&'a str>,
+    /// `base` and the inherited tags the current line has no key of.
+    line_base: Vec<&'a str>,
 }
 
 impl<'a> LineWriter<'a> {
@@ -51,8 +58,29 @@ impl<'a> LineWriter<'a> {
             prefix: client.metric_prefix(),
             origin: client.origin(),
             base: merged,
+            inherited: Vec::new(),
             scratch: Vec::new(),
+            line_base: Vec::new(),
         }
+    }
+
+    /// Adds to every line the base tags of the collectors around the
+    /// flushing one, except where a tag of the flush or of the line has the
+    /// same key: the execution's own tag wins a clash, and of two enclosing
+    /// tags with one key the innermost's is kept.
+    pub(crate) fn within(mut self, enclosing: &'a Enclosing) -> Self {
+        if enclosing.is_empty() {
+            return self;
+        }
+        for tag in enclosing.tags() {
+            let key = tag_key(tag);
+            let taken = |have: &[&str]| have.iter().any(|own| tag_key(own) == key);
+            if !taken(&self.base) && !taken(&self.inherited) {
+                self.inherited.push(tag);
+            }
+        }
+        self.inherited.sort_unstable_by(|a, b| tag_order(a, b));
+        self
     }
 
     /// Appends one line (no line break) for a series with `name`, `kind`,
@@ -83,7 +111,21 @@ impl<'a> LineWriter<'a> {
         self.scratch.clear();
         self.scratch.extend(tags);
         self.scratch.sort_unstable_by(|a, b| tag_order(a, b));
-        write_merged(out, &self.scratch, &self.base);
+        if self.inherited.is_empty() {
+            write_merged(out, &self.scratch, &self.base);
+        } else {
+            // A line's own tag wins over an inherited one with its key.
+            let own = &self.scratch;
+            self.line_base.clear();
+            self.line_base.extend_from_slice(&self.base);
+            self.line_base.extend(
+                self.inherited
+                    .iter()
+                    .filter(|tag| !own.iter().any(|mine| tag_key(mine) == tag_key(tag))),
+            );
+            self.line_base.sort_unstable_by(|a, b| tag_order(a, b));
+            write_merged(out, own, &self.line_base);
+        }
         if !self.origin.is_empty() {
             out.push_str(self.origin);
         }
@@ -233,6 +275,44 @@ mod tests {
             &["z:1", "b:2", "a:1", "b:2"],
         );
         assert_eq!(sent, "app.q:1|c|#a:1,b:2,env:prod,job:x,z:1|c:abc");
+    }
+
+    #[test]
+    fn enclosing_tags_are_added_unless_the_flush_or_the_line_has_their_key() {
+        let client = Client::new(cadence::NopMetricSink).tags(&["env:prod"]);
+        let own = ["job:import".to_owned()];
+        let near: std::sync::Arc<[String]> = [
+            "route:/users".to_owned(),
+            "method:GET".to_owned(),
+            "env:ci".to_owned(),
+        ]
+        .into();
+        let far: std::sync::Arc<[String]> = ["job:cron".to_owned(), "route:/x".to_owned()].into();
+        let mut enclosing = Enclosing::default();
+        enclosing.push(&near, 3);
+        enclosing.push(&far, 2);
+        let mut writer = LineWriter::new(&client, &[&own], &["outcome:ok"]).within(&enclosing);
+        let mut out = String::new();
+        writer.write(
+            &mut out,
+            "q",
+            Kind::Counter,
+            Total::Count(1),
+            ["a:1"].into_iter(),
+        );
+        out.push('\n');
+        writer.write(
+            &mut out,
+            "q",
+            Kind::Counter,
+            Total::Count(1),
+            ["method:POST"].into_iter(),
+        );
+        assert_eq!(
+            out,
+            "q:1|c|#a:1,env:prod,job:import,method:GET,outcome:ok,route:/users\n\
+             q:1|c|#env:prod,job:import,method:POST,outcome:ok,route:/users"
+        );
     }
 
     #[test]

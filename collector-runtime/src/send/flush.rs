@@ -8,6 +8,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::enclosing::Enclosing;
 use crate::error::{count_only, report, Error, ErrorHandler};
 use crate::line::notices::write_notices;
 use crate::line::payload::{Batch, Filling, Packed};
@@ -60,32 +61,46 @@ pub struct FlushReport {
     pub errors: usize,
 }
 
-/// Sends `series`, then `notices` (service checks and events), and the
-/// dropped count through `own` client, or else the global one, with `base`
-/// and `extra` tags on every line.
+/// What one flush sends: its series, then its notices (service checks and
+/// events), and the count of records its collector dropped.
+pub(crate) struct Contents<'a> {
+    pub(crate) series: &'a [Series],
+    pub(crate) notices: &'a [Notice],
+    pub(crate) dropped: u64,
+}
+
+/// The tags every line of one flush carries beside its own: `base` and
+/// `extra` (each set sanitized already), and the `enclosing` collectors'
+/// tags whose keys those leave free.
+pub(crate) struct LineTags<'a> {
+    pub(crate) base: &'a [String],
+    pub(crate) extra: &'a [&'a str],
+    pub(crate) enclosing: &'a Enclosing,
+}
+
+impl LineTags<'static> {
+    /// No tags beside each line's own: the no-collector path.
+    pub(crate) const NONE: LineTags<'static> = LineTags {
+        base: &[],
+        extra: &[],
+        enclosing: &Enclosing::NONE,
+    };
+}
+
+/// Sends `contents` through `own` client, or else the global one, with
+/// `tags` on every line.
 pub(crate) fn flush_series(
     own: Option<&Arc<Client>>,
-    base: &[String],
-    extra: &[&str],
+    tags: &LineTags<'_>,
     on_error: Option<&ErrorHandler>,
-    series: &[Series],
-    notices: &[Notice],
-    dropped: u64,
+    contents: &Contents<'_>,
 ) -> FlushReport {
-    if series.is_empty() && notices.is_empty() && dropped == 0 {
+    if contents.series.is_empty() && contents.notices.is_empty() && contents.dropped == 0 {
         return FlushReport::default();
     }
     // In a test's capture: written as they would have been sent, and kept.
     if let Some(capturing) = crate::testing::capturing_client(own) {
-        return send_all(
-            &capturing,
-            series,
-            notices,
-            dropped,
-            &[base],
-            extra,
-            on_error,
-        );
+        return send_all(&capturing, tags, on_error, contents);
     }
     let global;
     let client = match own {
@@ -98,29 +113,31 @@ pub(crate) fn flush_series(
             Err(err) => {
                 report(on_error, Error::Config(err));
                 return FlushReport {
-                    records_dropped: dropped,
+                    records_dropped: contents.dropped,
                     errors: 1,
                     ..FlushReport::default()
                 };
             }
         },
     };
-    send_all(client, series, notices, dropped, &[base], extra, on_error)
+    send_all(client, tags, on_error, contents)
 }
 
-/// Writes `series`, `notices` (and the dropped count) as lines for
-/// `client` with `base` and `extra` tags on every line, and hands them to
+/// Writes `contents` as lines for `client`, with `tags` on every line (see
+/// [`LineWriter::within`] for the enclosing collectors'), and hands them to
 /// its outbox (or, for a capture's client, to its sink).
 pub(crate) fn send_all(
     client: &Client,
-    series: &[Series],
-    notices: &[Notice],
-    dropped: u64,
-    base: &[&[String]],
-    extra: &[&str],
+    tags: &LineTags<'_>,
     on_error: Option<&ErrorHandler>,
+    contents: &Contents<'_>,
 ) -> FlushReport {
-    let mut writer = LineWriter::new(client, base, extra);
+    let &Contents {
+        series,
+        notices,
+        dropped,
+    } = contents;
+    let mut writer = LineWriter::new(client, &[tags.base], tags.extra).within(tags.enclosing);
     let mut batch = Batch::take_spare();
     let mut refused = 0;
     for one in series {

@@ -8,7 +8,7 @@ use crate::testing::line::Line;
 use crate::testing::scope::{Active, Lines};
 
 /// Runs a future with a capture active around every poll; resolves to the
-/// captured lines. Built by [`capture_async`](crate::testing::capture_async).
+/// future's output and the captured lines. Built by [`capture_async`](crate::testing::capture_async).
 ///
 /// ```
 /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
@@ -17,8 +17,11 @@ use crate::testing::scope::{Active, Lines};
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
 /// let capture: testing::CaptureFuture<_> = testing::capture_async(async {
 ///     collector_runtime::gauge("pool.idle", 4, ());
+///     4
 /// });
-/// assert_eq!(capture.await, ["pool.idle:4|g"]);
+/// let (idle, lines) = capture.await;
+/// assert_eq!(idle, 4);
+/// assert_eq!(lines, ["pool.idle:4|g"]);
 /// # });
 /// ```
 #[must_use = "futures do nothing unless polled"]
@@ -38,23 +41,23 @@ impl<F> CaptureFuture<F> {
     }
 }
 
-impl<F: Future<Output = ()>> Future for CaptureFuture<F> {
-    type Output = Vec<Line>;
+impl<F: Future> Future for CaptureFuture<F> {
+    type Output = (F::Output, Vec<Line>);
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Vec<Line>> {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
         let _active = Active::push(&this.lines);
         let fut = this
             .fut
             .as_mut()
             .expect("a capture's future polled after it completed");
-        if fut.as_mut().poll(cx).is_pending() {
+        let Poll::Ready(value) = fut.as_mut().poll(cx) else {
             return Poll::Pending;
-        }
+        };
         // Dropped here, with the capture active: what its locals flush on
         // drop is the future's too.
         this.fut = None;
-        Poll::Ready(super::take(&this.lines))
+        Poll::Ready((value, super::take(&this.lines)))
     }
 }
 

@@ -15,7 +15,7 @@ use std::ops::Range;
 /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
 /// use collector_runtime::{testing, Client, Collector};
 ///
-/// let lines = testing::capture(|| {
+/// let ((), lines) = testing::capture(|| {
 ///     let collector = Collector::builder().tag("job:cleanup").build();
 ///     collector.count("rows.deleted", 3, &[("table", "sessions")]);
 ///     collector.flush();
@@ -126,7 +126,7 @@ impl Line {
     /// ```
     /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
     /// # use collector_runtime::{testing, Collector};
-    /// let lines = testing::capture(|| collector_runtime::incr("jobs done", ()));
+    /// let ((), lines) = testing::capture(|| collector_runtime::incr("jobs done", ()));
     /// assert_eq!(lines[0].name(), "jobs_done");
     /// ```
     pub fn name(&self) -> &str {
@@ -140,7 +140,7 @@ impl Line {
     /// ```
     /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
     /// # use collector_runtime::testing;
-    /// let lines = testing::capture(|| collector_runtime::gauge("pool.idle", 4, ()));
+    /// let ((), lines) = testing::capture(|| collector_runtime::gauge("pool.idle", 4, ()));
     /// assert_eq!(lines[0].kind(), "g");
     /// ```
     pub fn kind(&self) -> &str {
@@ -153,7 +153,7 @@ impl Line {
     /// ```
     /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
     /// # use collector_runtime::testing;
-    /// let lines = testing::capture(|| collector_runtime::histogram("query", 2.5, ()));
+    /// let ((), lines) = testing::capture(|| collector_runtime::histogram("query", 2.5, ()));
     /// assert_eq!(lines[0].value(), 2.5);
     /// ```
     pub fn value(&self) -> f64 {
@@ -166,7 +166,7 @@ impl Line {
     /// ```
     /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
     /// # use collector_runtime::testing;
-    /// let lines = testing::capture(|| collector_runtime::incr("q", &["b:2", "a:1"]));
+    /// let ((), lines) = testing::capture(|| collector_runtime::incr("q", &["b:2", "a:1"]));
     /// assert_eq!(lines[0].tags(), ["a:1", "b:2"]);
     /// ```
     pub fn tags(&self) -> Vec<&str> {
@@ -182,7 +182,7 @@ impl Line {
     /// ```
     /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
     /// # use collector_runtime::testing;
-    /// let lines = testing::capture(|| collector_runtime::incr("q", &[("db", "main")]));
+    /// let ((), lines) = testing::capture(|| collector_runtime::incr("q", &[("db", "main")]));
     /// assert!(lines[0].has_tag("db:main"));
     /// assert!(!lines[0].has_tag("db"));
     /// ```
@@ -195,7 +195,7 @@ impl Line {
     /// ```
     /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
     /// # use collector_runtime::testing;
-    /// let lines = testing::capture(|| collector_runtime::count("q", 2, ()));
+    /// let ((), lines) = testing::capture(|| collector_runtime::count("q", 2, ()));
     /// assert_eq!(lines[0].as_str(), "q:2|c");
     /// ```
     pub fn as_str(&self) -> &str {

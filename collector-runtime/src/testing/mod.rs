@@ -1,7 +1,9 @@
 //! Observing what your code sends, in tests: [`capture`] runs a closure,
 //! [`capture_async`] a future, and both return the lines that every flush
 //! during it would have sent (annotated calls, collectors, and the free
-//! functions' no-collector path), instead of sending them.
+//! functions' no-collector path), instead of sending them, together with
+//! what the closure or future returned: `let (value, lines) =
+//! capture(|| import(..));`.
 //!
 //! - **Exact.** Lines are written by the same writer, with the same client
 //!   settings (prefix, tags, origin fields), as the flush would have sent.
@@ -29,7 +31,7 @@
 //!     }
 //! }
 //!
-//! let lines = testing::capture(|| import(&["a", "b", "c"]));
+//! let ((), lines) = testing::capture(|| import(&["a", "b", "c"]));
 //! assert!(lines.iter().any(|l| l.name() == "orders.rows" && l.value() == 3.0));
 //! assert_eq!(lines, ["orders.rows:3|h|#source:csv,table:orders"]);
 //! ```
@@ -44,33 +46,34 @@ pub(crate) use scope::capturing_client;
 
 use scope::{Active, Lines};
 
-/// Runs `f` and returns every line flushed on this thread while it ran,
-/// which are not sent. Return a value out of `f` through a variable it
-/// captures.
+/// Runs `f` and returns what it returned, with every line flushed on this
+/// thread while it ran, which are not sent.
 ///
 /// ```
 /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
 /// use collector_runtime::testing;
 ///
-/// let lines = testing::capture(|| {
+/// let (missed, lines) = testing::capture(|| {
 ///     // No collector is current: sent at once, so captured at once.
 ///     collector_runtime::incr("cache.miss", &["region:eu"]);
 ///     collector_runtime::incr("cache.miss", &["region:eu"]);
+///     2usize
 /// });
+/// assert_eq!(missed, 2);
 /// assert_eq!(lines, ["cache.miss:1|c|#region:eu", "cache.miss:1|c|#region:eu"]);
 /// ```
-pub fn capture(f: impl FnOnce()) -> Vec<Line> {
+pub fn capture<R>(f: impl FnOnce() -> R) -> (R, Vec<Line>) {
     let lines = Lines::default();
-    {
+    let value = {
         let _active = Active::push(&lines);
-        f();
-    }
-    take(&lines)
+        f()
+    };
+    (value, take(&lines))
 }
 
 /// A future that runs `fut` with a capture active around every poll (and
-/// around its drop, should it be dropped unfinished), and resolves to every
-/// line flushed meanwhile, which are not sent. It follows `fut` across the
+/// around its drop, should it be dropped unfinished), and resolves to
+/// `fut`'s output with every line flushed meanwhile, which are not sent. It follows `fut` across the
 /// threads of a work-stealing executor, like `#[collect_metrics]` does.
 ///
 /// ```
@@ -78,19 +81,21 @@ pub fn capture(f: impl FnOnce()) -> Vec<Line> {
 /// use collector_runtime::{collect_metrics, incr, testing};
 ///
 /// #[collect_metrics(name = "checkout")]
-/// async fn checkout(items: u32) {
+/// async fn checkout(items: u32) -> u32 {
 ///     for _ in 0..items {
 ///         incr("checkout.items", ());
 ///         tokio::task::yield_now().await;
 ///     }
+///     items
 /// }
 ///
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-/// let lines = testing::capture_async(checkout(2)).await;
+/// let (items, lines) = testing::capture_async(checkout(2)).await;
+/// assert_eq!(items, 2);
 /// assert_eq!(lines, ["checkout.items:2|c"]);
 /// # });
 /// ```
-pub fn capture_async<F: std::future::Future<Output = ()>>(fut: F) -> CaptureFuture<F> {
+pub fn capture_async<F: std::future::Future>(fut: F) -> CaptureFuture<F> {
     CaptureFuture::new(fut, Lines::default())
 }
 

@@ -8,6 +8,7 @@ use std::time::Instant;
 use tracing::span::Id;
 
 use crate::collector::Collector;
+use crate::context;
 use crate::shared::Shared;
 use crate::store::KeyBase;
 use crate::tracing_layer::config::Config;
@@ -59,7 +60,9 @@ impl Execution {
 
     /// The span closed: its duration is recorded, and its collectors are
     /// let go of; each one's last handle sends it, once (at once, unless
-    /// work handed a handle to it still holds one).
+    /// work handed a handle to it still holds one), with the tags of the
+    /// collectors current where it closed (an enclosing span's, an
+    /// annotated call's), as a nested annotated call's lines carry them.
     pub(super) fn close(self) {
         if let Some((started, name)) = &self.timing {
             self.current.timing(name, started.elapsed(), ());
@@ -67,6 +70,12 @@ impl Execution {
         let Execution {
             current, retired, ..
         } = self;
+        // A span closes once nothing has it entered, so no frame of its own
+        // is current; its retired collectors' frames were handed over.
+        let enclosing = context::enclosing(&[Arc::as_ptr(current.arc()) as usize]);
+        for collector in std::iter::once(&current).chain(&retired) {
+            collector.shared().set_enclosing(enclosing.clone());
+        }
         drop(retired);
         drop(current);
     }

@@ -57,7 +57,7 @@ use crate::tracing_layer::span_tags::SpanTags;
 /// }
 ///
 /// let subscriber = tracing_subscriber::registry().with(SpanCollectorLayer::new());
-/// let lines = tracing::subscriber::with_default(subscriber, || {
+/// let ((), lines) = tracing::subscriber::with_default(subscriber, || {
 ///     testing::capture(|| {
 ///         import("orders", 3);
 ///         import("orders", 4);
@@ -146,7 +146,7 @@ impl SpanCollectorLayer {
     /// let layer = SpanCollectorLayer::new()
     ///     .select(|span| span.name() == "job" || span.target().starts_with("app::handlers"));
     /// let subscriber = tracing_subscriber::registry().with(layer);
-    /// let lines = tracing::subscriber::with_default(subscriber, || {
+    /// let ((), lines) = tracing::subscriber::with_default(subscriber, || {
     ///     testing::capture(|| {
     ///         tracing::info_span!("job", queue = "mail").in_scope(|| {
     ///             collector_runtime::incr("jobs.run", ());
@@ -180,7 +180,7 @@ impl SpanCollectorLayer {
     ///
     /// let layer = SpanCollectorLayer::new().tag_fields(["route"]);
     /// let subscriber = tracing_subscriber::registry().with(layer);
-    /// let lines = tracing::subscriber::with_default(subscriber, || {
+    /// let ((), lines) = tracing::subscriber::with_default(subscriber, || {
     ///     testing::capture(|| get_user(1234))
     /// });
     /// assert_eq!(lines, ["db.query:1|c|#route:/users/_id_"]);
@@ -227,7 +227,7 @@ impl SpanCollectorLayer {
     /// use tracing_subscriber::prelude::*;
     ///
     /// let subscriber = tracing_subscriber::registry().with(SpanCollectorLayer::new().timing());
-    /// let lines = tracing::subscriber::with_default(subscriber, || {
+    /// let ((), lines) = tracing::subscriber::with_default(subscriber, || {
     ///     testing::capture(|| {
     ///         let _span = tracing::info_span!("cleanup", collect_metrics = true).entered();
     ///     })
@@ -250,7 +250,7 @@ impl SpanCollectorLayer {
     ///
     /// let layer = SpanCollectorLayer::new().event_tags(["table"]);
     /// let subscriber = tracing_subscriber::registry().with(layer);
-    /// let lines = tracing::subscriber::with_default(subscriber, || {
+    /// let ((), lines) = tracing::subscriber::with_default(subscriber, || {
     ///     testing::capture(|| {
     ///         let _job = tracing::info_span!("job", collect_metrics = true).entered();
     ///         tracing::info!(counter.rows = 3, table = "users", request_id = 981, "loaded");

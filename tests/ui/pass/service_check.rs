@@ -9,7 +9,7 @@ fn nightly() -> Result<(), String> {
 fn other() {}
 
 fn main() {
-    let lines = testing::capture(|| {
+    let ((), lines) = testing::capture(|| {
         let _ = nightly();
         other();
     });
