@@ -7,7 +7,6 @@
 pub(crate) mod event;
 pub(crate) mod notices;
 pub(crate) mod number;
-pub(crate) mod payload;
 pub(crate) mod service_check;
 pub(crate) mod text;
 pub(crate) mod writer;

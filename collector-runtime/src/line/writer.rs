@@ -8,10 +8,10 @@
 
 use std::cmp::Ordering;
 
-use crate::hash::read_word;
+use crate::input::hash::read_word;
 use crate::line::number::{write_f64, write_i64, write_millis};
 use crate::send::client::Client;
-use crate::series::{Kind, Total};
+use crate::store::series::{Kind, Total};
 
 /// The wire type of a kind of series.
 fn type_code(kind: Kind) -> &'static str {

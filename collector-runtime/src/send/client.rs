@@ -14,11 +14,11 @@ use std::time::Duration;
 
 use cadence::MetricSink;
 
-use crate::sanitize::Rule;
+use crate::input::sanitize::Rule;
+use crate::input::tags::{AsTag, Tags};
 use crate::send::config::Target;
 use crate::send::origin::Origin;
 use crate::send::outbox::{Outbox, OutboxHandle, Settings};
-use crate::tags::{AsTag, Tags};
 
 /// A sink to send through, and what every line sent through it carries.
 ///

@@ -15,7 +15,7 @@ use crate::send::outbox::DEFAULT_FLUSH_INTERVAL;
 use crate::send::parse::{parse_host, parse_port, parse_url};
 use crate::send::unix_sink::BoundedUnixSink;
 
-use crate::sanitize::sanitize_tag;
+use crate::input::sanitize::sanitize_tag;
 
 /// The DogStatsD port when none is configured.
 ///

@@ -7,11 +7,11 @@
 pub(crate) mod client;
 pub(crate) mod config;
 pub(crate) mod exit;
-pub(crate) mod flush;
 pub(crate) mod global;
 pub(crate) mod origin;
 pub(crate) mod outbox;
 mod parse;
+pub(crate) mod payload;
 mod retry;
 pub(crate) mod sender;
 mod unix_sink;

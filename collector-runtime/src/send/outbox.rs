@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 
 use cadence::MetricSink;
 
-use crate::error::ErrorHandler;
-use crate::line::payload::{Batch, Filling, Packed};
+use crate::errors::error::ErrorHandler;
+use crate::send::payload::{Batch, Filling, Packed};
 
 /// The counter that carries how many lines the transport dropped (an
 /// outbox past its bound, a sink that failed), sent with a later flush once

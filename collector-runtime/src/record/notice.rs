@@ -1,0 +1,87 @@
+//! Service checks and events between recording and the wire: kept in the
+//! collector's store in the order recorded, one line each at its flush,
+//! or sent at once through the global client when no collector is current.
+
+use crate::errors::error::{report, Error};
+use crate::input::check::ServiceCheck;
+use crate::input::event::Event;
+use crate::input::sanitize::is_usable_name;
+use crate::scope::context;
+use crate::store::flush::flush_series;
+
+/// A service check or an event, as recorded; boxed, so that a store's
+/// list of them, and a notice handed back, is a pointer each.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Notice {
+    Check(Box<ServiceCheck>),
+    Event(Box<Event>),
+}
+
+impl Notice {
+    /// Why it cannot be sent, if it cannot: a check's name with no letter
+    /// or digit, an event with an empty title (the agent refuses both).
+    pub(crate) fn problem(&self) -> Option<Error> {
+        match self {
+            Notice::Check(check) if !is_usable_name(&check.name) => Some(Error::InvalidName {
+                name: check.name.clone(),
+            }),
+            Notice::Event(event) if event.title.is_empty() => Some(Error::EmptyTitle),
+            _ => None,
+        }
+    }
+}
+
+/// Records a service check into the current collector, sent once at its
+/// flush with the collector's base tags; with no collector current, sends
+/// it at once through the global client.
+///
+/// ```
+/// use collector_runtime::{testing, Collector, ServiceCheck, Status};
+///
+/// let lines = testing::capture(|| {
+///     let collector = Collector::builder().tag("job:import").build();
+///     {
+///         let _current = collector.enter();
+///         collector_runtime::service_check(ServiceCheck::new("import.source", Status::Warning));
+///     }
+///     collector.flush();
+/// });
+/// assert_eq!(lines, ["_sc|import.source|1|#job:import"]);
+/// ```
+pub fn service_check(check: ServiceCheck) {
+    keep(Notice::Check(Box::new(check)));
+}
+
+/// Records an event into the current collector, sent once at its flush
+/// with the collector's base tags (two events are two events: nothing is
+/// aggregated); with no collector current, sends it at once through the
+/// global client.
+///
+/// ```
+/// use collector_runtime::{testing, Event};
+///
+/// let lines = testing::capture(|| {
+///     collector_runtime::event(Event::new("cache rebuilt", "12 MB"));
+/// });
+/// assert_eq!(lines, ["_e{13,5}:cache rebuilt|12 MB"]);
+/// ```
+pub fn event(event: Event) {
+    keep(Notice::Event(Box::new(event)));
+}
+
+fn keep(notice: Notice) {
+    match context::keep_notice_current(notice) {
+        Ok(Ok(())) => {}
+        Ok(Err(rejected)) => rejected.report(),
+        Err(notice) => send_now(notice),
+    }
+}
+
+/// The no-collector path: sent at once through the global client.
+#[cold]
+fn send_now(notice: Notice) {
+    if let Some(error) = notice.problem() {
+        return report(None, error);
+    }
+    flush_series(None, &[], &[], None, &[], &[notice], 0);
+}
