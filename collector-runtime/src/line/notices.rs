@@ -3,9 +3,9 @@
 //! handed over like every other line, whole.
 
 use crate::errors::error::{report, ErrorHandler};
+use crate::input::notice::Notice;
 use crate::line::writer::LineWriter;
 use crate::line::{event, service_check};
-use crate::record::notice::Notice;
 use crate::send::payload::Batch;
 
 /// Writes one line per notice into `batch`, each at most `limit` bytes

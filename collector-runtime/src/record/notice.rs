@@ -1,35 +1,13 @@
-//! Service checks and events between recording and the wire: kept in the
+//! Recording service checks and events: kept in the
 //! collector's store in the order recorded, one line each at its flush,
 //! or sent at once through the global client when no collector is current.
 
-use crate::errors::error::{report, Error};
+use crate::errors::error::report;
 use crate::input::check::ServiceCheck;
 use crate::input::event::Event;
-use crate::input::sanitize::is_usable_name;
+use crate::input::notice::Notice;
 use crate::scope::context;
 use crate::store::flush::flush_series;
-
-/// A service check or an event, as recorded; boxed, so that a store's
-/// list of them, and a notice handed back, is a pointer each.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Notice {
-    Check(Box<ServiceCheck>),
-    Event(Box<Event>),
-}
-
-impl Notice {
-    /// Why it cannot be sent, if it cannot: a check's name with no letter
-    /// or digit, an event with an empty title (the agent refuses both).
-    pub(crate) fn problem(&self) -> Option<Error> {
-        match self {
-            Notice::Check(check) if !is_usable_name(&check.name) => Some(Error::InvalidName {
-                name: check.name.clone(),
-            }),
-            Notice::Event(event) if event.title.is_empty() => Some(Error::EmptyTitle),
-            _ => None,
-        }
-    }
-}
 
 /// Records a service check into the current collector, sent once at its
 /// flush with the collector's base tags; with no collector current, sends

@@ -26,7 +26,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use crate::record::notice::Notice;
+use crate::input::notice::Notice;
 use crate::scope::call_check::call_check;
 use crate::scope::collector::{Collector, CollectorBuilder};
 use crate::scope::context::{

@@ -9,7 +9,7 @@
 use std::fmt::Display;
 
 use crate::input::check::{ServiceCheck, Status};
-use crate::record::notice::Notice;
+use crate::input::notice::Notice;
 
 /// The check of a call named `name` that ended with `outcome` (an
 /// `outcome:...` tag), and the text the call saw, if any.

@@ -12,8 +12,8 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use crate::errors::error::ErrorHandler;
+use crate::input::notice::Notice;
 use crate::input::tags::Tags;
-use crate::record::notice::Notice;
 use crate::scope::shared::Shared;
 use crate::send::client::Client;
 use crate::store::accepted::Rejected;

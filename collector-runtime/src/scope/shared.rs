@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use crate::errors::error::ErrorHandler;
+use crate::input::notice::Notice;
 use crate::input::tags::Tags;
-use crate::record::notice::Notice;
 use crate::send::client::Client;
 use crate::store::accepted::{checked, refused, Accepted, Rejected};
 use crate::store::flush::{flush_series, FlushReport};

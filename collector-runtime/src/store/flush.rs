@@ -9,9 +9,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::errors::error::{count_only, report, Error, ErrorHandler};
+use crate::input::notice::Notice;
 use crate::line::notices::write_notices;
 use crate::line::writer::LineWriter;
-use crate::record::notice::Notice;
 use crate::send::client::Client;
 use crate::send::exit;
 use crate::send::global::global_client;

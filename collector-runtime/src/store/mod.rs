@@ -8,9 +8,9 @@ pub(crate) mod series;
 use std::sync::Arc;
 
 use crate::input::hash::seed;
+use crate::input::notice::Notice;
 use crate::input::sanitize::is_usable_name;
 use crate::input::tags::Tags;
-use crate::record::notice::Notice;
 use crate::send::global::global_tags;
 use crate::store::series::{Key, Kind, Probe, Sample, Series};
 use index::HashIndex;
