@@ -6,6 +6,7 @@ pub(crate) mod check;
 pub(crate) mod event;
 pub(crate) mod hash;
 pub(crate) mod notice;
+pub(crate) mod sample;
 pub(crate) mod sanitize;
 pub(crate) mod tags;
 pub(crate) mod value;

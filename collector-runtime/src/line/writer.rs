@@ -9,9 +9,9 @@
 use std::cmp::Ordering;
 
 use crate::input::hash::read_word;
+use crate::input::sample::{Kind, Total};
 use crate::line::number::{write_f64, write_i64, write_millis};
 use crate::send::client::Client;
-use crate::store::series::{Kind, Total};
 
 /// The wire type of a kind of series.
 fn type_code(kind: Kind) -> &'static str {

@@ -6,13 +6,14 @@ use std::time::Duration;
 
 use crate::errors::error::report;
 use crate::input::hash::seed;
+use crate::input::sample::{Kind, Sample};
 use crate::input::sanitize::is_usable_name;
 use crate::input::tags::Tags;
 use crate::input::value::{Integer, Value};
 use crate::scope::context::accept_current;
 use crate::store::accepted::check_value;
 use crate::store::flush::flush_series;
-use crate::store::series::{Key, Kind, Sample, Series};
+use crate::store::series::{Key, Series};
 use crate::Error;
 
 #[inline]

@@ -27,6 +27,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use crate::input::notice::Notice;
+use crate::input::sample::{Kind, Sample};
 use crate::scope::call_check::call_check;
 use crate::scope::collector::{Collector, CollectorBuilder};
 use crate::scope::context::{
@@ -37,7 +38,6 @@ use crate::scope::shared::Shared;
 use crate::send::client::Client;
 use crate::store::accepted::refused;
 use crate::store::flush::flush_series;
-use crate::store::series::{Kind, Sample};
 use crate::store::KeyBase;
 
 /// Configures one call's scope.

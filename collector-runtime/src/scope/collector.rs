@@ -7,13 +7,13 @@ use crate::errors::error::{Error, ErrorHandler};
 use crate::input::check::ServiceCheck;
 use crate::input::event::Event;
 use crate::input::notice::Notice;
+use crate::input::sample::{Kind, Sample};
 use crate::input::tags::{AsTag, Tags};
 use crate::input::value::{Integer, Value};
 use crate::scope::context::{self, EnterGuard};
 use crate::scope::shared::Shared;
 use crate::send::client::{clean_tag, Client};
 use crate::store::flush::FlushReport;
-use crate::store::series::{Kind, Sample};
 use crate::store::KeyBase;
 
 /// How many series a collector holds unless told otherwise.

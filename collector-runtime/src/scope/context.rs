@@ -13,12 +13,12 @@ use std::sync::Arc;
 
 use crate::errors::error::ErrorHandler;
 use crate::input::notice::Notice;
+use crate::input::sample::{Kind, Sample};
 use crate::input::tags::Tags;
 use crate::scope::shared::Shared;
 use crate::send::client::Client;
 use crate::store::accepted::Rejected;
 use crate::store::accepted::{checked, refused, Accepted};
-use crate::store::series::{Kind, Sample};
 use crate::store::{KeyBase, Refused, Store};
 
 /// What a frame records for when it is not a collector entered by hand: an

@@ -9,11 +9,11 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use crate::errors::error::ErrorHandler;
 use crate::input::notice::Notice;
+use crate::input::sample::{Kind, Sample};
 use crate::input::tags::Tags;
 use crate::send::client::Client;
 use crate::store::accepted::{checked, refused, Accepted, Rejected};
 use crate::store::flush::{flush_series, FlushReport};
-use crate::store::series::{Kind, Sample};
 use crate::store::{KeyBase, Store};
 
 /// What every handle to one collector shares.

@@ -6,7 +6,7 @@
 //! copied through memory on every record.
 
 use crate::errors::error::{report, Error, ErrorHandler};
-use crate::store::series::Sample;
+use crate::input::sample::Sample;
 use crate::store::Refused;
 
 /// A refused record: its error, and the handler of the collector that

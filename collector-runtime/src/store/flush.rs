@@ -10,6 +10,7 @@ use std::time::Instant;
 
 use crate::errors::error::{count_only, report, Error, ErrorHandler};
 use crate::input::notice::Notice;
+use crate::input::sample::{Kind, Total};
 use crate::line::notices::write_notices;
 use crate::line::writer::LineWriter;
 use crate::send::client::Client;
@@ -18,7 +19,7 @@ use crate::send::global::global_client;
 use crate::send::outbox::{Appended, Outbox, LINES_DROPPED_METRIC, TELEMETRY_METRICS};
 use crate::send::payload::{Batch, Filling, Packed};
 use crate::send::sender::{self, flush_contained, hand_over};
-use crate::store::series::{Kind, Series, Total};
+use crate::store::series::Series;
 
 /// The counter a flush sends when records were dropped because the collector
 /// held `max_series` series already.

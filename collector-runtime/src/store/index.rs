@@ -115,7 +115,8 @@ impl HashIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::series::{Key, Kind, Sample};
+    use crate::input::sample::{Kind, Sample};
+    use crate::store::series::Key;
 
     /// Series whose hashes are chosen: `hashes[i]` for the `i`th.
     fn series_with(hashes: &[u64]) -> Vec<Series> {

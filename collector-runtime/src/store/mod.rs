@@ -9,10 +9,11 @@ use std::sync::Arc;
 
 use crate::input::hash::seed;
 use crate::input::notice::Notice;
+use crate::input::sample::{Kind, Sample};
 use crate::input::sanitize::is_usable_name;
 use crate::input::tags::Tags;
 use crate::send::global::global_tags;
-use crate::store::series::{Key, Kind, Probe, Sample, Series};
+use crate::store::series::{Key, Probe, Series};
 use index::HashIndex;
 
 /// The tags every line of a collector carries whatever was recorded: a
@@ -307,7 +308,7 @@ impl Store {
         match self.find(key.hash, |series| series.matches(&key)) {
             Some(series) => {
                 let last = match series.total {
-                    crate::store::series::Total::Last(value) => value,
+                    crate::input::sample::Total::Last(value) => value,
                     _ => 0.0,
                 };
                 series.add(Sample::value(last + delta));
@@ -321,7 +322,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::series::{Kind, Total};
+    use crate::input::sample::{Kind, Total};
 
     fn incr(store: &mut Store, name: &str, tags: &[&str]) -> Result<(), Refused> {
         store.record(&Key::new(1, Kind::Counter, name, tags), Sample::Count(1))

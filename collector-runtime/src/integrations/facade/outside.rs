@@ -8,9 +8,10 @@ use std::sync::{Arc, Mutex, OnceLock, Weak};
 use metrics::{Key, Level, Metadata, Recorder};
 
 use crate::input::hash::seed;
+use crate::input::sample::{Kind, Sample};
 use crate::integrations::facade::labels::Labels;
 use crate::record::functions::send_now;
-use crate::store::series::{self, Kind, Sample};
+use crate::store::series;
 
 /// A recorder to fall back on, shared by every handle registered with it.
 pub(crate) type Fallback = Arc<dyn Recorder + Send + Sync>;
