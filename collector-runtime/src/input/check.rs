@@ -3,8 +3,8 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::input::sanitize::clean_tag;
 use crate::input::tags::Tags;
-use crate::send::client::clean_tag;
 
 /// The status of a [`ServiceCheck`], sent as its number.
 ///

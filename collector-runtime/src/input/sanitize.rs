@@ -8,6 +8,8 @@
 
 use std::borrow::Cow;
 
+use crate::input::tags::TagRef;
+
 /// Which rule a piece of text is cleaned by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Rule {
@@ -118,6 +120,16 @@ pub fn sanitize_name(name: &str) -> Cow<'_, str> {
 /// Whether a name can be sent: it must keep at least one letter or digit.
 pub(crate) fn is_usable_name(name: &str) -> bool {
     name.chars().any(char::is_alphanumeric)
+}
+
+/// A tag as sent, or `None` for an empty one.
+pub(crate) fn clean_tag(tag: TagRef<'_>) -> Option<String> {
+    let mut text = String::new();
+    let (joint, [first, second]) = tag.parts();
+    Rule::Tag.push_clean(first, &mut text);
+    text.push_str(joint);
+    Rule::Tag.push_clean(second, &mut text);
+    (!text.is_empty()).then_some(text)
 }
 
 #[cfg(test)]

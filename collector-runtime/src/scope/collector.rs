@@ -8,11 +8,12 @@ use crate::input::check::ServiceCheck;
 use crate::input::event::Event;
 use crate::input::notice::Notice;
 use crate::input::sample::{Kind, Sample};
+use crate::input::sanitize::clean_tag;
 use crate::input::tags::{AsTag, Tags};
 use crate::input::value::{Integer, Value};
 use crate::scope::context::{self, EnterGuard};
 use crate::scope::shared::Shared;
-use crate::send::client::{clean_tag, Client};
+use crate::send::client::Client;
 use crate::store::flush::FlushReport;
 use crate::store::KeyBase;
 

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use cadence::MetricSink;
 
+use crate::input::sanitize::clean_tag;
 use crate::input::sanitize::Rule;
 use crate::input::tags::{AsTag, Tags};
 use crate::send::config::Target;
@@ -406,14 +407,4 @@ impl Client {
     pub(crate) fn target(&self) -> Option<&str> {
         self.target.as_deref()
     }
-}
-
-/// A tag as sent, or `None` for an empty one.
-pub(crate) fn clean_tag(tag: crate::TagRef<'_>) -> Option<String> {
-    let mut text = String::new();
-    let (joint, [first, second]) = tag.parts();
-    Rule::Tag.push_clean(first, &mut text);
-    text.push_str(joint);
-    Rule::Tag.push_clean(second, &mut text);
-    (!text.is_empty()).then_some(text)
 }
