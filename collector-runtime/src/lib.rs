@@ -43,9 +43,8 @@ mod scope;
 mod send;
 mod store;
 
-pub use errors::error::{
-    error_handler_panics, errors_seen, set_error_handler, Error, ErrorHandler,
-};
+pub use errors::error::Error;
+pub use errors::handler::{error_handler_panics, errors_seen, set_error_handler, ErrorHandler};
 pub use input::check::{ServiceCheck, Status};
 pub use input::event::{AlertType, Event, Priority};
 pub use input::sanitize::{sanitize_name, sanitize_tag};

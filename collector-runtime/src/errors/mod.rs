@@ -3,3 +3,4 @@
 
 pub(crate) mod default_handler;
 pub(crate) mod error;
+pub(crate) mod handler;

@@ -2,7 +2,7 @@
 //! series into the same batch, in the order recorded: they are packed and
 //! handed over like every other line, whole.
 
-use crate::errors::error::{report, ErrorHandler};
+use crate::errors::handler::{report, ErrorHandler};
 use crate::input::notice::Notice;
 use crate::line::writer::LineWriter;
 use crate::line::{event, service_check};

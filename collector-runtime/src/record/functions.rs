@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::errors::error::report;
+use crate::errors::handler::report;
 use crate::input::hash::seed;
 use crate::input::sample::{Kind, Sample};
 use crate::input::sanitize::is_usable_name;

@@ -2,7 +2,7 @@
 //! collector's store in the order recorded, one line each at its flush,
 //! or sent at once through the global client when no collector is current.
 
-use crate::errors::error::report;
+use crate::errors::handler::report;
 use crate::input::check::ServiceCheck;
 use crate::input::event::Event;
 use crate::input::notice::Notice;

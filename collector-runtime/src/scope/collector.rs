@@ -3,7 +3,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::errors::error::{Error, ErrorHandler};
+use crate::errors::error::Error;
+
+use crate::errors::handler::ErrorHandler;
 use crate::input::check::ServiceCheck;
 use crate::input::event::Event;
 use crate::input::notice::Notice;

@@ -11,7 +11,7 @@ use std::cell::RefCell;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use crate::errors::error::ErrorHandler;
+use crate::errors::handler::ErrorHandler;
 use crate::input::notice::Notice;
 use crate::input::sample::{Kind, Sample};
 use crate::input::tags::Tags;

@@ -7,7 +7,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
-use crate::errors::error::ErrorHandler;
+use crate::errors::handler::ErrorHandler;
 use crate::input::notice::Notice;
 use crate::input::sample::{Kind, Sample};
 use crate::input::tags::Tags;

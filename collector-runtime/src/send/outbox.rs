@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use cadence::MetricSink;
 
-use crate::errors::error::ErrorHandler;
+use crate::errors::handler::ErrorHandler;
 use crate::send::payload::{Batch, Filling, Packed};
 
 /// The counter that carries how many lines the transport dropped (an

@@ -18,7 +18,9 @@ use std::time::Instant;
 
 use cadence::MetricSink;
 
-use crate::errors::error::{count_only, report, Error, ErrorHandler};
+use crate::errors::error::Error;
+
+use crate::errors::handler::{count_only, report, ErrorHandler};
 use crate::send::exit;
 use crate::send::outbox::{Outbox, SenderState, Waiting, TOTALS};
 use crate::send::payload::first_name;

@@ -5,7 +5,9 @@
 //! that the whole result is one pointer, returned in a register rather than
 //! copied through memory on every record.
 
-use crate::errors::error::{report, Error, ErrorHandler};
+use crate::errors::error::Error;
+
+use crate::errors::handler::{report, ErrorHandler};
 use crate::input::sample::Sample;
 use crate::store::Refused;
 

@@ -8,7 +8,9 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::errors::error::{count_only, report, Error, ErrorHandler};
+use crate::errors::error::Error;
+
+use crate::errors::handler::{count_only, report, ErrorHandler};
 use crate::input::notice::Notice;
 use crate::input::sample::{Kind, Total};
 use crate::line::notices::write_notices;

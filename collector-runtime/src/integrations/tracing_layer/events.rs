@@ -17,7 +17,9 @@ use std::time::Duration;
 use tracing::field::Field;
 use tracing::{Event, Metadata};
 
-use crate::errors::error::{report, Error};
+use crate::errors::error::Error;
+
+use crate::errors::handler::report;
 use crate::integrations::tracing_layer::config::Config;
 use crate::integrations::tracing_layer::duration_text::parse_duration;
 use crate::integrations::tracing_layer::field_value::{each_field, FieldValue};
