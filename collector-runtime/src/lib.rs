@@ -43,6 +43,7 @@ mod scope;
 mod send;
 mod store;
 
+pub use errors::config::ConfigError;
 pub use errors::error::Error;
 pub use errors::handler::{error_handler_panics, errors_seen, set_error_handler, ErrorHandler};
 pub use input::check::{ServiceCheck, Status};
@@ -70,14 +71,13 @@ pub use scope::context::EnterGuard;
 pub use scope::exit::exit;
 pub use scope::propagate::{WithCollector, WithCollectorFuture};
 pub use send::client::Client;
-pub use send::config::{
-    ClientConfig, ConfigError, Target, DEFAULT_PORT, UDP_PAYLOAD, UNIX_PAYLOAD,
-};
+pub use send::config::ClientConfig;
 pub use send::exit::{flush, DeliveryReport};
 pub use send::global::{global_client, set_global_client};
 pub use send::outbox::{
     DEFAULT_FLUSH_INTERVAL, DEFAULT_FLUSH_TIMEOUT, DEFAULT_QUEUED_PAYLOADS, LINES_DROPPED_METRIC,
 };
+pub use send::target::{Target, DEFAULT_PORT, UDP_PAYLOAD, UNIX_PAYLOAD};
 pub use store::flush::{FlushReport, DROPPED_RECORDS_METRIC};
 
 pub use integrations::testing;

@@ -10,8 +10,8 @@
 use std::io::Write;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use crate::errors::config::ConfigError;
 use crate::errors::error::Error;
-use crate::send::config::ConfigError;
 
 /// The kinds already written, one bit each.
 static WRITTEN: AtomicU32 = AtomicU32::new(0);

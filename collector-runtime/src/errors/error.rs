@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use crate::send::config::ConfigError;
+use crate::errors::config::ConfigError;
 
 /// A problem met while recording or flushing metrics.
 ///

@@ -17,9 +17,9 @@ use cadence::MetricSink;
 use crate::input::sanitize::clean_tag;
 use crate::input::sanitize::Rule;
 use crate::input::tags::{AsTag, Tags};
-use crate::send::config::Target;
 use crate::send::origin::Origin;
 use crate::send::outbox::{Outbox, OutboxHandle, Settings};
+use crate::send::target::Target;
 
 /// A sink to send through, and what every line sent through it carries.
 ///

@@ -14,4 +14,5 @@ mod parse;
 pub(crate) mod payload;
 mod retry;
 pub(crate) mod sender;
+pub(crate) mod target;
 mod unix_sink;
