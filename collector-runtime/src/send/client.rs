@@ -19,6 +19,7 @@ use crate::input::sanitize::Rule;
 use crate::input::tags::{AsTag, Tags};
 use crate::send::origin::Origin;
 use crate::send::outbox::{Outbox, OutboxHandle, Settings};
+use crate::send::sender;
 use crate::send::target::Target;
 
 /// A sink to send through, and what every line sent through it carries.
@@ -393,6 +394,7 @@ impl Client {
                 Arc::clone(&self.sink),
                 self.target.clone(),
                 self.settings,
+                sender::start,
             )))
         });
         Some(&handle.0)
