@@ -4,6 +4,7 @@
 //! lines, the outbox those lines wait in, the sender thread that puts them
 //! on the wire, and what makes them leave before the process ends.
 
+pub(crate) mod capture;
 pub(crate) mod client;
 pub(crate) mod config;
 pub(crate) mod exit;

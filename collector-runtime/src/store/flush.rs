@@ -79,7 +79,7 @@ pub(crate) fn flush_series(
         return FlushReport::default();
     }
     // In a test's capture: written as they would have been sent, and kept.
-    if let Some(capturing) = crate::integrations::testing::capturing_client(own) {
+    if let Some(capturing) = crate::send::capture::capturing_client(own) {
         return send_all(
             &capturing,
             series,

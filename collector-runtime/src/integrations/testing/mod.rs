@@ -40,7 +40,6 @@ mod scope;
 
 pub use future::CaptureFuture;
 pub use line::Line;
-pub(crate) use scope::capturing_client;
 
 use scope::{Active, Lines};
 

@@ -31,6 +31,7 @@ pub(crate) struct Active {
 
 impl Active {
     pub(crate) fn push(lines: &Lines) -> Active {
+        crate::send::capture::fill(capturing_client);
         let _ = ACTIVE.try_with(|stack| stack.borrow_mut().push(Arc::clone(lines)));
         Active {
             lines: Arc::clone(lines),
