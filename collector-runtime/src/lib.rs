@@ -34,14 +34,38 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod errors;
-mod input;
+// The floors, top down. A file imports from its own folder and from the
+// folders below it, never from one above, and no two modules import each
+// other (tests/tests/architecture.rs reads this list and checks both; the
+// README's "Layout" pictures it).
+
+// What connects other libraries to the crate (tower, `metrics`, tracing,
+// `log`, testing::capture): on top, although listed last in the flow,
+// because each uses every floor below as a caller would.
 mod integrations;
-mod line;
+// What callers touch: the free functions, timers, service checks and
+// events recorded without a collector in hand.
 mod record;
+// Which collector is current: the thread's context, the attribute's call,
+// the `Collector` handle and what its clones share, propagation, exit.
 mod scope;
-mod send;
+// The series one collector holds, and its flush: a store's series become
+// lines here, so the flush sits with the series it reads, above the lines
+// and the outbox it writes into.
 mod store;
+// The wire text: numbers, one line per series, service check and event.
+mod line;
+// Where lines go: the client, its configuration, the outbox and the payloads
+// it packs, the sender, retry; a capture's sink is a slot here that
+// `testing` fills, so sending never asks a higher floor.
+mod send;
+// A caller's input as every floor reads it: tags, values, names and their
+// cleaning, the keyed hash over that text, the kinds of record and a series'
+// total, service checks, events and the notice that holds either.
+mod input;
+// Errors and their reporting, which every floor uses: the `Error` type (the
+// client's `ConfigError` among them), the error handler, the stderr default.
+mod errors;
 
 pub use errors::config::ConfigError;
 pub use errors::error::Error;

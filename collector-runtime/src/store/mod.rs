@@ -1,4 +1,6 @@
-//! The series one collector holds, bounded by `max_series`.
+//! The series one collector holds, bounded by `max_series`, whether a record
+//! was kept ([`accepted`]), and the flush that writes them as lines into the
+//! client's outbox ([`flush`]).
 
 pub(crate) mod accepted;
 pub(crate) mod flush;
