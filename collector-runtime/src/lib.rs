@@ -34,76 +34,77 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod accepted;
-mod call;
-mod call_check;
-mod check;
-mod collector;
-mod context;
-mod default_handler;
-mod enclosing;
-mod error;
-mod event;
-mod exit;
-#[cfg(feature = "metrics")]
-mod facade;
-mod functions;
-mod hash;
-mod line;
-#[cfg(feature = "log")]
-mod log_handler;
-mod notice;
-mod panic_text;
-mod propagate;
-mod sanitize;
-mod send;
-mod series;
-mod shared;
-mod store;
-mod tags;
-pub mod testing;
-mod timer;
-#[cfg(feature = "tower")]
-mod tower_layer;
-#[cfg(feature = "tracing")]
-mod tracing_layer;
-mod value;
+// The floors, top down. A file imports from its own folder and from the
+// folders below it, never from one above, and no two modules import each
+// other (tests/tests/architecture.rs reads this list and checks both; the
+// README's "Layout" pictures it).
 
-pub use check::{ServiceCheck, Status};
-pub use collector::{Collector, CollectorBuilder, DEFAULT_MAX_SERIES};
-pub use context::EnterGuard;
-pub use error::{error_handler_panics, errors_seen, set_error_handler, Error, ErrorHandler};
-pub use event::{AlertType, Event, Priority};
-pub use exit::exit;
+// What connects other libraries to the crate (tower, `metrics`, tracing,
+// `log`, testing::capture): on top, although listed last in the flow,
+// because each uses every floor below as a caller would.
+mod integrations;
+// What callers touch: the free functions, timers, service checks and
+// events recorded without a collector in hand.
+mod record;
+// Which collector is current: the thread's context, the attribute's call,
+// the `Collector` handle and what its clones share, propagation, exit.
+mod scope;
+// The series one collector holds, and its flush: a store's series become
+// lines here, so the flush sits with the series it reads, above the lines
+// and the outbox it writes into.
+mod store;
+// The wire text: numbers, one line per series, service check and event.
+mod line;
+// Where lines go: the client, its configuration, the outbox and the payloads
+// it packs, the sender, retry; a capture's sink is a slot here that
+// `testing` fills, so sending never asks a higher floor.
+mod send;
+// A caller's input as every floor reads it: tags, values, names and their
+// cleaning, the keyed hash over that text, the kinds of record and a series'
+// total, service checks, events and the notice that holds either.
+mod input;
+// Errors and their reporting, which every floor uses: the `Error` type (the
+// client's `ConfigError` among them), the error handler, the stderr default.
+mod errors;
+
+pub use errors::config::ConfigError;
+pub use errors::error::Error;
+pub use errors::handler::{error_handler_panics, errors_seen, set_error_handler, ErrorHandler};
+pub use input::check::{ServiceCheck, Status};
+pub use input::event::{AlertType, Event, Priority};
+pub use input::sanitize::{sanitize_name, sanitize_tag};
+pub use input::tags::{AsTag, TagRef, Tags};
+pub use input::value::{Integer, Value};
 #[cfg(feature = "metrics")]
 #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
-pub use facade::MetricsRecorder;
-pub use functions::{count, distribution, gauge, histogram, incr, timing};
+pub use integrations::facade::MetricsRecorder;
 #[cfg(feature = "log")]
 #[cfg_attr(docsrs, doc(cfg(feature = "log")))]
-pub use log_handler::log_error;
-pub use notice::{event, service_check};
-pub use propagate::{WithCollector, WithCollectorFuture};
-pub use sanitize::{sanitize_name, sanitize_tag};
+pub use integrations::log_handler::log_error;
+#[cfg(feature = "tower")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
+pub use integrations::tower_layer::{CollectorLayer, CollectorService, ResponseFuture};
+#[cfg(feature = "tracing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
+pub use integrations::tracing_layer::{SpanCollectorLayer, SELECT_FIELD};
+pub use record::functions::{count, distribution, gauge, histogram, incr, timing};
+pub use record::notice::{event, service_check};
+pub use record::timer::{start_timer, time, time_async, Timer};
+pub use scope::collector::{Collector, CollectorBuilder, DEFAULT_MAX_SERIES};
+pub use scope::context::EnterGuard;
+pub use scope::exit::exit;
+pub use scope::propagate::{WithCollector, WithCollectorFuture};
 pub use send::client::Client;
-pub use send::config::{
-    ClientConfig, ConfigError, Target, DEFAULT_PORT, UDP_PAYLOAD, UNIX_PAYLOAD,
-};
+pub use send::config::ClientConfig;
 pub use send::exit::{flush, DeliveryReport};
-pub use send::flush::{FlushReport, DROPPED_RECORDS_METRIC};
 pub use send::global::{global_client, set_global_client};
 pub use send::outbox::{
     DEFAULT_FLUSH_INTERVAL, DEFAULT_FLUSH_TIMEOUT, DEFAULT_QUEUED_PAYLOADS, LINES_DROPPED_METRIC,
 };
-pub use tags::{AsTag, TagRef, Tags};
-pub use timer::{start_timer, time, time_async, Timer};
-#[cfg(feature = "tower")]
-#[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
-pub use tower_layer::{CollectorLayer, CollectorService, ResponseFuture};
-#[cfg(feature = "tracing")]
-#[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
-pub use tracing_layer::{SpanCollectorLayer, SELECT_FIELD};
-pub use value::{Integer, Value};
+pub use send::target::{Target, DEFAULT_PORT, UDP_PAYLOAD, UNIX_PAYLOAD};
+pub use store::flush::{FlushReport, DROPPED_RECORDS_METRIC};
+
+pub use integrations::testing;
 
 pub use cadence;
 pub use collector_macros::collect_metrics;
@@ -111,10 +112,10 @@ pub use collector_macros::collect_metrics;
 /// What `#[collect_metrics]` expands to; not a stable API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::call::{
+    pub use crate::scope::call::{
         call_once, Body, CallFuture, CallScope, CallScopeBuilder, ErrProbe, OkProbe, OtherKind,
         ResultKind, ReturnKind, Run,
     };
-    pub use crate::call_check::{ErrText, NoText};
+    pub use crate::scope::call_check::{ErrText, NoText};
     pub use core::pin::pin;
 }

@@ -4,12 +4,12 @@
 //! of the title and text as sent (line breaks escaped), which is how the
 //! agent finds where each ends: a `|` inside them is text.
 
-use crate::error::Error;
-use crate::event::{AlertType, Event, Priority};
+use crate::errors::error::Error;
+use crate::input::event::{AlertType, Event, Priority};
+use crate::input::sanitize::Rule;
 use crate::line::number::write_i64;
 use crate::line::text::Escape;
 use crate::line::writer::LineWriter;
-use crate::sanitize::Rule;
 
 /// Appends the line of `event` (no line break), at most `limit` bytes long
 /// when its text (and then its title) can be cut to fit; the cut, if any,

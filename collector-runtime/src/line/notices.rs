@@ -2,11 +2,11 @@
 //! series into the same batch, in the order recorded: they are packed and
 //! handed over like every other line, whole.
 
-use crate::error::{report, ErrorHandler};
-use crate::line::payload::Batch;
+use crate::errors::handler::{report, ErrorHandler};
+use crate::input::notice::Notice;
 use crate::line::writer::LineWriter;
 use crate::line::{event, service_check};
-use crate::notice::Notice;
+use crate::send::payload::Batch;
 
 /// Writes one line per notice into `batch`, each at most `limit` bytes
 /// (the client's payload, less the newline a sink adds) when its free

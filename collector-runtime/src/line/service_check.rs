@@ -3,12 +3,12 @@
 //! message is the last field (the format says so: it is the one field
 //! whose text is free), so the client's origin fields go before it.
 
-use crate::check::ServiceCheck;
-use crate::error::Error;
+use crate::errors::error::Error;
+use crate::input::check::ServiceCheck;
+use crate::input::sanitize::Rule;
 use crate::line::number::write_i64;
 use crate::line::text::Escape;
 use crate::line::writer::LineWriter;
-use crate::sanitize::Rule;
 
 /// Appends the line of `check` (no line break), at most `limit` bytes long
 /// when its message can be cut to fit; the cut, if any, is returned to be
@@ -50,7 +50,7 @@ pub(crate) fn write<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::Status;
+    use crate::input::check::Status;
     use crate::send::client::Client;
     use std::time::{Duration, UNIX_EPOCH};
 

@@ -8,11 +8,11 @@
 
 use std::cmp::Ordering;
 
-use crate::enclosing::{tag_key, Enclosing};
-use crate::hash::read_word;
+use crate::input::enclosing::{tag_key, Enclosing};
+use crate::input::hash::read_word;
+use crate::input::sample::{Kind, Total};
 use crate::line::number::{write_f64, write_i64, write_millis};
 use crate::send::client::Client;
-use crate::series::{Kind, Total};
 
 /// The wire type of a kind of series.
 fn type_code(kind: Kind) -> &'static str {

@@ -14,11 +14,13 @@ use std::time::Duration;
 
 use cadence::MetricSink;
 
-use crate::sanitize::Rule;
-use crate::send::config::Target;
+use crate::input::sanitize::clean_tag;
+use crate::input::sanitize::Rule;
+use crate::input::tags::{AsTag, Tags};
 use crate::send::origin::Origin;
 use crate::send::outbox::{Outbox, OutboxHandle, Settings};
-use crate::tags::{AsTag, Tags};
+use crate::send::sender;
+use crate::send::target::Target;
 
 /// A sink to send through, and what every line sent through it carries.
 ///
@@ -392,6 +394,7 @@ impl Client {
                 Arc::clone(&self.sink),
                 self.target.clone(),
                 self.settings,
+                sender::start,
             )))
         });
         Some(&handle.0)
@@ -406,14 +409,4 @@ impl Client {
     pub(crate) fn target(&self) -> Option<&str> {
         self.target.as_deref()
     }
-}
-
-/// A tag as sent, or `None` for an empty one.
-pub(crate) fn clean_tag(tag: crate::TagRef<'_>) -> Option<String> {
-    let mut text = String::new();
-    let (joint, [first, second]) = tag.parts();
-    Rule::Tag.push_clean(first, &mut text);
-    text.push_str(joint);
-    Rule::Tag.push_clean(second, &mut text);
-    (!text.is_empty()).then_some(text)
 }

@@ -3,129 +3,19 @@
 //! `127.0.0.1:8125`; `DD_ENV`, `DD_SERVICE`, `DD_VERSION` and `DD_ENTITY_ID`
 //! become tags.
 
-use std::fmt;
 use std::net::{ToSocketAddrs, UdpSocket};
-use std::path::PathBuf;
 use std::time::Duration;
 
 use cadence::UdpMetricSink;
 
+use crate::errors::config::ConfigError;
 use crate::send::client::Client;
 use crate::send::outbox::DEFAULT_FLUSH_INTERVAL;
 use crate::send::parse::{parse_host, parse_port, parse_url};
+use crate::send::target::{Target, DEFAULT_PORT, UDP_PAYLOAD, UNIX_PAYLOAD};
 use crate::send::unix_sink::BoundedUnixSink;
 
-use crate::sanitize::sanitize_tag;
-
-/// The DogStatsD port when none is configured.
-///
-/// ```
-/// assert_eq!(collector_runtime::DEFAULT_PORT, 8125);
-/// ```
-pub const DEFAULT_PORT: u16 = 8125;
-/// Bytes per UDP datagram: fits a 1500-byte Ethernet frame after headers.
-///
-/// ```
-/// assert!(collector_runtime::UDP_PAYLOAD + 20 + 8 <= 1500); // IPv4 + UDP headers
-/// ```
-pub const UDP_PAYLOAD: usize = 1432;
-/// Bytes per Unix datagram, as the Datadog Agent expects.
-///
-/// ```
-/// assert_eq!(collector_runtime::UNIX_PAYLOAD, 8192);
-/// ```
-pub const UNIX_PAYLOAD: usize = 8192;
-
-/// Where metrics go.
-///
-/// ```
-/// use collector_runtime::Target;
-///
-/// let target = Target::Udp { host: "127.0.0.1".into(), port: 8125 };
-/// assert_eq!(target.to_string(), "udp://127.0.0.1:8125");
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Target {
-    /// A DogStatsD server over UDP.
-    Udp {
-        /// Host name or address.
-        host: String,
-        /// Port.
-        port: u16,
-    },
-    /// A DogStatsD server on a Unix datagram socket.
-    Unix(PathBuf),
-}
-
-impl fmt::Display for Target {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Target::Udp { host, port } if host.contains(':') => write!(f, "udp://[{host}]:{port}"),
-            Target::Udp { host, port } => write!(f, "udp://{host}:{port}"),
-            Target::Unix(path) => write!(f, "unix://{}", path.display()),
-        }
-    }
-}
-
-/// Why no client could be built from the configuration.
-///
-/// ```
-/// use collector_runtime::ClientConfig;
-///
-/// let err = ClientConfig::from_lookup(|var| {
-///     (var == "DD_DOGSTATSD_PORT").then(|| "eighty".to_owned())
-/// })
-/// .unwrap_err();
-/// assert!(err.to_string().contains("DD_DOGSTATSD_PORT"));
-/// assert!(err.to_string().contains("eighty"));
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ConfigError {
-    /// A variable holds a value that cannot be used.
-    Invalid {
-        /// The variable's name.
-        variable: &'static str,
-        /// Its value.
-        value: String,
-        /// What is wrong, and the value to write instead.
-        reason: String,
-    },
-    /// The host name did not resolve to an address.
-    Resolve {
-        /// Where metrics were to go.
-        target: String,
-        /// The resolver's error.
-        reason: String,
-    },
-    /// The local socket could not be created.
-    Socket {
-        /// Where metrics were to go.
-        target: String,
-        /// The operating system's error.
-        reason: String,
-    },
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ConfigError::Invalid {
-                variable,
-                value,
-                reason,
-            } => write!(f, "{variable}={value:?} is not usable: {reason}"),
-            ConfigError::Resolve { target, reason } => {
-                write!(f, "cannot resolve {target}: {reason}")
-            }
-            ConfigError::Socket { target, reason } => {
-                write!(f, "cannot open a socket for {target}: {reason}")
-            }
-        }
-    }
-}
-
-impl std::error::Error for ConfigError {}
+use crate::input::sanitize::sanitize_tag;
 
 /// A client configuration read from `DD_*` variables.
 ///

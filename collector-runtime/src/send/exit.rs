@@ -22,7 +22,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use crate::error::{report, Error};
+use crate::errors::error::Error;
+
+use crate::errors::handler::report;
 use crate::send::outbox::{Outbox, TOTALS};
 
 /// Every outbox whose sender runs: what [`flush`] and the guards wait for.

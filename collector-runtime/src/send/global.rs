@@ -6,8 +6,9 @@
 use std::sync::{Arc, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
+use crate::errors::config::ConfigError;
 use crate::send::client::Client;
-use crate::send::config::{tags_from_lookup, ClientConfig, ConfigError};
+use crate::send::config::{tags_from_lookup, ClientConfig};
 use crate::send::retry::RetryCell;
 
 /// How long a failed build from the environment is given before the next

@@ -1,17 +1,21 @@
 //! Where lines go: the client (a cadence sink with what every line carries),
-//! its configuration from the environment and the origin fields, the
-//! process-wide client, the flush that turns a collector's series into
-//! lines, the outbox those lines wait in, the sender thread that puts them
-//! on the wire, and what makes them leave before the process ends.
+//! where it sends ([`target`]), its configuration from the environment and
+//! the origin fields, the process-wide client, the outbox those lines wait
+//! in and the payloads it packs them into, the sender thread that puts them
+//! on the wire, what makes them leave before the process ends, and the slot
+//! a test's capture fills ([`capture`]). The flush that turns a collector's
+//! series into lines is the store's (`store/flush.rs`).
 
+pub(crate) mod capture;
 pub(crate) mod client;
 pub(crate) mod config;
 pub(crate) mod exit;
-pub(crate) mod flush;
 pub(crate) mod global;
 pub(crate) mod origin;
 pub(crate) mod outbox;
 mod parse;
+pub(crate) mod payload;
 mod retry;
 pub(crate) mod sender;
+pub(crate) mod target;
 mod unix_sink;

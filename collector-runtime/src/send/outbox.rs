@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 
 use cadence::MetricSink;
 
-use crate::error::ErrorHandler;
-use crate::line::payload::{Batch, Filling, Packed};
+use crate::errors::handler::ErrorHandler;
+use crate::send::payload::{Batch, Filling, Packed};
 
 /// The counter that carries how many lines the transport dropped (an
 /// outbox past its bound, a sink that failed), sent with a later flush once
@@ -231,7 +231,13 @@ pub(crate) struct Outbox {
     /// Set by the sender once per telemetry interval: the next flush writes
     /// the counters.
     pub(crate) telemetry_due: AtomicBool,
+    /// Starts the sender thread (the client hands in `sender::start`): the
+    /// sender works this outbox, so the outbox does not import the sender.
+    start_sender: StartSender,
 }
+
+/// How an outbox starts its sender thread.
+pub(crate) type StartSender = fn(&Arc<Outbox>) -> std::io::Result<()>;
 
 /// What an append did with a batch.
 pub(crate) enum Appended {
@@ -252,6 +258,7 @@ impl Outbox {
         sink: Arc<dyn MetricSink + Send + Sync>,
         target: Option<Arc<str>>,
         settings: Settings,
+        start_sender: StartSender,
     ) -> Outbox {
         Outbox {
             state: Mutex::new(State {
@@ -279,6 +286,7 @@ impl Outbox {
             failing: AtomicBool::new(false),
             counters: Counters::default(),
             telemetry_due: AtomicBool::new(false),
+            start_sender,
         }
     }
 
@@ -391,7 +399,7 @@ impl Outbox {
             SenderState::NotStarted => {
                 state.sender = SenderState::Busy;
                 drop(guard);
-                if crate::send::sender::start(self).is_err() {
+                if (self.start_sender)(self).is_err() {
                     return self.send_here_instead();
                 }
             }

@@ -7,7 +7,8 @@
 use std::net::Ipv6Addr;
 use std::path::PathBuf;
 
-use crate::send::config::{ConfigError, Target, DEFAULT_PORT};
+use crate::errors::config::ConfigError;
+use crate::send::target::{Target, DEFAULT_PORT};
 
 const URL: &str = "DD_DOGSTATSD_URL";
 const HOST: &str = "DD_AGENT_HOST";

@@ -18,10 +18,12 @@ use std::time::Instant;
 
 use cadence::MetricSink;
 
-use crate::error::{count_only, report, Error, ErrorHandler};
-use crate::line::payload::first_name;
+use crate::errors::error::Error;
+
+use crate::errors::handler::{count_only, report, ErrorHandler};
 use crate::send::exit;
 use crate::send::outbox::{Outbox, SenderState, Waiting, TOTALS};
+use crate::send::payload::first_name;
 
 /// Starts `outbox`'s sender thread.
 pub(crate) fn start(outbox: &Arc<Outbox>) -> io::Result<()> {

@@ -8,7 +8,7 @@
 //! one slot read and one compare with the series it names, which a record
 //! reads next anyway.
 
-use crate::series::Series;
+use crate::store::series::Series;
 
 /// The fewest slots a table that holds anything has.
 const MIN_SLOTS: usize = 16;
@@ -115,7 +115,8 @@ impl HashIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::series::{Key, Kind, Sample};
+    use crate::input::sample::{Kind, Sample};
+    use crate::store::series::Key;
 
     /// Series whose hashes are chosen: `hashes[i]` for the `i`th.
     fn series_with(hashes: &[u64]) -> Vec<Series> {

@@ -1,15 +1,21 @@
-//! The series one collector holds, bounded by `max_series`.
+//! The series one collector holds, bounded by `max_series`, whether a record
+//! was kept ([`accepted`]), and the flush that writes them as lines into the
+//! client's outbox ([`flush`]).
 
+pub(crate) mod accepted;
+pub(crate) mod flush;
 mod index;
+pub(crate) mod series;
 
 use std::sync::Arc;
 
-use crate::hash::seed;
-use crate::notice::Notice;
-use crate::sanitize::is_usable_name;
+use crate::input::hash::seed;
+use crate::input::notice::Notice;
+use crate::input::sample::{Kind, Sample};
+use crate::input::sanitize::is_usable_name;
+use crate::input::tags::Tags;
 use crate::send::global::global_tags;
-use crate::series::{Key, Kind, Probe, Sample, Series};
-use crate::tags::Tags;
+use crate::store::series::{Key, Probe, Series};
 use index::HashIndex;
 
 /// The tags every line of a collector carries whatever was recorded: a
@@ -304,7 +310,7 @@ impl Store {
         match self.find(key.hash, |series| series.matches(&key)) {
             Some(series) => {
                 let last = match series.total {
-                    crate::series::Total::Last(value) => value,
+                    crate::input::sample::Total::Last(value) => value,
                     _ => 0.0,
                 };
                 series.add(Sample::value(last + delta));
@@ -318,7 +324,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::series::{Kind, Total};
+    use crate::input::sample::{Kind, Total};
 
     fn incr(store: &mut Store, name: &str, tags: &[&str]) -> Result<(), Refused> {
         store.record(&Key::new(1, Kind::Counter, name, tags), Sample::Count(1))

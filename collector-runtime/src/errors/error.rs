@@ -1,0 +1,156 @@
+//! What can go wrong while recording or flushing.
+//!
+//! Recording and flushing never return errors to the caller and never panic:
+//! a metrics library must not turn a user's success into a failure. Every
+//! problem is instead handed to an
+//! [`ErrorHandler`](crate::ErrorHandler) (see
+//! `errors/handler.rs`).
+
+use std::fmt;
+
+use crate::errors::config::ConfigError;
+
+/// A problem met while recording or flushing metrics.
+///
+/// ```
+/// use collector_runtime::Error;
+///
+/// let err = Error::InvalidName { name: "|||".to_owned() };
+/// assert!(err.to_string().contains("|||"));
+/// ```
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// A metric name that is empty or has no letter or digit was refused.
+    InvalidName {
+        /// The name as the caller gave it.
+        name: String,
+    },
+    /// A value that is NaN or infinite was refused.
+    NonFiniteValue {
+        /// The metric's name.
+        name: String,
+        /// The refused value.
+        value: f64,
+    },
+    /// The sink failed to take a payload: its lines were dropped (counted
+    /// and sent as [`LINES_DROPPED_METRIC`](crate::LINES_DROPPED_METRIC)
+    /// once a flush has room).
+    Send {
+        /// The name of the payload's first metric.
+        name: String,
+        /// How many lines the payload held.
+        lines: usize,
+        /// The sink's error.
+        source: cadence::MetricError,
+    },
+    /// Flushing the client's sink (after a run of payloads, on the sender
+    /// thread) failed.
+    Flush(cadence::MetricError),
+    /// The sink panicked while sending or flushing; the panic was contained.
+    SinkPanicked {
+        /// The first metric of the payload being sent, or `None` while
+        /// flushing the sink.
+        name: Option<String>,
+    },
+    /// The default client could not be built from the environment.
+    Config(ConfigError),
+    /// A flush's lines were refused: the client's outbox already held its
+    /// bound of lines waiting for the agent.
+    OutboxFull {
+        /// How many lines were dropped.
+        lines: usize,
+        /// The outbox's bound, in bytes.
+        bound: usize,
+    },
+    /// An event with an empty title was refused: the agent needs one.
+    EmptyTitle,
+    /// A service check's message, or an event's title or text, did not fit
+    /// in one payload: it was sent cut (at a character boundary), so that
+    /// the line still goes out whole in one datagram.
+    Cut {
+        /// What was cut: `"service check message"`, `"event text"` or
+        /// `"event title"`.
+        what: &'static str,
+        /// The service check's name or the event's title (as given).
+        name: String,
+        /// Its length in bytes as it would have been sent.
+        len: usize,
+        /// How many of those bytes were sent.
+        sent: usize,
+    },
+    /// Lines were still waiting for the sender when the wait for them (the
+    /// end of the process, [`flush`](crate::flush)) ran out of time.
+    Undelivered {
+        /// How many lines were waiting.
+        lines: u64,
+    },
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::InvalidName { name } => write!(
+                f,
+                "metric name {name:?} refused: a name needs at least one letter or digit"
+            ),
+            Error::NonFiniteValue { name, value } => {
+                write!(
+                    f,
+                    "metric {name:?}: value {value} refused: values must be finite"
+                )
+            }
+            Error::Send {
+                name,
+                lines: 1,
+                source,
+            } => write!(f, "metric {name:?} not sent: {source}"),
+            Error::Send {
+                name,
+                lines,
+                source,
+            } => write!(
+                f,
+                "{lines} metric lines (the first {name:?}) not sent: {source}"
+            ),
+            Error::Flush(source) => write!(f, "flushing the metric sink failed: {source}"),
+            Error::SinkPanicked { name: Some(name) } => {
+                write!(f, "the metric sink panicked while sending {name:?}")
+            }
+            Error::SinkPanicked { name: None } => {
+                write!(f, "the metric sink panicked while flushing")
+            }
+            Error::Config(err) => write!(f, "no metrics client: {err}"),
+            Error::OutboxFull { lines, bound } => write!(
+                f,
+                "{lines} metric lines dropped: {bound} bytes of lines are already waiting \
+                 for the agent"
+            ),
+            Error::EmptyTitle => write!(f, "event refused: its title is empty"),
+            Error::Cut {
+                what,
+                name,
+                len,
+                sent,
+            } => write!(
+                f,
+                "{what} of {name:?} cut from {len} to {sent} bytes to fit in one payload"
+            ),
+            Error::Undelivered { lines } => write!(
+                f,
+                "{lines} metric lines were still waiting for the agent when the wait for \
+                 them ended"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Send { source, .. } | Error::Flush(source) => Some(source),
+            Error::Config(err) => Some(err),
+            _ => None,
+        }
+    }
+}

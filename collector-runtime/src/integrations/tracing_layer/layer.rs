@@ -1,0 +1,380 @@
+//! The layer: a chosen span gets a collector when it is created, current
+//! whenever it is entered, let go of (and so flushed) when it closes.
+
+use std::fmt;
+use std::sync::Arc;
+
+use tracing::span::{Attributes, Id, Record};
+use tracing::{Event, Metadata, Subscriber};
+use tracing_subscriber::layer::{Context, Layer};
+use tracing_subscriber::registry::LookupSpan;
+
+use crate::integrations::tracing_layer::config::Config;
+use crate::integrations::tracing_layer::entered;
+use crate::integrations::tracing_layer::events;
+use crate::integrations::tracing_layer::execution::{Execution, Inherited};
+use crate::integrations::tracing_layer::select::choose;
+use crate::integrations::tracing_layer::span_tags::SpanTags;
+use crate::scope::context;
+use crate::send::client::Client;
+
+/// A [`tracing_subscriber::Layer`] that makes chosen spans executions.
+///
+/// A chosen span gets its own [`Collector`](crate::Collector): current
+/// whenever the span is entered (so it follows an `#[instrument]`ed `async
+/// fn` across polls and worker threads, and a task spawned with
+/// `.in_current_span()`), and sent once, one line per series, when the span
+/// closes (when its last handle is gone, as tracing closes spans). Its
+/// fields are the collector's base tags. Events with a field named
+/// `counter.<name>`, `histogram.<name>`, `gauge.<name>`,
+/// `distribution.<name>` or `timing.<name>` record that metric, into the
+/// current collector.
+///
+/// A span is chosen by the field [`SELECT_FIELD`](crate::SELECT_FIELD)
+/// (`#[instrument(fields(collect_metrics))]`), or by the layer's
+/// [`select`](SpanCollectorLayer::select) filter. A span that is not chosen
+/// changes nothing, except inside a chosen one: entered on a thread where no
+/// collector is current (a task spawned with a child span of its own), it
+/// makes its chosen ancestor's collector current there.
+///
+/// Nesting follows one rule with `#[collect_metrics]` and the tower layer:
+/// the innermost execution records. A chosen span entered inside an
+/// annotated call, and an annotated call inside a chosen span, each keep
+/// and flush their own collector.
+///
+/// Works with [`tracing_subscriber::Registry`] and any subscriber built on
+/// it. Use one such layer per subscriber.
+///
+/// ```
+/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
+/// use collector_runtime::{testing, SpanCollectorLayer};
+/// use tracing_subscriber::prelude::*;
+///
+/// #[tracing::instrument(fields(collect_metrics))]
+/// fn import(table: &str, rows: u32) {
+///     collector_runtime::count("rows.imported", rows, ());
+///     tracing::info!(counter.batches = 1, "imported");
+/// }
+///
+/// let subscriber = tracing_subscriber::registry().with(SpanCollectorLayer::new());
+/// let ((), lines) = tracing::subscriber::with_default(subscriber, || {
+///     testing::capture(|| {
+///         import("orders", 3);
+///         import("orders", 4);
+///     })
+/// });
+/// // One flush per span, its fields as tags.
+/// assert_eq!(
+///     lines,
+///     [
+///         "rows.imported:3|c|#rows:3,table:orders",
+///         "batches:1|c|#rows:3,table:orders",
+///         "rows.imported:4|c|#rows:4,table:orders",
+///         "batches:1|c|#rows:4,table:orders",
+///     ]
+/// );
+/// ```
+#[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
+#[derive(Clone, Default)]
+pub struct SpanCollectorLayer {
+    config: Arc<Config>,
+}
+
+impl fmt::Debug for SpanCollectorLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let config = &self.config;
+        f.debug_struct("SpanCollectorLayer")
+            .field("select", &config.select.is_some())
+            .field("tag_fields", &config.tag_fields)
+            .field("max_tags", &config.max_tags)
+            .field("max_tag_len", &config.max_tag_len)
+            .field("timing", &config.timing)
+            .field("event_tags", &config.event_tags)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SpanCollectorLayer {
+    /// A layer that makes executions of the spans with the field
+    /// [`SELECT_FIELD`](crate::SELECT_FIELD), tags them with all their fields
+    /// (at most 16 tags of at most 200 bytes each), and sends through the
+    /// global client.
+    ///
+    /// ```
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// let subscriber = tracing_subscriber::registry()
+    ///     .with(collector_runtime::SpanCollectorLayer::new());
+    /// # let _ = subscriber;
+    /// ```
+    pub fn new() -> SpanCollectorLayer {
+        SpanCollectorLayer::default()
+    }
+
+    fn edit(mut self, f: impl FnOnce(&mut Config)) -> Self {
+        f(Arc::make_mut(&mut self.config));
+        self
+    }
+
+    /// Sends through `client` instead of the global client: the spans'
+    /// flushes, and events that record outside any collector.
+    ///
+    /// ```
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
+    /// use collector_runtime::{Client, SpanCollectorLayer};
+    ///
+    /// let layer = SpanCollectorLayer::new().client(Client::new(cadence::NopMetricSink));
+    /// # let _ = layer;
+    /// ```
+    #[must_use]
+    pub fn client(self, client: impl Into<Client>) -> Self {
+        let client = Arc::new(client.into());
+        self.edit(|config| config.client = Some(client))
+    }
+
+    /// Also makes executions of the spans `select` accepts, by their
+    /// metadata: a name, a target, a level. A span whose
+    /// [`SELECT_FIELD`](crate::SELECT_FIELD) is `false` is not one, whatever
+    /// `select` says.
+    ///
+    /// ```
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
+    /// use collector_runtime::{testing, Client, SpanCollectorLayer};
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// let layer = SpanCollectorLayer::new()
+    ///     .select(|span| span.name() == "job" || span.target().starts_with("app::handlers"));
+    /// let subscriber = tracing_subscriber::registry().with(layer);
+    /// let ((), lines) = tracing::subscriber::with_default(subscriber, || {
+    ///     testing::capture(|| {
+    ///         tracing::info_span!("job", queue = "mail").in_scope(|| {
+    ///             collector_runtime::incr("jobs.run", ());
+    ///         });
+    ///         tracing::info_span!("other").in_scope(|| collector_runtime::incr("other.run", ()));
+    ///     })
+    /// });
+    /// // `other` is not an execution: its record was sent at once, untagged.
+    /// assert_eq!(lines, ["jobs.run:1|c|#queue:mail", "other.run:1|c"]);
+    /// ```
+    #[must_use]
+    pub fn select(self, select: impl Fn(&Metadata<'_>) -> bool + Send + Sync + 'static) -> Self {
+        let select = Arc::new(select);
+        self.edit(|config| config.select = Some(select))
+    }
+
+    /// Only these fields of a span are its tags (for a span whose
+    /// [`SELECT_FIELD`](crate::SELECT_FIELD) does not name its own). The
+    /// default is every field: narrow it when spans carry ids or other
+    /// values with many distinct values, each of which is one more series.
+    ///
+    /// ```
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
+    /// use collector_runtime::{testing, SpanCollectorLayer};
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// #[tracing::instrument(fields(collect_metrics, route = "/users/{id}"))]
+    /// fn get_user(id: u64) {
+    ///     collector_runtime::incr("db.query", ());
+    /// }
+    ///
+    /// let layer = SpanCollectorLayer::new().tag_fields(["route"]);
+    /// let subscriber = tracing_subscriber::registry().with(layer);
+    /// let ((), lines) = tracing::subscriber::with_default(subscriber, || {
+    ///     testing::capture(|| get_user(1234))
+    /// });
+    /// assert_eq!(lines, ["db.query:1|c|#route:/users/_id_"]);
+    /// ```
+    #[must_use]
+    pub fn tag_fields<N: Into<String>>(self, names: impl IntoIterator<Item = N>) -> Self {
+        let names: Arc<[String]> = names.into_iter().map(Into::into).collect();
+        self.edit(|config| config.tag_fields = Some(names))
+    }
+
+    /// At most `max` fields of a span are tags (default 16), the first ones
+    /// recorded; the others are left out.
+    ///
+    /// ```
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
+    /// let layer = collector_runtime::SpanCollectorLayer::new().max_tags(4);
+    /// # let _ = layer;
+    /// ```
+    #[must_use]
+    pub fn max_tags(self, max: usize) -> Self {
+        self.edit(|config| config.max_tags = max)
+    }
+
+    /// A tag made from a field, `key:value`, is cut to at most `max` bytes
+    /// (default 200, the length Datadog keeps), on a character boundary.
+    ///
+    /// ```
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
+    /// let layer = collector_runtime::SpanCollectorLayer::new().max_tag_len(64);
+    /// # let _ = layer;
+    /// ```
+    #[must_use]
+    pub fn max_tag_len(self, max: usize) -> Self {
+        self.edit(|config| config.max_tag_len = max)
+    }
+
+    /// Sends each chosen span's duration, from its creation to its close, as
+    /// a timer named `<span name>.duration`, as the attribute's `timing`
+    /// does.
+    ///
+    /// ```
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
+    /// use collector_runtime::{testing, SpanCollectorLayer};
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// let subscriber = tracing_subscriber::registry().with(SpanCollectorLayer::new().timing());
+    /// let ((), lines) = tracing::subscriber::with_default(subscriber, || {
+    ///     testing::capture(|| {
+    ///         let _span = tracing::info_span!("cleanup", collect_metrics = true).entered();
+    ///     })
+    /// });
+    /// assert_eq!(lines[0].name(), "cleanup.duration");
+    /// assert_eq!(lines[0].kind(), "ms");
+    /// ```
+    #[must_use]
+    pub fn timing(self) -> Self {
+        self.edit(|config| config.timing = true)
+    }
+
+    /// These fields of a recording event are tags of what it records (by
+    /// default none is: see the crate's README on cardinality).
+    ///
+    /// ```
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
+    /// use collector_runtime::{testing, SpanCollectorLayer};
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// let layer = SpanCollectorLayer::new().event_tags(["table"]);
+    /// let subscriber = tracing_subscriber::registry().with(layer);
+    /// let ((), lines) = tracing::subscriber::with_default(subscriber, || {
+    ///     testing::capture(|| {
+    ///         let _job = tracing::info_span!("job", collect_metrics = true).entered();
+    ///         tracing::info!(counter.rows = 3, table = "users", request_id = 981, "loaded");
+    ///     })
+    /// });
+    /// assert_eq!(lines, ["rows:3|c|#table:users"]);
+    /// ```
+    #[must_use]
+    pub fn event_tags<N: Into<String>>(self, names: impl IntoIterator<Item = N>) -> Self {
+        let names: Arc<[String]> = names.into_iter().map(Into::into).collect();
+        self.edit(|config| config.event_tags = names)
+    }
+
+    /// Bounds the series each span's collector holds (default
+    /// [`DEFAULT_MAX_SERIES`](crate::DEFAULT_MAX_SERIES)).
+    ///
+    /// ```
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
+    /// let layer = collector_runtime::SpanCollectorLayer::new().max_series(100);
+    /// # let _ = layer;
+    /// ```
+    #[must_use]
+    pub fn max_series(self, max: usize) -> Self {
+        self.edit(|config| config.max_series = max)
+    }
+}
+
+impl<S> Layer<S> for SpanCollectorLayer
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(id) else {
+            return;
+        };
+        if let Some(rule) = choose(&self.config, attrs) {
+            let tags = SpanTags::new(attrs, &rule, &self.config);
+            let execution = Execution::new(&self.config, attrs.metadata().name(), rule, tags);
+            span.extensions_mut().replace(execution);
+            return;
+        }
+        // Not chosen: it belongs to the execution it is inside, if any.
+        let Some(parent) = span.parent() else {
+            return;
+        };
+        let owner = {
+            let extensions = parent.extensions();
+            if extensions.get::<Execution>().is_some() {
+                Some(parent.id())
+            } else {
+                extensions
+                    .get::<Inherited>()
+                    .map(|inherited| inherited.0.clone())
+            }
+        };
+        if let Some(owner) = owner {
+            span.extensions_mut().replace(Inherited(owner));
+        }
+    }
+
+    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(id) else {
+            return;
+        };
+        let retagged = {
+            let mut extensions = span.extensions_mut();
+            let Some(execution) = extensions.get_mut::<Execution>() else {
+                return;
+            };
+            let rule = execution.rule.clone();
+            if !execution.tags.update(values, &rule, &self.config) {
+                return;
+            }
+            execution.retag(&self.config)
+        };
+        // From now on, also on this thread if it has the span entered.
+        let (old, new) = retagged;
+        context::retarget(old.shared(), new.arc());
+    }
+
+    fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(id) else {
+            return;
+        };
+        let extensions = span.extensions();
+        let guard = if let Some(execution) = extensions.get::<Execution>() {
+            Some(context::enter(execution.current.arc()))
+        } else if let Some(Inherited(owner)) = extensions.get::<Inherited>() {
+            // Where its execution is current already, or an annotated call
+            // or another collector is, that one stays innermost.
+            if context::has_current() {
+                None
+            } else {
+                ctx.span(owner).and_then(|owner| {
+                    let extensions = owner.extensions();
+                    let execution = extensions.get::<Execution>()?;
+                    Some(context::enter(execution.current.arc()))
+                })
+            }
+        } else {
+            return;
+        };
+        drop(extensions);
+        entered::push(id, guard);
+    }
+
+    fn on_exit(&self, id: &Id, _ctx: Context<'_, S>) {
+        entered::pop(id);
+    }
+
+    fn on_close(&self, id: Id, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(&id) else {
+            return;
+        };
+        let execution = span.extensions_mut().remove::<Execution>();
+        // Outside the lock: letting go of the collector may flush it.
+        if let Some(execution) = execution {
+            execution.close();
+        }
+    }
+
+    fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
+        if events::may_record(event.metadata()) {
+            events::record_event(event, &self.config);
+        }
+    }
+}

@@ -1,0 +1,274 @@
+//! Sending a collector's series: one line per series, written by
+//! [`LineWriter`](crate::line::writer::LineWriter) into a batch, and the
+//! batch handed to the client's outbox, where the sender thread takes it.
+//!
+//! A flush must never fail its caller: a full outbox refuses the batch,
+//! counted and reported, rather than wait.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::errors::error::Error;
+use crate::errors::handler::{count_only, report, ErrorHandler};
+use crate::input::enclosing::Enclosing;
+use crate::input::notice::Notice;
+use crate::input::sample::{Kind, Total};
+use crate::line::notices::write_notices;
+use crate::line::writer::LineWriter;
+use crate::send::client::Client;
+use crate::send::exit;
+use crate::send::global::global_client;
+use crate::send::outbox::{Appended, Outbox, LINES_DROPPED_METRIC, TELEMETRY_METRICS};
+use crate::send::payload::{Batch, Filling, Packed};
+use crate::send::sender::{self, flush_contained, hand_over};
+use crate::store::series::Series;
+
+/// The counter a flush sends when records were dropped because the collector
+/// held `max_series` series already.
+///
+/// ```
+/// assert_eq!(collector_runtime::DROPPED_RECORDS_METRIC, "collector.records_dropped");
+/// ```
+pub const DROPPED_RECORDS_METRIC: &str = "collector.records_dropped";
+
+/// What one flush did.
+///
+/// ```
+/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
+/// let collector = collector_runtime::Collector::builder()
+///     .client(collector_runtime::Client::new(cadence::NopMetricSink))
+///     .build();
+/// collector.incr("jobs.done", &["queue:mail"]);
+/// let report = collector.flush();
+/// assert_eq!((report.series_sent, report.records_dropped, report.errors), (1, 0, 0));
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FlushReport {
+    /// Series handed to the client's outbox (or, in a capture, to its
+    /// sink). Whether they then reach the agent is the sender's to report:
+    /// see [`flush`](crate::flush).
+    pub series_sent: usize,
+    /// Records not kept because the collector was full (sent as
+    /// [`DROPPED_RECORDS_METRIC`]).
+    pub records_dropped: u64,
+    /// Lines refused because the client's outbox was full (sent as a count
+    /// in [`LINES_DROPPED_METRIC`](crate::LINES_DROPPED_METRIC) once it has
+    /// room).
+    pub lines_dropped: usize,
+    /// Refusals by a full outbox, client set-ups that failed, series
+    /// refused at flush, and, in a capture, hand-overs that failed; each
+    /// one reached the error handler or was counted in
+    /// [`errors_seen`](crate::errors_seen).
+    pub errors: usize,
+}
+
+/// What one flush sends: its series, then its notices (service checks and
+/// events), and the count of records its collector dropped.
+pub(crate) struct Contents<'a> {
+    pub(crate) series: &'a [Series],
+    pub(crate) notices: &'a [Notice],
+    pub(crate) dropped: u64,
+}
+
+/// The tags every line of one flush carries beside its own: `base` and
+/// `extra` (each set sanitized already), and the `enclosing` collectors'
+/// tags whose keys those leave free.
+pub(crate) struct LineTags<'a> {
+    pub(crate) base: &'a [String],
+    pub(crate) extra: &'a [&'a str],
+    pub(crate) enclosing: &'a Enclosing,
+}
+
+impl LineTags<'static> {
+    /// No tags beside each line's own: the no-collector path.
+    pub(crate) const NONE: LineTags<'static> = LineTags {
+        base: &[],
+        extra: &[],
+        enclosing: &Enclosing::NONE,
+    };
+}
+
+/// Sends `contents` through `own` client, or else the global one, with
+/// `tags` on every line.
+pub(crate) fn flush_series(
+    own: Option<&Arc<Client>>,
+    tags: &LineTags<'_>,
+    on_error: Option<&ErrorHandler>,
+    contents: &Contents<'_>,
+) -> FlushReport {
+    if contents.series.is_empty() && contents.notices.is_empty() && contents.dropped == 0 {
+        return FlushReport::default();
+    }
+    // In a test's capture: written as they would have been sent, and kept.
+    if let Some(capturing) = crate::send::capture::capturing_client(own) {
+        return send_all(&capturing, tags, on_error, contents);
+    }
+    let global;
+    let client = match own {
+        Some(client) => client,
+        None => match global_client() {
+            Ok(client) => {
+                global = client;
+                &global
+            }
+            Err(err) => {
+                report(on_error, Error::Config(err));
+                return FlushReport {
+                    records_dropped: contents.dropped,
+                    errors: 1,
+                    ..FlushReport::default()
+                };
+            }
+        },
+    };
+    send_all(client, tags, on_error, contents)
+}
+
+/// Writes `contents` as lines for `client`, with `tags` on every line (see
+/// [`LineWriter::within`] for the enclosing collectors'), and hands them to
+/// its outbox (or, for a capture's client, to its sink).
+pub(crate) fn send_all(
+    client: &Client,
+    tags: &LineTags<'_>,
+    on_error: Option<&ErrorHandler>,
+    contents: &Contents<'_>,
+) -> FlushReport {
+    let &Contents {
+        series,
+        notices,
+        dropped,
+    } = contents;
+    let mut writer = LineWriter::new(client, &[tags.base], tags.extra).within(tags.enclosing);
+    let mut batch = Batch::take_spare();
+    let mut refused = 0;
+    for one in series {
+        // Finite records can still add up to an infinity, which no agent
+        // reads: the series is refused like a non-finite record.
+        if let Total::Sum(value) | Total::Last(value) = one.total {
+            if !value.is_finite() {
+                refused += 1;
+                let name = one.name().to_owned();
+                report(on_error, Error::NonFiniteValue { name, value });
+                continue;
+            }
+        }
+        batch.line(true, |out| {
+            writer.write(out, one.name(), one.kind, one.total, one.tags());
+        });
+    }
+    // Each at most one payload long (less the newline a sink adds), so
+    // that none is split across datagrams.
+    let limit = client.max_payload().saturating_sub(1);
+    write_notices(&mut batch, &mut writer, notices, limit, on_error);
+    let own_counter = |batch: &mut Batch, writer: &mut LineWriter<'_>, name, n: u64| {
+        let count = Total::Count(i64::try_from(n).unwrap_or(i64::MAX));
+        batch.line(false, |out| {
+            writer.write(out, name, Kind::Counter, count, [].into_iter());
+        });
+    };
+    if dropped > 0 {
+        own_counter(&mut batch, &mut writer, DROPPED_RECORDS_METRIC, dropped);
+    }
+    let mut report = FlushReport {
+        records_dropped: dropped,
+        errors: refused,
+        ..FlushReport::default()
+    };
+    match client.outbox() {
+        Some(outbox) => {
+            // Lines the transport dropped before: their count goes out with
+            // this flush's lines.
+            // The transport's counts, not this flush's: the client's tags
+            // only, not the collector's.
+            if let Some(counts) = outbox.take_telemetry() {
+                let mut plain = LineWriter::new(client, &[], &[]);
+                for (name, n) in TELEMETRY_METRICS.into_iter().zip(counts) {
+                    own_counter(&mut batch, &mut plain, name, n);
+                }
+            }
+            let carried = outbox.take_unreported_drops();
+            if carried > 0 {
+                let mut plain = LineWriter::new(client, &[], &[]);
+                own_counter(&mut batch, &mut plain, LINES_DROPPED_METRIC, carried);
+            }
+            if !batch.is_empty() {
+                hand_to_outbox(outbox, &batch, carried, on_error, &mut report);
+            }
+        }
+        None => send_here(client, &batch, on_error, &mut report),
+    }
+    batch.give_back();
+    report
+}
+
+/// Appends `batch` to `outbox`; waits for it when the client is
+/// synchronous or the process is ending.
+fn hand_to_outbox(
+    outbox: &Arc<Outbox>,
+    batch: &Batch,
+    carried: u64,
+    on_error: Option<&ErrorHandler>,
+    sent: &mut FlushReport,
+) {
+    exit::watch_this_thread();
+    match outbox.append(batch, carried, on_error) {
+        Appended::Queued { upto } => {
+            sent.series_sent = batch.series;
+            if outbox.settings.synchronous || exit::ending() {
+                outbox.wait_for(upto, Instant::now() + outbox.settings.timeout);
+            }
+        }
+        Appended::Refused { first } => {
+            let lines = batch.lines() - usize::from(carried > 0);
+            outbox.count_dropped(lines as u64, carried);
+            sent.lines_dropped = lines;
+            sent.errors += 1;
+            if first {
+                let bound = outbox.settings.max_queued_bytes();
+                report(on_error, Error::OutboxFull { lines, bound });
+            } else {
+                count_only(1);
+            }
+        }
+        Appended::SendHere(waiting) => {
+            sent.series_sent = batch.series;
+            for one in &waiting {
+                sender::send(outbox, one);
+            }
+            sender::flush_sink(outbox, on_error);
+        }
+    }
+}
+
+/// A capture's client: the lines are packed and handed to its sink here.
+fn send_here(
+    client: &Client,
+    batch: &Batch,
+    on_error: Option<&ErrorHandler>,
+    sent: &mut FlushReport,
+) {
+    let mut filling = Filling::new(client.max_payload());
+    let mut handed = 0;
+    let mut hand = |payload: Packed| match hand_over(
+        client.sink(),
+        client.target(),
+        &payload.text,
+        payload.lines,
+    ) {
+        Ok(()) => handed += payload.lines,
+        Err(error) => {
+            sent.errors += 1;
+            report(on_error, error);
+        }
+    };
+    filling.take(batch, &mut hand);
+    if !filling.is_empty() {
+        hand(filling.seal());
+    }
+    sent.series_sent = handed.min(batch.series);
+    if let Err(error) = flush_contained(client.sink(), client.target()) {
+        sent.errors += 1;
+        report(on_error, error);
+    }
+}
