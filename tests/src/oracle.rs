@@ -224,23 +224,21 @@ thread_local! {
     };
 }
 
-/// This thread's checking client, and what reads what it sent, emptied:
-/// what an earlier check left (nothing, unless it failed half-way) is not
-/// the next one's.
+/// What one check records into: a collector with `base` tags on this
+/// thread's checking client, what reads the datagrams that client sent
+/// (emptied first: what an earlier check left, nothing unless it failed
+/// half-way, is not the next one's), and the errors its handler received.
 #[allow(clippy::type_complexity)]
-pub(crate) fn spy() -> (Client, Rc<dyn Fn() -> Vec<Vec<u8>>>) {
+pub(crate) fn checking_collector(
+    base: &[TagIn],
+) -> (
+    Collector,
+    Rc<dyn Fn() -> Vec<Vec<u8>>>,
+    Arc<Mutex<Vec<String>>>,
+) {
     let (client, received) = SPY.with(|(client, received)| (client.clone(), Rc::clone(received)));
     collector_runtime::flush();
     drop(received());
-    (client, received)
-}
-
-/// Records `records` into a collector with `base` tags whose client sends
-/// through a buffered sink (1432-byte payloads, as over UDP), flushes, parses
-/// every datagram with the independent parser and compares with
-/// [`expected`]. `Err` says what broke.
-pub fn check(base: &[TagIn], records: &[Record]) -> Result<Observed, String> {
-    let (client, received) = spy();
     let errors: Arc<Mutex<Vec<String>>> = Arc::default();
     let seen = Arc::clone(&errors);
     let base_refs: Vec<TagRef<'_>> = base.iter().map(TagIn::as_ref).collect();
@@ -249,6 +247,15 @@ pub fn check(base: &[TagIn], records: &[Record]) -> Result<Observed, String> {
         .tags(base_refs)
         .error_handler(move |err: &Error| seen.lock().unwrap().push(err.to_string()))
         .build();
+    (collector, received, errors)
+}
+
+/// Records `records` into a collector with `base` tags whose client sends
+/// through a buffered sink (1432-byte payloads, as over UDP), flushes, parses
+/// every datagram with the independent parser and compares with
+/// [`expected`]. `Err` says what broke.
+pub fn check(base: &[TagIn], records: &[Record]) -> Result<Observed, String> {
+    let (collector, received, errors) = checking_collector(base);
     for record in records {
         let tags: Vec<TagRef<'_>> = record.tags.iter().map(TagIn::as_ref).collect();
         let name = record.name.as_str();

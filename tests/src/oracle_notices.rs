@@ -11,9 +11,7 @@
 //! payload is cut at a character boundary (and reported). Every line is
 //! whole in one datagram of at most 1432 bytes.
 
-use std::sync::{Arc, Mutex};
-
-use collector_runtime::{Collector, Error, Event, ServiceCheck, Status, TagRef};
+use collector_runtime::{Event, ServiceCheck, Status, TagRef};
 
 use crate::notices::{parse_datagram_any, Sent};
 use crate::oracle::{clean_name, clean_tag, TagIn};
@@ -85,15 +83,7 @@ fn same_or_cut(given: &str, sent: &str, cuts: &mut usize) -> bool {
 /// Records `notices` into a collector with `base` tags whose client sends
 /// 1432-byte payloads, flushes, and checks every line read back.
 pub fn check_notices(base: &[TagIn], notices: &[NoticeIn]) -> Result<(), String> {
-    let (client, received) = crate::oracle::spy();
-    let errors: Arc<Mutex<Vec<String>>> = Arc::default();
-    let seen = Arc::clone(&errors);
-    let base_refs: Vec<TagRef<'_>> = base.iter().map(TagIn::as_ref).collect();
-    let collector = Collector::builder()
-        .client(client)
-        .tags(base_refs)
-        .error_handler(move |err: &Error| seen.lock().unwrap().push(err.to_string()))
-        .build();
+    let (collector, received, errors) = crate::oracle::checking_collector(base);
     let mut kept = Vec::new();
     for notice in notices {
         match notice {
