@@ -61,7 +61,8 @@ mod line;
 mod send;
 // A caller's input as every floor reads it: tags, values, names and their
 // cleaning, the keyed hash over that text, the kinds of record and a series'
-// total, service checks, events and the notice that holds either.
+// total, service checks, events and the notice that holds either, and the
+// base tags of the collectors a call runs inside (read by the line writer).
 mod input;
 // Errors and their reporting, which every floor uses: the `Error` type (the
 // client's `ConfigError` among them), the error handler, the stderr default.
