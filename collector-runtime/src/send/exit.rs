@@ -62,10 +62,7 @@ impl Drop for ThreadGuard {
         if self.main {
             ENDING.store(true, Ordering::Relaxed);
         }
-        let report = flush();
-        if report.lines_pending > 0 {
-            report_pending(&report);
-        }
+        flush();
     }
 }
 
@@ -106,7 +103,9 @@ pub struct DeliveryReport {
 
 /// Waits until every line handed to any client's outbox so far is on the
 /// wire, or has failed and been reported, or the client's flush timeout
-/// (default one second) has passed.
+/// (default one second) has passed; lines still waiting then are reported
+/// through the error handler (`Error::Undelivered`) as well as counted in
+/// the returned report.
 ///
 /// The end of the process does this by itself (see the crate's docs, "When
 /// lines leave"): call it before `std::process::exit` on a thread other
@@ -128,23 +127,17 @@ pub struct DeliveryReport {
 pub fn flush() -> DeliveryReport {
     let outboxes: Vec<Arc<Outbox>> = lock().clone();
     let start = Instant::now();
-    let mut report = DeliveryReport::default();
+    let mut delivery = DeliveryReport::default();
     for outbox in &outboxes {
         outbox.wait_sent(start + outbox.settings.timeout);
-        report.lines_pending += outbox.pending_lines();
+        delivery.lines_pending += outbox.pending_lines();
     }
-    report.payloads_sent = TOTALS.payloads_sent.load(Ordering::Relaxed);
-    report.lines_sent = TOTALS.lines_sent.load(Ordering::Relaxed);
-    report.lines_dropped = TOTALS.lines_dropped.load(Ordering::Relaxed);
-    report
-}
-
-#[cold]
-pub(crate) fn report_pending(delivery: &DeliveryReport) {
-    report(
-        None,
-        Error::Undelivered {
-            lines: delivery.lines_pending,
-        },
-    );
+    if delivery.lines_pending > 0 {
+        let lines = delivery.lines_pending;
+        report(None, Error::Undelivered { lines });
+    }
+    delivery.payloads_sent = TOTALS.payloads_sent.load(Ordering::Relaxed);
+    delivery.lines_sent = TOTALS.lines_sent.load(Ordering::Relaxed);
+    delivery.lines_dropped = TOTALS.lines_dropped.load(Ordering::Relaxed);
+    delivery
 }

@@ -94,9 +94,9 @@ impl Default for Settings {
     }
 }
 
-/// A payload waiting for the sender, with the dropped count it carries.
-pub(crate) struct Waiting {
-    pub(crate) payload: Packed,
+/// What a payload carries beside its lines.
+#[derive(Default)]
+pub(crate) struct Extra {
     /// Lines dropped earlier whose count this payload carries: if it is
     /// lost too, they are counted again.
     pub(crate) carried: u64,
@@ -106,6 +106,12 @@ pub(crate) struct Waiting {
     /// Where a failure to send it is reported: the error handler of the
     /// collector whose lines opened the payload (none: the global one).
     pub(crate) on_error: Option<ErrorHandler>,
+}
+
+/// A payload waiting for the sender.
+pub(crate) struct Waiting {
+    pub(crate) payload: Packed,
+    pub(crate) extra: Extra,
 }
 
 /// What the sender is doing, for appenders to know whether to wake it.
@@ -125,11 +131,8 @@ pub(crate) enum SenderState {
 
 pub(crate) struct State {
     pub(crate) filling: Filling,
-    /// Dropped lines whose count is in `filling`, and the lines holding it.
-    pub(crate) filling_carried: u64,
-    pub(crate) filling_count_lines: usize,
-    /// The error handler of the flush that opened `filling`.
-    pub(crate) filling_handler: Option<ErrorHandler>,
+    /// What `filling` carries beside its lines.
+    pub(crate) filling_extra: Extra,
     /// When the sender sends `filling` however full it is.
     pub(crate) filling_due: Option<Instant>,
     pub(crate) queue: VecDeque<Waiting>,
@@ -156,22 +159,11 @@ impl State {
     pub(crate) fn seal_filling(&mut self) {
         if !self.filling.is_empty() {
             let payload = self.filling.seal();
-            let carried = std::mem::take(&mut self.filling_carried);
-            let count_lines = std::mem::take(&mut self.filling_count_lines);
-            let on_error = self.filling_handler.take();
-            self.push(Waiting {
-                payload,
-                carried,
-                count_lines,
-                on_error,
-            });
+            let extra = std::mem::take(&mut self.filling_extra);
+            self.handed += 1;
+            self.queue.push_back(Waiting { payload, extra });
         }
         self.filling_due = None;
-    }
-
-    fn push(&mut self, waiting: Waiting) {
-        self.handed += 1;
-        self.queue.push_back(waiting);
     }
 }
 
@@ -263,9 +255,7 @@ impl Outbox {
         Outbox {
             state: Mutex::new(State {
                 filling: Filling::new(settings.payload_size),
-                filling_carried: 0,
-                filling_count_lines: 0,
-                filling_handler: None,
+                filling_extra: Extra::default(),
                 filling_due: None,
                 queue: VecDeque::new(),
                 queued_bytes: 0,
@@ -355,38 +345,28 @@ impl Outbox {
         let handed_before = state.handed;
         let filled_before = state.filling.payload.text.len();
         if was_empty {
-            state.filling_handler = on_error.cloned();
+            state.filling_extra.on_error = on_error.cloned();
         }
-        // The count of earlier drops is the batch's last line: it goes with
-        // the payload that takes that line.
-        let mut carried = Some((carried, usize::from(carried > 0)));
         let mut sealed_bytes = 0;
         let queue = &mut state.queue;
         let handed = &mut state.handed;
-        let filling_carried = &mut state.filling_carried;
-        let filling_count_lines = &mut state.filling_count_lines;
-        let filling_handler = &mut state.filling_handler;
+        let filling_extra = &mut state.filling_extra;
         state.filling.take(batch, &mut |payload| {
-            // A full payload takes the drops carried so far with it; the
+            // A full payload takes what the filling carried with it; the
             // next one is opened by this batch.
-            let (carried, count_lines) = (
-                std::mem::take(filling_carried),
-                std::mem::take(filling_count_lines),
-            );
-            let on_error = std::mem::replace(filling_handler, on_error.cloned());
+            let next = Extra {
+                on_error: on_error.cloned(),
+                ..Extra::default()
+            };
+            let extra = std::mem::replace(filling_extra, next);
             *handed += 1;
             sealed_bytes += payload.text.len();
-            queue.push_back(Waiting {
-                payload,
-                carried,
-                count_lines,
-                on_error,
-            });
+            queue.push_back(Waiting { payload, extra });
         });
-        if let Some((carried, count_lines)) = carried.take() {
-            state.filling_carried += carried;
-            state.filling_count_lines += count_lines;
-        }
+        // The count of earlier drops is the batch's last line: it goes with
+        // the payload being filled.
+        state.filling_extra.carried += carried;
+        state.filling_extra.count_lines += usize::from(carried > 0);
         // Exactly the bytes of the payloads now waiting or being filled: the
         // sender takes each payload's length off once it is done with it.
         state.queued_bytes += sealed_bytes + state.filling.payload.text.len() - filled_before;

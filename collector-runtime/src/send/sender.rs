@@ -62,7 +62,7 @@ fn run(outbox: &Arc<Outbox>) {
             for waiting in taken.drain(..) {
                 bytes += waiting.payload.text.len();
                 send(outbox, &waiting);
-                on_error = waiting.on_error;
+                on_error = waiting.extra.on_error;
             }
             flush_sink(outbox, on_error.as_ref());
             state = outbox.lock();
@@ -129,12 +129,12 @@ pub(crate) fn send(outbox: &Outbox, waiting: &Waiting) {
                 .counters
                 .payloads_dropped
                 .fetch_add(1, Ordering::Relaxed);
-            let lost = payload.lines.saturating_sub(waiting.count_lines);
-            outbox.count_dropped(lost as u64, waiting.carried);
+            let lost = payload.lines.saturating_sub(waiting.extra.count_lines);
+            outbox.count_dropped(lost as u64, waiting.extra.carried);
             if outbox.failing.swap(true, Ordering::Relaxed) {
                 count_only(1);
             } else {
-                report(waiting.on_error.as_ref(), error);
+                report(waiting.extra.on_error.as_ref(), error);
             }
         }
     }

@@ -177,20 +177,20 @@ pub(crate) fn send_all(
     };
     match client.outbox() {
         Some(outbox) => {
-            // Lines the transport dropped before: their count goes out with
-            // this flush's lines.
-            // The transport's counts, not this flush's: the client's tags
-            // only, not the collector's.
-            if let Some(counts) = outbox.take_telemetry() {
+            // The transport's own counts (its telemetry when due, the lines
+            // it dropped before) go out with this flush's lines, with the
+            // client's tags only, not the collector's; the drop count last.
+            let telemetry = outbox.take_telemetry();
+            let carried = outbox.take_unreported_drops();
+            if telemetry.is_some() || carried > 0 {
                 let mut plain = LineWriter::new(client, &[], &[]);
-                for (name, n) in TELEMETRY_METRICS.into_iter().zip(counts) {
+                let telemetry = telemetry
+                    .into_iter()
+                    .flat_map(|counts| TELEMETRY_METRICS.into_iter().zip(counts));
+                let drops = (carried > 0).then_some((LINES_DROPPED_METRIC, carried));
+                for (name, n) in telemetry.chain(drops) {
                     own_counter(&mut batch, &mut plain, name, n);
                 }
-            }
-            let carried = outbox.take_unreported_drops();
-            if carried > 0 {
-                let mut plain = LineWriter::new(client, &[], &[]);
-                own_counter(&mut batch, &mut plain, LINES_DROPPED_METRIC, carried);
             }
             if !batch.is_empty() {
                 hand_to_outbox(outbox, &batch, carried, on_error, &mut report);
