@@ -113,6 +113,7 @@ fn unix_agent(stalled: bool) -> Client {
         target: collector_runtime::Target::Unix(path),
         tags: vec![],
         flush_interval: collector_runtime::DEFAULT_FLUSH_INTERVAL,
+        multi_value: true,
     }
     .build()
     .expect("a Unix client")

@@ -31,6 +31,7 @@ fn client_for(target: Target) -> Client {
         target,
         tags: vec![],
         flush_interval: collector_runtime::DEFAULT_FLUSH_INTERVAL,
+        multi_value: true,
     }
     .build()
     .unwrap()

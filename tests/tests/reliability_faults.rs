@@ -153,6 +153,7 @@ fn no_agent_listening() {
         },
         tags: vec![],
         flush_interval: collector_runtime::DEFAULT_FLUSH_INTERVAL,
+        multi_value: true,
     };
     let client = Arc::new(config.build().expect("a UDP client needs no listener"));
     for end in every_end() {
@@ -172,6 +173,7 @@ fn a_unix_socket_path_that_does_not_exist() {
         target: Target::Unix("/nonexistent/dir/dsd.socket".into()),
         tags: vec![],
         flush_interval: collector_runtime::DEFAULT_FLUSH_INTERVAL,
+        multi_value: true,
     };
     let client = Arc::new(config.build().expect("the socket is only used at send"));
     for end in every_end() {
@@ -202,6 +204,7 @@ fn an_unresolvable_host_is_a_config_error_not_a_panic() {
         },
         tags: vec![],
         flush_interval: collector_runtime::DEFAULT_FLUSH_INTERVAL,
+        multi_value: true,
     };
     let Err(err) = config.build() else {
         panic!("x.invalid never resolves")
@@ -313,6 +316,7 @@ fn a_line_too_long_for_a_udp_datagram_is_an_error_and_the_rest_arrives() {
         },
         tags: vec![],
         flush_interval: collector_runtime::DEFAULT_FLUSH_INTERVAL,
+        multi_value: true,
     };
     let collector = Collector::builder().client(config.build().unwrap()).build();
     let huge = "v".repeat(70_000);

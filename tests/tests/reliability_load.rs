@@ -202,6 +202,7 @@ fn a_hundred_thousand_calls_over_a_unix_socket_lose_nothing() {
         target: Target::Unix(path.clone()),
         tags: vec![],
         flush_interval: collector_runtime::DEFAULT_FLUSH_INTERVAL,
+        multi_value: true,
     };
     let client = Arc::new(config.build().unwrap());
 

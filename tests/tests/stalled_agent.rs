@@ -109,6 +109,7 @@ fn when_the_agent_reads_again_sending_resumes_and_the_drop_count_arrives() {
         target: Target::Unix(path),
         tags: vec![],
         flush_interval: collector_runtime::DEFAULT_FLUSH_INTERVAL,
+        multi_value: true,
     }
     .build()
     .unwrap();

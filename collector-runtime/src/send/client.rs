@@ -273,6 +273,25 @@ impl Client {
         self.with_settings(|settings| settings.synchronous = synchronous)
     }
 
+    /// Whether the samples of one histogram, distribution or timing context
+    /// that executions sent within one flush interval go out packed on one
+    /// line, as DogStatsD protocol 1.1 multi-values (`name:1.5:2:0.25|h`):
+    /// on by default, since every Datadog Agent since 6.25 and 7.25 reads
+    /// them, and each sample then costs its digits and a `:`. Turn it off
+    /// for a server that reads one value per line (Etsy statsd, older
+    /// statsd_exporter): each sample then goes on a line of its own.
+    /// Counters and gauges are one value per line either way. From the
+    /// environment: `DD_DOGSTATSD_MULTI_VALUE=false` (see
+    /// [`ClientConfig`](crate::ClientConfig)).
+    ///
+    /// ```
+    /// let client = collector_runtime::Client::new(cadence::NopMetricSink).multi_value(false);
+    /// # let _ = client;
+    /// ```
+    pub fn multi_value(self, packed: bool) -> Client {
+        self.with_settings(|settings| settings.multi_value = packed)
+    }
+
     /// Sends the client's own counters every `interval` (datadog-go sends
     /// its client telemetry every 10 s): `collector.client.payloads_sent`,
     /// `.bytes_sent`, `.lines_sent` and `.payloads_dropped`, what its sender
@@ -398,6 +417,22 @@ impl Client {
             )))
         });
         Some(&handle.0)
+    }
+
+    /// This client's sink, prefix, tags, origin and settings, with no
+    /// outbox yet: what an aggregator writes its lines with (the outbox
+    /// holds the aggregator, which must not hold the outbox back).
+    pub(crate) fn without_outbox(&self) -> Client {
+        Client {
+            outbox: Arc::new(OnceLock::new()),
+            ..self.clone()
+        }
+    }
+
+    /// Whether a context's samples are packed on one line (see
+    /// [`Client::multi_value`]).
+    pub(crate) fn packs_samples(&self) -> bool {
+        self.settings.multi_value
     }
 
     /// The sink, for a capture's client.

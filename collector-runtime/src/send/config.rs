@@ -44,6 +44,24 @@ pub struct ClientConfig {
     ///
     /// [`DEFAULT_FLUSH_INTERVAL`]: crate::DEFAULT_FLUSH_INTERVAL
     pub flush_interval: Duration,
+    /// Whether a histogram's, distribution's or timing's samples go out
+    /// packed on one line ([`Client::multi_value`]): `true` unless
+    /// `DD_DOGSTATSD_MULTI_VALUE` is `false`, `0`, `no` or `off`.
+    pub multi_value: bool,
+}
+
+/// The variable that turns packed samples off, for a StatsD server that
+/// reads one value per line.
+const MULTI_VALUE_VARIABLE: &str = "DD_DOGSTATSD_MULTI_VALUE";
+
+/// Whether the variable's value, if set, asks for packed samples.
+fn multi_value_from(value: Option<String>) -> bool {
+    !value.is_some_and(|value| {
+        matches!(
+            value.trim().to_ascii_lowercase().as_str(),
+            "false" | "0" | "no" | "off"
+        )
+    })
 }
 
 const TAG_VARIABLES: [(&str, &str); 4] = [
@@ -114,6 +132,7 @@ impl ClientConfig {
             target,
             tags: tags_from_lookup(&lookup),
             flush_interval: DEFAULT_FLUSH_INTERVAL,
+            multi_value: multi_value_from(lookup(MULTI_VALUE_VARIABLE)),
         })
     }
 
@@ -139,6 +158,7 @@ impl ClientConfig {
     ///     target: Target::Udp { host: "127.0.0.1".into(), port: 8125 },
     ///     tags: vec!["env:prod".to_owned()],
     ///     flush_interval: collector_runtime::DEFAULT_FLUSH_INTERVAL,
+    ///     multi_value: true,
     /// };
     /// let client = config.build().unwrap();
     /// assert_eq!(client.default_tags(), ["env:prod"]);
@@ -177,6 +197,7 @@ impl ClientConfig {
                 Ok(Client::new(sink)
                     .payload_size(UDP_PAYLOAD)
                     .flush_interval(self.flush_interval)
+                    .multi_value(self.multi_value)
                     .tags(&self.tags)
                     .detect_origin()
                     .with_target(&self.target))
@@ -186,6 +207,7 @@ impl ClientConfig {
                 Ok(Client::new(sink)
                     .payload_size(UNIX_PAYLOAD)
                     .flush_interval(self.flush_interval)
+                    .multi_value(self.multi_value)
                     .tags(&self.tags)
                     .detect_origin()
                     .with_target(&self.target))
@@ -293,6 +315,7 @@ mod tests {
             target: target.clone(),
             tags: vec![],
             flush_interval: DEFAULT_FLUSH_INTERVAL,
+            multi_value: true,
         }
         .build()
         .unwrap();
@@ -307,11 +330,31 @@ mod tests {
     }
 
     #[test]
+    fn packed_samples_are_on_unless_the_variable_turns_them_off() {
+        let with = |value: &str| {
+            let value = value.to_owned();
+            ClientConfig::from_lookup(move |var| {
+                (var == MULTI_VALUE_VARIABLE).then(|| value.clone())
+            })
+            .unwrap()
+            .multi_value
+        };
+        assert!(ClientConfig::from_lookup(|_| None).unwrap().multi_value);
+        for off in ["false", "0", "no", "OFF", " False "] {
+            assert!(!with(off), "{off}");
+        }
+        for on in ["true", "1", "yes", ""] {
+            assert!(with(on), "{on}");
+        }
+    }
+
+    #[test]
     fn an_unresolvable_host_is_an_error_not_a_panic() {
         let config = ClientConfig {
             target: udp("host.invalid", 8125),
             tags: vec![],
             flush_interval: DEFAULT_FLUSH_INTERVAL,
+            multi_value: true,
         };
         assert!(matches!(config.build(), Err(ConfigError::Resolve { .. })));
     }

@@ -3,7 +3,8 @@
 //! the origin fields, the process-wide client, the outbox those lines wait
 //! in and the payloads it packs them into, the sender thread that puts them
 //! on the wire, what makes them leave before the process ends, and the slot
-//! a test's capture fills ([`capture`]). The flush that turns a collector's
+//! a test's capture fills ([`capture`]); what the sender drains before it
+//! sends, the aggregator across executions, is behind [`upstream`]. The flush that turns a collector's
 //! series into lines is the store's (`store/flush.rs`).
 
 pub(crate) mod capture;
@@ -19,3 +20,4 @@ mod retry;
 pub(crate) mod sender;
 pub(crate) mod target;
 mod unix_sink;
+pub(crate) mod upstream;

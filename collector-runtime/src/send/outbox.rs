@@ -12,13 +12,14 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use cadence::MetricSink;
 
 use crate::errors::handler::ErrorHandler;
 use crate::send::payload::{Batch, Filling, Packed};
+use crate::send::upstream::Upstream;
 
 /// The counter that carries how many lines the transport dropped (an
 /// outbox past its bound, a sink that failed), sent with a later flush once
@@ -71,6 +72,8 @@ pub(crate) struct Settings {
     pub(crate) synchronous: bool,
     /// How often the client's own counters go out; `None`: never.
     pub(crate) telemetry: Option<Duration>,
+    /// Whether a context's samples are packed on one line.
+    pub(crate) multi_value: bool,
 }
 
 impl Settings {
@@ -90,6 +93,7 @@ impl Default for Settings {
             timeout: DEFAULT_FLUSH_TIMEOUT,
             synchronous: false,
             telemetry: None,
+            multi_value: true,
         }
     }
 }
@@ -135,6 +139,10 @@ pub(crate) struct State {
     pub(crate) filling_extra: Extra,
     /// When the sender sends `filling` however full it is.
     pub(crate) filling_due: Option<Instant>,
+    /// When the sender drains the upstream (the aggregator across
+    /// executions): one flush interval after its first line of the
+    /// interval was merged; `None` while it holds nothing.
+    pub(crate) upstream_due: Option<Instant>,
     pub(crate) queue: VecDeque<Waiting>,
     /// Bytes of lines waiting or being sent, `filling`'s included.
     pub(crate) queued_bytes: usize,
@@ -226,6 +234,12 @@ pub(crate) struct Outbox {
     /// Starts the sender thread (the client hands in `sender::start`): the
     /// sender works this outbox, so the outbox does not import the sender.
     start_sender: StartSender,
+    /// What the sender drains into this outbox once per interval: the
+    /// aggregator across executions, made by the first flush that merges.
+    pub(crate) upstream: OnceLock<Arc<dyn Upstream>>,
+    /// No sender thread could be started: flushes send on their own
+    /// thread, and nothing waits in the upstream.
+    pub(crate) no_sender: AtomicBool,
 }
 
 /// How an outbox starts its sender thread.
@@ -257,6 +271,7 @@ impl Outbox {
                 filling: Filling::new(settings.payload_size),
                 filling_extra: Extra::default(),
                 filling_due: None,
+                upstream_due: None,
                 queue: VecDeque::new(),
                 queued_bytes: 0,
                 handed: 0,
@@ -277,6 +292,8 @@ impl Outbox {
             counters: Counters::default(),
             telemetry_due: AtomicBool::new(false),
             start_sender,
+            upstream: OnceLock::new(),
+            no_sender: AtomicBool::new(false),
         }
     }
 
@@ -408,6 +425,7 @@ impl Outbox {
     fn send_here_instead(&self) -> Appended {
         let mut state = self.lock();
         state.sender = SenderState::Absent;
+        self.no_sender.store(true, Ordering::Relaxed);
         self.send_here_instead_locked(state)
     }
 
@@ -425,7 +443,8 @@ impl Outbox {
     /// Asks the sender to send everything handed to it so far, the payload
     /// being filled included, and waits until it has or `deadline` passes.
     /// Returns whether it finished in time.
-    pub(crate) fn wait_sent(&self, deadline: Instant) -> bool {
+    pub(crate) fn wait_sent(self: &Arc<Self>, deadline: Instant) -> bool {
+        self.drain_upstream();
         let mut state = self.lock();
         if !state.filling.is_empty() {
             state.flush_wanted = true;
@@ -466,6 +485,44 @@ impl Outbox {
                 .0;
         }
         true
+    }
+
+    /// Has the upstream write what it holds into this outbox now, on this
+    /// thread: what a wait for the outbox waits for must be in it first.
+    pub(crate) fn drain_upstream(self: &Arc<Self>) {
+        if let Some(upstream) = self.upstream.get() {
+            upstream.drain(self);
+        }
+    }
+
+    /// The upstream has lines for this interval: the sender drains it one
+    /// flush interval from now. Called once per interval (the upstream
+    /// remembers that it asked), so the lock and the wake cost nothing per
+    /// call.
+    pub(crate) fn upstream_waiting(self: &Arc<Self>) {
+        let mut state = self.lock();
+        if state.upstream_due.is_none() {
+            state.upstream_due = Some(Instant::now() + self.settings.interval);
+        }
+        match state.sender {
+            SenderState::NotStarted => {
+                state.sender = SenderState::Busy;
+                drop(state);
+                if (self.start_sender)(self).is_err() {
+                    // No thread: what the upstream holds is drained by the
+                    // next wait for the outbox, and it takes no more.
+                    self.lock().sender = SenderState::Absent;
+                    self.no_sender.store(true, Ordering::Relaxed);
+                    self.drain_upstream();
+                }
+            }
+            SenderState::Idle => {
+                state.sender = SenderState::Busy;
+                drop(state);
+                self.work.notify_one();
+            }
+            _ => {}
+        }
     }
 
     /// Lines handed over and not sent yet (waiting, being filled or being

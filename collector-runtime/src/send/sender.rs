@@ -49,6 +49,19 @@ fn run(outbox: &Arc<Outbox>) {
                 outbox.telemetry_due.store(true, Ordering::Relaxed);
             }
         }
+        let now = Instant::now();
+        if state
+            .upstream_due
+            .is_some_and(|due| due <= now || state.flush_wanted || state.closing)
+        {
+            // The interval's lines, written now and sent at once: they
+            // waited one interval already.
+            state.upstream_due = None;
+            drop(state);
+            outbox.drain_upstream();
+            state = outbox.lock();
+            state.seal_filling();
+        }
         if state.flush_wanted || state.closing {
             state.flush_wanted = false;
             state.seal_filling();
@@ -77,17 +90,26 @@ fn run(outbox: &Arc<Outbox>) {
             exit::unregister(outbox);
             return;
         }
-        if state.filling.is_empty() {
+        if state.filling.is_empty() && state.upstream_due.is_none() {
             state.sender = SenderState::Idle;
             state = outbox.work.wait(state).unwrap_or_else(|e| e.into_inner());
             continue;
         }
         let now = Instant::now();
-        let due = *state
-            .filling_due
-            .get_or_insert(now + outbox.settings.interval);
-        if now >= due {
+        let filling_due = (!state.filling.is_empty()).then(|| {
+            *state
+                .filling_due
+                .get_or_insert(now + outbox.settings.interval)
+        });
+        if filling_due.is_some_and(|due| now >= due) {
             state.seal_filling();
+            continue;
+        }
+        let due = match (filling_due, state.upstream_due) {
+            (Some(a), Some(b)) => a.min(b),
+            (a, b) => a.or(b).unwrap_or(now),
+        };
+        if now >= due {
             continue;
         }
         state.sender = SenderState::Timed;

@@ -6,21 +6,21 @@
 //! counted and reported, rather than wait.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use crate::errors::error::Error;
-use crate::errors::handler::{count_only, report, ErrorHandler};
+use crate::errors::handler::{report, ErrorHandler};
 use crate::input::enclosing::Enclosing;
+use crate::input::hash::seed;
 use crate::input::notice::Notice;
 use crate::input::sample::{Kind, Total};
 use crate::line::notices::write_notices;
 use crate::line::writer::LineWriter;
 use crate::send::client::Client;
-use crate::send::exit;
 use crate::send::global::global_client;
-use crate::send::outbox::{Appended, Outbox, LINES_DROPPED_METRIC, TELEMETRY_METRICS};
 use crate::send::payload::{Batch, Filling, Packed};
-use crate::send::sender::{self, flush_contained, hand_over};
+use crate::send::sender::{flush_contained, hand_over};
+use crate::store::aggregate::{self, Shard};
+use crate::store::handoff::{hand_to_outbox, write_own_counter, write_transport_counts};
 use crate::store::series::Series;
 
 /// The counter a flush sends when records were dropped because the collector
@@ -142,6 +142,18 @@ pub(crate) fn send_all(
     let mut writer = LineWriter::new(client, &[tags.base], tags.extra).within(tags.enclosing);
     let mut batch = Batch::take_spare();
     let mut refused = 0;
+    // Series go to the client's aggregator across executions, which writes
+    // one line per context once per interval; those it cannot take (a
+    // synchronous client, the end of the process, a full table) are
+    // written here as lines of their own.
+    let shard = aggregate::shard_for(client);
+    let mut table = shard.as_ref().map(Shard::lock);
+    let set = table.as_mut().and_then(|table| {
+        let (base, inherited) = writer.context_tags();
+        table.tag_set(seed(), base, inherited)
+    });
+    let mut stamp = None;
+    let mut merged = 0;
     for one in series {
         // Finite records can still add up to an infinity, which no agent
         // reads: the series is refused like a non-finite record.
@@ -153,22 +165,30 @@ pub(crate) fn send_all(
                 continue;
             }
         }
+        if let (Some(table), Some(set)) = (table.as_mut(), set) {
+            let stamp = match one.kind {
+                Kind::Gauge => *stamp.get_or_insert_with(aggregate::next_stamp),
+                _ => 0,
+            };
+            if table.merge(set, one, stamp) {
+                merged += 1;
+                continue;
+            }
+        }
         batch.line(true, |out| {
             writer.write(out, one.name(), one.kind, one.total, one.tags());
         });
+    }
+    drop(table);
+    if let Some(shard) = shard.filter(|_| merged > 0) {
+        shard.merged();
     }
     // Each at most one payload long (less the newline a sink adds), so
     // that none is split across datagrams.
     let limit = client.max_payload().saturating_sub(1);
     write_notices(&mut batch, &mut writer, notices, limit, on_error);
-    let own_counter = |batch: &mut Batch, writer: &mut LineWriter<'_>, name, n: u64| {
-        let count = Total::Count(i64::try_from(n).unwrap_or(i64::MAX));
-        batch.line(false, |out| {
-            writer.write(out, name, Kind::Counter, count, [].into_iter());
-        });
-    };
     if dropped > 0 {
-        own_counter(&mut batch, &mut writer, DROPPED_RECORDS_METRIC, dropped);
+        write_own_counter(&mut batch, &mut writer, DROPPED_RECORDS_METRIC, dropped);
     }
     let mut report = FlushReport {
         records_dropped: dropped,
@@ -177,68 +197,18 @@ pub(crate) fn send_all(
     };
     match client.outbox() {
         Some(outbox) => {
-            // The transport's own counts (its telemetry when due, the lines
-            // it dropped before) go out with this flush's lines, with the
-            // client's tags only, not the collector's; the drop count last.
-            let telemetry = outbox.take_telemetry();
-            let carried = outbox.take_unreported_drops();
-            if telemetry.is_some() || carried > 0 {
-                let mut plain = LineWriter::new(client, &[], &[]);
-                let telemetry = telemetry
-                    .into_iter()
-                    .flat_map(|counts| TELEMETRY_METRICS.into_iter().zip(counts));
-                let drops = (carried > 0).then_some((LINES_DROPPED_METRIC, carried));
-                for (name, n) in telemetry.chain(drops) {
-                    own_counter(&mut batch, &mut plain, name, n);
-                }
-            }
+            // The transport's own counts go out with this flush's lines,
+            // with the client's tags only, not the collector's.
+            let carried = write_transport_counts(client, outbox, &mut batch);
             if !batch.is_empty() {
-                hand_to_outbox(outbox, &batch, carried, on_error, &mut report);
+                hand_to_outbox(outbox, &batch, carried, on_error, &mut report, true);
             }
         }
         None => send_here(client, &batch, on_error, &mut report),
     }
+    report.series_sent += merged;
     batch.give_back();
     report
-}
-
-/// Appends `batch` to `outbox`; waits for it when the client is
-/// synchronous or the process is ending.
-fn hand_to_outbox(
-    outbox: &Arc<Outbox>,
-    batch: &Batch,
-    carried: u64,
-    on_error: Option<&ErrorHandler>,
-    sent: &mut FlushReport,
-) {
-    exit::watch_this_thread();
-    match outbox.append(batch, carried, on_error) {
-        Appended::Queued { upto } => {
-            sent.series_sent = batch.series;
-            if outbox.settings.synchronous || exit::ending() {
-                outbox.wait_for(upto, Instant::now() + outbox.settings.timeout);
-            }
-        }
-        Appended::Refused { first } => {
-            let lines = batch.lines() - usize::from(carried > 0);
-            outbox.count_dropped(lines as u64, carried);
-            sent.lines_dropped = lines;
-            sent.errors += 1;
-            if first {
-                let bound = outbox.settings.max_queued_bytes();
-                report(on_error, Error::OutboxFull { lines, bound });
-            } else {
-                count_only(1);
-            }
-        }
-        Appended::SendHere(waiting) => {
-            sent.series_sent = batch.series;
-            for one in &waiting {
-                sender::send(outbox, one);
-            }
-            sender::flush_sink(outbox, on_error);
-        }
-    }
 }
 
 /// A capture's client: the lines are packed and handed to its sink here.

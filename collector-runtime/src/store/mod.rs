@@ -1,9 +1,12 @@
 //! The series one collector holds, bounded by `max_series`, whether a record
-//! was kept ([`accepted`]), and the flush that writes them as lines into the
-//! client's outbox ([`flush`]).
+//! was kept ([`accepted`]), the flush that merges them into the client's
+//! aggregator across executions ([`aggregate`]) or writes them as lines
+//! ([`flush`]), and the hand-off of lines to the outbox ([`handoff`]).
 
 pub(crate) mod accepted;
+pub(crate) mod aggregate;
 pub(crate) mod flush;
+pub(crate) mod handoff;
 mod index;
 pub(crate) mod series;
 

@@ -331,7 +331,25 @@ impl Series {
 
     /// Whether `other` is the same series (held by another store).
     pub(crate) fn same_as(&self, other: &Series) -> bool {
-        self.hash == other.hash && self.kind == other.kind && self.text == other.text
+        self.hash == other.hash && self.same_text(other)
+    }
+
+    /// Whether `other` has this series' type, name and tags, whatever the
+    /// hashes say.
+    #[inline]
+    pub(crate) fn same_text(&self, other: &Series) -> bool {
+        self.kind == other.kind && self.text == other.text
+    }
+
+    /// A copy of this series under another `hash`, chained to nothing: the
+    /// one allocation a context of an aggregator makes when it is new.
+    pub(crate) fn copy_with_hash(&self, hash: u64) -> Series {
+        Series {
+            text: self.text.clone(),
+            hash,
+            next: None,
+            ..*self
+        }
     }
 
     /// Folds the same series, recorded later elsewhere, into this one.

@@ -124,6 +124,7 @@ impl Drain {
             },
             tags: vec![],
             flush_interval: collector_runtime::DEFAULT_FLUSH_INTERVAL,
+            multi_value: true,
         }
         .build()
         .expect("a UDP client")

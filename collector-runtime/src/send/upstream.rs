@@ -1,0 +1,22 @@
+//! What an outbox's sender drains before it sends: lines not written yet.
+//!
+//! Callers' flushes merge their series into an aggregator across
+//! executions (`store/aggregate/`), which writes one line per context once
+//! per flush interval. The aggregator sits on a higher floor than the
+//! outbox, so the outbox holds it behind this trait: the sender asks it to
+//! write its lines into the outbox when they are due, and every wait for the
+//! outbox ([`flush`](crate::flush), the exit guards) asks it first.
+
+use std::any::Any;
+use std::sync::Arc;
+
+use crate::send::outbox::Outbox;
+
+/// Something that writes lines into an outbox when asked.
+pub(crate) trait Upstream: Send + Sync {
+    /// Writes everything it holds into `outbox` as lines, now.
+    fn drain(&self, outbox: &Arc<Outbox>);
+
+    /// The concrete type, for the floor that made it.
+    fn as_any(&self) -> &dyn Any;
+}

@@ -1,0 +1,108 @@
+//! Writing an aggregator's contexts as lines: one per context, a
+//! histogram's, distribution's or timing's samples packed as DogStatsD
+//! multi-values (`name:v1:v2:v3|h|#tags`), split across lines only where a
+//! line would outgrow a payload; or, with packing off, one sample per line.
+
+use std::sync::Arc;
+
+use crate::line::writer::{write_value, LineWriter};
+use crate::send::client::Client;
+use crate::send::outbox::Outbox;
+use crate::send::payload::Batch;
+use crate::store::aggregate::table::Table;
+use crate::store::flush::FlushReport;
+use crate::store::handoff::{hand_to_outbox, write_transport_counts};
+
+/// Lines are handed to the outbox in batches of about this many bytes, so
+/// that a drain of many contexts holds no more than that at once.
+const BATCH_BYTES: usize = 32 * 1024;
+
+/// A drain's lines on their way into the outbox.
+pub(crate) struct LineOut<'a> {
+    client: &'a Client,
+    outbox: &'a Arc<Outbox>,
+    batch: Batch,
+    /// The longest line that fits a payload.
+    limit: usize,
+    head: String,
+    suffix: String,
+}
+
+impl<'a> LineOut<'a> {
+    pub(crate) fn new(client: &'a Client, outbox: &'a Arc<Outbox>) -> LineOut<'a> {
+        LineOut {
+            client,
+            outbox,
+            batch: Batch::default(),
+            limit: client.max_payload().saturating_sub(1).max(1),
+            head: String::new(),
+            suffix: String::new(),
+        }
+    }
+
+    /// Writes one line per context of `table` (more where samples do not
+    /// fit one payload).
+    pub(crate) fn write_table(&mut self, table: &Table) {
+        if table.is_empty() {
+            return;
+        }
+        let packed = self.client.packs_samples();
+        let sets = table.tag_sets();
+        let resolved: Vec<(Vec<&str>, Vec<&str>)> = sets.iter().map(|set| set.as_strs()).collect();
+        let mut writers: Vec<Option<LineWriter<'_>>> = Vec::new();
+        writers.resize_with(sets.len(), || None);
+        let (prefix, origin) = (self.client.metric_prefix(), self.client.origin());
+        for (series, held) in table.series.iter().zip(&table.held) {
+            let writer = writers[held.tags as usize].get_or_insert_with(|| {
+                let (base, inherited) = &resolved[held.tags as usize];
+                LineWriter::resolved(prefix, origin, base.clone(), inherited.clone())
+            });
+            self.head.clear();
+            writer.write_head(&mut self.head, series.name());
+            self.suffix.clear();
+            writer.write_suffix(&mut self.suffix, series.kind, series.tags());
+            let mut values = std::iter::once(series.total)
+                .chain(held.more.iter().copied())
+                .peekable();
+            let (head, suffix, limit) = (&self.head, &self.suffix, self.limit);
+            while let Some(first) = values.next() {
+                self.batch.line(true, |out| {
+                    let start = out.len();
+                    out.push_str(head);
+                    out.push(':');
+                    write_value(out, first);
+                    while packed {
+                        let Some(&next) = values.peek() else { break };
+                        let before = out.len();
+                        out.push(':');
+                        write_value(out, next);
+                        if out.len() - start + suffix.len() > limit {
+                            out.truncate(before);
+                            break;
+                        }
+                        values.next();
+                    }
+                    out.push_str(suffix);
+                });
+            }
+            if self.batch.len() >= BATCH_BYTES {
+                self.hand(0);
+            }
+        }
+    }
+
+    /// Hands what is written to the outbox, with the transport's own counts
+    /// when they are due.
+    pub(crate) fn finish(mut self) {
+        let carried = write_transport_counts(self.client, self.outbox, &mut self.batch);
+        self.hand(carried);
+    }
+
+    fn hand(&mut self, carried: u64) {
+        if !self.batch.is_empty() {
+            let mut report = FlushReport::default();
+            hand_to_outbox(self.outbox, &self.batch, carried, None, &mut report, false);
+        }
+        self.batch = Batch::default();
+    }
+}
