@@ -7,7 +7,11 @@
 //!
 //! `annotated/ten_series_twice` measures the caller's time;
 //! `annotated_cpu/ten_series_twice` the CPU time of every thread of the
-//! process (the sender threads included) but the reader's, per call.
+//! process (the sender threads included) but the reader's, per call, beside
+//! the same records through the `metrics` crate and
+//! metrics-exporter-dogstatsd (defaults, its forwarder thread included).
+//! `annotated_cpu/mixed` does the same for 4 counters, 3 histograms and 3
+//! timings per call, each recorded twice.
 //!
 //! Both annotated functions use the real `#[collect_metrics]`.
 //!
@@ -23,6 +27,7 @@ use std::sync::OnceLock;
 use cadence::{NopMetricSink, StatsdClient};
 use collector_runtime::{collect_metrics, Client};
 use criterion::{criterion_group, criterion_main, Criterion};
+use metrics_exporter_dogstatsd::DogStatsDBuilder;
 
 use common::{report_outbox, Drain};
 
@@ -38,6 +43,17 @@ const VERBS: [&str; 10] = [
     "verb:vacuum",
     "verb:analyze",
 ];
+
+/// The verbs' values, for the `metrics` crate's labels.
+const VERB_VALUES: [&str; 10] = [
+    "select", "insert", "update", "delete", "upsert", "merge", "copy", "truncate", "vacuum",
+    "analyze",
+];
+
+/// The mixed call's series: 4 counters, 3 histograms, 3 timings.
+const COUNTERS: [&str; 4] = ["job.items", "job.retries", "job.hits", "job.misses"];
+const HISTOGRAMS: [&str; 3] = ["job.size", "job.rows", "job.depth"];
+const TIMINGS: [&str; 3] = ["job.fetch", "job.parse", "job.store"];
 
 #[inline(never)]
 fn plain(x: u64) -> u64 {
@@ -131,6 +147,84 @@ fn nop_client() -> &'static Client {
     CLIENT.get_or_init(|| Client::new(NopMetricSink))
 }
 
+/// 4 counters, 3 histograms and 3 timings, each recorded twice, into the
+/// call's collector.
+#[inline(never)]
+#[collect_metrics]
+fn annotated_mixed(x: u64) -> u64 {
+    for round in 0..2u32 {
+        for name in COUNTERS {
+            collector_runtime::incr(name, ["database:main"]);
+        }
+        for (i, name) in HISTOGRAMS.into_iter().enumerate() {
+            collector_runtime::histogram(name, (x % 50) as f64 + i as f64, ["database:main"]);
+        }
+        for name in TIMINGS {
+            let elapsed = std::time::Duration::from_micros(x % 900 + u64::from(round) * 7);
+            collector_runtime::timing(name, elapsed, ["database:main"]);
+        }
+    }
+    black_box(x).wrapping_mul(3)
+}
+
+/// The same twenty records through the `metrics` crate's macros, into
+/// whatever recorder is this thread's.
+#[inline(never)]
+fn metrics_twenty_records(x: u64) -> u64 {
+    for _ in 0..2 {
+        for verb in VERB_VALUES {
+            metrics::counter!("db.query", "database" => "main", "verb" => verb).increment(1);
+        }
+    }
+    black_box(x).wrapping_mul(3)
+}
+
+/// The mixed records through the `metrics` crate's macros; timings as
+/// histograms of seconds, the `metrics` crate having no timer type.
+#[inline(never)]
+fn metrics_mixed(x: u64) -> u64 {
+    for round in 0..2u32 {
+        for name in COUNTERS {
+            metrics::counter!(name, "database" => "main").increment(1);
+        }
+        for (i, name) in HISTOGRAMS.into_iter().enumerate() {
+            metrics::histogram!(name, "database" => "main").record((x % 50) as f64 + i as f64);
+        }
+        for name in TIMINGS {
+            let elapsed = std::time::Duration::from_micros(x % 900 + u64::from(round) * 7);
+            metrics::histogram!(name, "database" => "main").record(elapsed);
+        }
+    }
+    black_box(x).wrapping_mul(3)
+}
+
+/// The mixed records sent one by one with cadence.
+#[inline(never)]
+fn cadence_mixed(client: &StatsdClient, x: u64) -> u64 {
+    for round in 0..2u32 {
+        for name in COUNTERS {
+            client
+                .count_with_tags(name, 1)
+                .with_tag_value("database:main")
+                .send();
+        }
+        for (i, name) in HISTOGRAMS.into_iter().enumerate() {
+            client
+                .histogram_with_tags(name, (x % 50) as f64 + i as f64)
+                .with_tag_value("database:main")
+                .send();
+        }
+        for name in TIMINGS {
+            let elapsed = std::time::Duration::from_micros(x % 900 + u64::from(round) * 7);
+            client
+                .time_with_tags(name, elapsed)
+                .with_tag_value("database:main")
+                .send();
+        }
+    }
+    black_box(x).wrapping_mul(3)
+}
+
 /// The same twenty records sent one by one with cadence.
 #[inline(never)]
 fn cadence_twenty_sends(client: &StatsdClient, x: u64) -> u64 {
@@ -221,6 +315,39 @@ fn annotated_fn(c: &mut Criterion) {
     group.bench_function("cadence_queuing_buffered_udp", |b| {
         cpu(b, &|| {
             cadence_twenty_sends(&queuing, black_box(7));
+        })
+    });
+    // The `metrics` crate with metrics-exporter-dogstatsd, defaults as a
+    // user has them, aimed at the same drained socket.
+    let exporter = DogStatsDBuilder::default()
+        .with_remote_address(drain.addr().to_string())
+        .expect("exporter address")
+        .build()
+        .expect("build the exporter");
+    let _recorder = metrics::set_default_local_recorder(&exporter);
+    group.bench_function("metrics_exporter_dogstatsd", |b| {
+        cpu(b, &|| {
+            metrics_twenty_records(black_box(7));
+        })
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("annotated_cpu/mixed");
+    let before = collector_runtime::flush();
+    group.bench_function("ours_annotated_fn", |b| {
+        cpu(b, &|| {
+            annotated_mixed(black_box(7));
+        })
+    });
+    report_outbox("annotated_cpu/mixed/ours_annotated_fn", before);
+    group.bench_function("metrics_exporter_dogstatsd", |b| {
+        cpu(b, &|| {
+            metrics_mixed(black_box(7));
+        })
+    });
+    group.bench_function("cadence_buffered_udp", |b| {
+        cpu(b, &|| {
+            cadence_mixed(&client, black_box(7));
         })
     });
     group.finish();

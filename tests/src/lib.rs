@@ -11,8 +11,11 @@ use std::time::{Duration, Instant};
 pub struct Line {
     /// The metric name.
     pub name: String,
-    /// The value, parsed as a number.
+    /// The first value, parsed as a number.
     pub value: f64,
+    /// Every value of the line: DogStatsD 1.1 packs several samples of one
+    /// context as `name:v1:v2:v3|h`, and a server takes each as a sample.
+    pub values: Vec<f64>,
     /// The type: `c`, `h`, `d`, `ms`, `g`, `s`.
     pub kind: String,
     /// The tags, in the order sent.
@@ -51,11 +54,14 @@ pub fn parse_line(line: &str) -> Result<Line, String> {
         return bad("bad name");
     }
     let mut fields = rest.split('|');
-    let value = fields.next().unwrap_or_default();
-    let value: f64 = match value.parse() {
-        Ok(v) => v,
-        Err(_) => return bad("value is not a number"),
-    };
+    let mut values = Vec::new();
+    for value in fields.next().unwrap_or_default().split(':') {
+        match value.parse::<f64>() {
+            Ok(v) if v.is_finite() => values.push(v),
+            _ => return bad("value is not a number"),
+        }
+    }
+    let value = values[0];
     let kind = fields.next().unwrap_or_default().to_owned();
     if !["c", "h", "d", "ms", "g", "s"].contains(&kind.as_str()) {
         return bad("unknown type");
@@ -100,9 +106,13 @@ pub fn parse_line(line: &str) -> Result<Line, String> {
             _ => {}
         }
     }
+    if values.len() > 1 && !["h", "d", "ms"].contains(&kind.as_str()) {
+        return bad("several values on a line of a type that takes one");
+    }
     Ok(Line {
         name: name.to_owned(),
         value,
+        values,
         kind,
         tags,
         container,
@@ -190,6 +200,9 @@ mod tests {
             Vec::<String>::new()
         );
         assert_eq!(parse_line("t:12|ms").unwrap().kind, "ms");
+        let packed = parse_line("t:12:0.5:3|ms|#a:b").unwrap();
+        assert_eq!(packed.values, [12.0, 0.5, 3.0]);
+        assert_eq!(packed.tags, ["a:b"]);
     }
 
     #[test]
@@ -202,6 +215,10 @@ mod tests {
             "a:1|c|#",
             "a:1|c|#a,,b",
             "a:1|c|junk",
+            "a:1:2|c",
+            "a:1::2|h",
+            "a:1:|h",
+            "a:inf|h",
         ] {
             assert!(parse_line(bad).is_err(), "{bad}");
         }

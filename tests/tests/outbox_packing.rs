@@ -195,4 +195,9 @@ fn telemetry_sends_what_the_sender_did_with_the_clients_tags_only() {
     assert!(lines_sent >= 10.0 * payloads.min(1.0));
     assert!(value("collector.client.bytes_sent") >= lines_sent);
     assert_eq!(value("collector.client.payloads_dropped"), 0.0);
+    // Every context line carries at least one execution's value.
+    assert!(
+        value("collector.client.aggregated_samples")
+            >= value("collector.client.aggregated_contexts")
+    );
 }

@@ -295,10 +295,13 @@ impl Client {
     /// Sends the client's own counters every `interval` (datadog-go sends
     /// its client telemetry every 10 s): `collector.client.payloads_sent`,
     /// `.bytes_sent`, `.lines_sent` and `.payloads_dropped`, what its sender
-    /// did since the last time, with the client's prefix and tags. They go
+    /// did since the last time, and `.aggregated_contexts` and
+    /// `.aggregated_samples`, the lines its aggregator across executions
+    /// wrote and the executions' values they carried, with the client's
+    /// prefix and tags. They go
     /// out with the first flush after each interval. Off by default: the
     /// loss that matters, lines dropped, is always sent (as
-    /// [`LINES_DROPPED_METRIC`](crate::LINES_DROPPED_METRIC)), and these four
+    /// [`LINES_DROPPED_METRIC`](crate::LINES_DROPPED_METRIC)), and these six
     /// lines cost every client's users a series each.
     ///
     /// ```

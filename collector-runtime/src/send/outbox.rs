@@ -197,14 +197,21 @@ pub(crate) struct Counters {
     pub(crate) bytes_sent: AtomicU64,
     pub(crate) lines_sent: AtomicU64,
     pub(crate) payloads_dropped: AtomicU64,
+    /// Lines an aggregator wrote, one per context per interval (more where
+    /// samples fill more than a payload).
+    pub(crate) aggregated_contexts: AtomicU64,
+    /// The executions' values those lines carry.
+    pub(crate) aggregated_samples: AtomicU64,
 }
 
 /// The client telemetry lines, in the order written.
-pub(crate) const TELEMETRY_METRICS: [&str; 4] = [
+pub(crate) const TELEMETRY_METRICS: [&str; 6] = [
     "collector.client.payloads_sent",
     "collector.client.bytes_sent",
     "collector.client.lines_sent",
     "collector.client.payloads_dropped",
+    "collector.client.aggregated_contexts",
+    "collector.client.aggregated_samples",
 ];
 
 /// One client's outbox, shared with its sender thread.
@@ -315,7 +322,7 @@ impl Outbox {
 
     /// The counters to send, taken, when the telemetry interval has passed.
     #[inline]
-    pub(crate) fn take_telemetry(&self) -> Option<[u64; 4]> {
+    pub(crate) fn take_telemetry(&self) -> Option<[u64; 6]> {
         if !self.telemetry_due.load(Ordering::Relaxed)
             || !self.telemetry_due.swap(false, Ordering::Relaxed)
         {
@@ -328,6 +335,8 @@ impl Outbox {
                 &c.bytes_sent,
                 &c.lines_sent,
                 &c.payloads_dropped,
+                &c.aggregated_contexts,
+                &c.aggregated_samples,
             ]
             .map(|counter| counter.swap(0, Ordering::Relaxed)),
         )
@@ -491,7 +500,7 @@ impl Outbox {
     /// thread: what a wait for the outbox waits for must be in it first.
     pub(crate) fn drain_upstream(self: &Arc<Self>) {
         if let Some(upstream) = self.upstream.get() {
-            upstream.drain(self);
+            upstream.drain();
         }
     }
 

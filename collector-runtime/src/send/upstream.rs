@@ -8,14 +8,11 @@
 //! outbox ([`flush`](crate::flush), the exit guards) asks it first.
 
 use std::any::Any;
-use std::sync::Arc;
 
-use crate::send::outbox::Outbox;
-
-/// Something that writes lines into an outbox when asked.
+/// Something that writes lines into the outbox that holds it, when asked.
 pub(crate) trait Upstream: Send + Sync {
-    /// Writes everything it holds into `outbox` as lines, now.
-    fn drain(&self, outbox: &Arc<Outbox>);
+    /// Writes everything it holds into its outbox as lines, now.
+    fn drain(&self);
 
     /// The concrete type, for the floor that made it.
     fn as_any(&self) -> &dyn Any;

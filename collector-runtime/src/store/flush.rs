@@ -150,7 +150,7 @@ pub(crate) fn send_all(
     let mut table = shard.as_ref().map(Shard::lock);
     let set = table.as_mut().and_then(|table| {
         let (base, inherited) = writer.context_tags();
-        table.tag_set(seed(), base, inherited)
+        table.tag_set(seed(), base, inherited, on_error)
     });
     let mut stamp = None;
     let mut merged = 0;
@@ -198,10 +198,14 @@ pub(crate) fn send_all(
     match client.outbox() {
         Some(outbox) => {
             // The transport's own counts go out with this flush's lines,
-            // with the client's tags only, not the collector's.
-            let carried = write_transport_counts(client, outbox, &mut batch);
+            // with the client's tags only, not the collector's (with none,
+            // the aggregator's next lines carry them).
             if !batch.is_empty() {
-                hand_to_outbox(outbox, &batch, carried, on_error, &mut report, true);
+                let carried = write_transport_counts(client, outbox, &mut batch);
+                let handed = hand_to_outbox(outbox, &batch, carried, on_error, true);
+                report.series_sent = handed.series;
+                report.lines_dropped = handed.lines_dropped;
+                report.errors += handed.errors;
             }
         }
         None => send_here(client, &batch, on_error, &mut report),

@@ -14,7 +14,6 @@ use crate::send::exit;
 use crate::send::outbox::{Appended, Outbox, LINES_DROPPED_METRIC, TELEMETRY_METRICS};
 use crate::send::payload::Batch;
 use crate::send::sender;
-use crate::store::flush::FlushReport;
 
 /// Appends one of this crate's own counters, `name` with `n`, to `batch`.
 pub(crate) fn write_own_counter(
@@ -56,13 +55,13 @@ pub(crate) fn hand_to_outbox(
     batch: &Batch,
     carried: u64,
     on_error: Option<&ErrorHandler>,
-    sent: &mut FlushReport,
     may_wait: bool,
-) {
+) -> Handed {
     exit::watch_this_thread();
+    let mut sent = Handed::default();
     match outbox.append(batch, carried, on_error) {
         Appended::Queued { upto } => {
-            sent.series_sent = batch.series;
+            sent.series = batch.series;
             if may_wait && (outbox.settings.synchronous || exit::ending()) {
                 outbox.wait_for(upto, Instant::now() + outbox.settings.timeout);
             }
@@ -80,11 +79,23 @@ pub(crate) fn hand_to_outbox(
             }
         }
         Appended::SendHere(waiting) => {
-            sent.series_sent = batch.series;
+            sent.series = batch.series;
             for one in &waiting {
                 sender::send(outbox, one);
             }
             sender::flush_sink(outbox, on_error);
         }
     }
+    sent
+}
+
+/// What a hand-off did with a batch.
+#[derive(Default)]
+pub(crate) struct Handed {
+    /// Series lines now in the outbox (or sent).
+    pub(crate) series: usize,
+    /// Lines refused by a full outbox.
+    pub(crate) lines_dropped: usize,
+    /// Refusals reported or counted.
+    pub(crate) errors: usize,
 }

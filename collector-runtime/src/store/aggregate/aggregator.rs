@@ -4,7 +4,7 @@
 
 use std::any::Any;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 
 use crate::send::client::Client;
 use crate::send::outbox::Outbox;
@@ -27,6 +27,8 @@ pub(crate) struct Aggregator {
     /// payload size and packing. A copy with no outbox of its own: the
     /// outbox holds this aggregator, and must not be held by it.
     client: Client,
+    /// The outbox that holds this aggregator, which its lines go into.
+    outbox: Weak<Outbox>,
     /// Every thread's table.
     shards: Mutex<Vec<ShardTable>>,
     /// Set by the first merge of an interval, which asks the sender to
@@ -44,10 +46,11 @@ struct Drain {
 }
 
 impl Aggregator {
-    pub(crate) fn new(client: &Client) -> Aggregator {
+    pub(crate) fn new(client: &Client, outbox: &Arc<Outbox>) -> Aggregator {
         Aggregator {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             client: client.without_outbox(),
+            outbox: Arc::downgrade(outbox),
             shards: Mutex::new(Vec::new()),
             armed: AtomicBool::new(false),
             drain: Mutex::new(Drain {
@@ -80,7 +83,11 @@ impl Aggregator {
 }
 
 impl Upstream for Aggregator {
-    fn drain(&self, outbox: &Arc<Outbox>) {
+    fn drain(&self) {
+        let Some(outbox) = self.outbox.upgrade() else {
+            return;
+        };
+        let outbox = &outbox;
         let mut drain = self.drain.lock().unwrap_or_else(|e| e.into_inner());
         let Drain { combined, spare } = &mut *drain;
         self.armed.store(false, Ordering::SeqCst);

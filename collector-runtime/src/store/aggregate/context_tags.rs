@@ -6,6 +6,7 @@
 //! two flushes whose resolved tags are equal write one series' line alike,
 //! so they share a context. They are compared as text, never by hash alone.
 
+use crate::errors::handler::ErrorHandler;
 use crate::input::hash::{fold, hash_bytes};
 
 /// A hash of resolved tags: the base tags, then a mark, then the enclosing
@@ -30,15 +31,25 @@ pub(crate) struct ContextTags {
     pub(crate) hash: u64,
     /// The table's previous set with the same hash, if any.
     pub(crate) next: Option<u32>,
+    /// Where a failure to send its lines is reported: the error handler of
+    /// the collector whose flush brought the set first (none: the global
+    /// one).
+    pub(crate) on_error: Option<ErrorHandler>,
 }
 
 impl ContextTags {
-    pub(crate) fn new(base: &[&str], inherited: &[&str], hash: u64) -> ContextTags {
+    pub(crate) fn new(
+        base: &[&str],
+        inherited: &[&str],
+        hash: u64,
+        on_error: Option<&ErrorHandler>,
+    ) -> ContextTags {
         ContextTags {
             base: base.iter().map(|tag| (*tag).to_owned()).collect(),
             inherited: inherited.iter().map(|tag| (*tag).to_owned()).collect(),
             hash,
             next: None,
+            on_error: on_error.cloned(),
         }
     }
 
@@ -69,7 +80,7 @@ mod tests {
         let split = hash_context_tags(7, &["a:1"], &["b:2"]);
         assert_ne!(base_only, split);
         assert_eq!(base_only, hash_context_tags(7, &["a:1", "b:2"], &[]));
-        let held = ContextTags::new(&["a:1", "b:2"], &[], base_only);
+        let held = ContextTags::new(&["a:1", "b:2"], &[], base_only, None);
         assert!(held.is(&["a:1", "b:2"], &[]));
         assert!(!held.is(&["a:1"], &["b:2"]));
         assert!(!held.is(&["a:1", "b:3"], &[]));

@@ -3,14 +3,15 @@
 //! multi-values (`name:v1:v2:v3|h|#tags`), split across lines only where a
 //! line would outgrow a payload; or, with packing off, one sample per line.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
+use crate::errors::handler::ErrorHandler;
 use crate::line::writer::{write_value, LineWriter};
 use crate::send::client::Client;
 use crate::send::outbox::Outbox;
 use crate::send::payload::Batch;
-use crate::store::aggregate::table::Table;
-use crate::store::flush::FlushReport;
+use crate::store::aggregate::table::{Held, Table};
 use crate::store::handoff::{hand_to_outbox, write_transport_counts};
 
 /// Lines are handed to the outbox in batches of about this many bytes, so
@@ -26,6 +27,8 @@ pub(crate) struct LineOut<'a> {
     limit: usize,
     head: String,
     suffix: String,
+    /// Where a failure to send the batch's lines is reported.
+    on_error: Option<ErrorHandler>,
 }
 
 impl<'a> LineOut<'a> {
@@ -37,6 +40,7 @@ impl<'a> LineOut<'a> {
             limit: client.max_payload().saturating_sub(1).max(1),
             head: String::new(),
             suffix: String::new(),
+            on_error: None,
         }
     }
 
@@ -52,7 +56,22 @@ impl<'a> LineOut<'a> {
         let mut writers: Vec<Option<LineWriter<'_>>> = Vec::new();
         writers.resize_with(sets.len(), || None);
         let (prefix, origin) = (self.client.metric_prefix(), self.client.origin());
+        let counters = &self.outbox.counters;
+        counters
+            .aggregated_contexts
+            .fetch_add(table.series.len() as u64, Ordering::Relaxed);
+        let samples: usize = table.held.iter().map(Held::samples).sum();
+        counters
+            .aggregated_samples
+            .fetch_add(samples as u64, Ordering::Relaxed);
         for (series, held) in table.series.iter().zip(&table.held) {
+            // A payload's failure is reported to the handler of the lines
+            // that open it: lines for another handler start a batch.
+            let on_error = &sets[held.tags as usize].on_error;
+            if !same_handler(on_error, &self.on_error) {
+                self.hand(0);
+                self.on_error.clone_from(on_error);
+            }
             let writer = writers[held.tags as usize].get_or_insert_with(|| {
                 let (base, inherited) = &resolved[held.tags as usize];
                 LineWriter::resolved(prefix, origin, base.clone(), inherited.clone())
@@ -100,9 +119,23 @@ impl<'a> LineOut<'a> {
 
     fn hand(&mut self, carried: u64) {
         if !self.batch.is_empty() {
-            let mut report = FlushReport::default();
-            hand_to_outbox(self.outbox, &self.batch, carried, None, &mut report, false);
+            hand_to_outbox(
+                self.outbox,
+                &self.batch,
+                carried,
+                self.on_error.as_ref(),
+                false,
+            );
         }
         self.batch = Batch::default();
+    }
+}
+
+/// Whether two handlers are the same one (or both the global one).
+fn same_handler(a: &Option<ErrorHandler>, b: &Option<ErrorHandler>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+        (None, None) => true,
+        _ => false,
     }
 }

@@ -73,7 +73,7 @@ pub(crate) fn shard_for(client: &Client) -> Option<Shard<'_>> {
     }
     let upstream = outbox
         .upstream
-        .get_or_init(|| Arc::new(Aggregator::new(client)));
+        .get_or_init(|| Arc::new(Aggregator::new(client, outbox)));
     let aggregator = upstream.as_any().downcast_ref::<Aggregator>()?;
     let table = shard::of_this_thread(aggregator.id, || aggregator.new_shard())?;
     Some(Shard {

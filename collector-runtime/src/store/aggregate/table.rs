@@ -17,6 +17,7 @@
 
 use std::collections::HashMap;
 
+use crate::errors::handler::ErrorHandler;
 use crate::input::sample::{Kind, Total};
 use crate::store::aggregate::context_tags::{hash_context_tags, ContextTags};
 use crate::store::index::HashIndex;
@@ -80,7 +81,15 @@ impl Table {
     /// The id of the tag set `base` and `inherited` (as
     /// [`LineWriter::context_tags`](crate::line::writer::LineWriter::context_tags)
     /// gives them), added if new; `None` when the table is full.
-    pub(crate) fn tag_set(&mut self, seed: u64, base: &[&str], inherited: &[&str]) -> Option<u32> {
+    /// `on_error` is where a failure to send the set's lines is reported,
+    /// if the set is new.
+    pub(crate) fn tag_set(
+        &mut self,
+        seed: u64,
+        base: &[&str],
+        inherited: &[&str],
+        on_error: Option<&ErrorHandler>,
+    ) -> Option<u32> {
         if let Some(last) = self.last_set {
             if self.tag_sets[last as usize].is(base, inherited) {
                 return Some(last);
@@ -90,7 +99,7 @@ impl Table {
         let found = self.find_set(hash, |set| set.is(base, inherited));
         let id = match found {
             Some(id) => id,
-            None => self.add_set(ContextTags::new(base, inherited, hash))?,
+            None => self.add_set(ContextTags::new(base, inherited, hash, on_error))?,
         };
         self.last_set = Some(id);
         Some(id)
@@ -213,6 +222,7 @@ impl Table {
                 inherited: theirs.inherited.clone(),
                 hash: theirs.hash,
                 next: None,
+                on_error: theirs.on_error.clone(),
             })?,
         };
         ids[id as usize] = Some(mine);
@@ -262,10 +272,10 @@ mod tests {
     #[test]
     fn counters_sum_per_context_and_tag_sets_keep_contexts_apart() {
         let mut table = Table::new(10);
-        let plain = table.tag_set(3, &["env:a"], &[]).unwrap();
-        let other = table.tag_set(3, &["env:b"], &[]).unwrap();
+        let plain = table.tag_set(3, &["env:a"], &[], None).unwrap();
+        let other = table.tag_set(3, &["env:b"], &[], None).unwrap();
         assert_ne!(plain, other);
-        assert_eq!(table.tag_set(3, &["env:a"], &[]), Some(plain));
+        assert_eq!(table.tag_set(3, &["env:a"], &[], None), Some(plain));
         for n in [1, 2, 3] {
             assert!(table.merge(plain, &counter(&["v:1"], n), 0));
         }
@@ -278,7 +288,7 @@ mod tests {
     #[test]
     fn samples_stay_one_per_execution_and_gauges_keep_the_latest_stamp() {
         let mut table = Table::new(10);
-        let set = table.tag_set(3, &[], &[]).unwrap();
+        let set = table.tag_set(3, &[], &[], None).unwrap();
         for v in [1.5, 2.5, 1.5] {
             table.merge(set, &series(Kind::Histogram, "h", &[], Sample::value(v)), 0);
         }
@@ -294,7 +304,7 @@ mod tests {
     #[test]
     fn a_full_table_refuses_new_contexts_but_merges_known_ones() {
         let mut table = Table::new(1);
-        let set = table.tag_set(3, &[], &[]).unwrap();
+        let set = table.tag_set(3, &[], &[], None).unwrap();
         assert!(table.merge(set, &counter(&["a"], 1), 0));
         assert!(!table.merge(set, &counter(&["b"], 1), 0));
         assert!(table.merge(set, &counter(&["a"], 1), 0));
@@ -305,10 +315,10 @@ mod tests {
     fn absorbing_merges_by_text_and_writes_out_when_full() {
         let mut one = Table::new(10);
         let mut two = Table::new(10);
-        let a1 = one.tag_set(3, &["x:1"], &[]).unwrap();
+        let a1 = one.tag_set(3, &["x:1"], &[], None).unwrap();
         // The same set, another id in the other table.
-        two.tag_set(3, &["y:1"], &[]).unwrap();
-        let a2 = two.tag_set(3, &["x:1"], &[]).unwrap();
+        two.tag_set(3, &["y:1"], &[], None).unwrap();
+        let a2 = two.tag_set(3, &["x:1"], &[], None).unwrap();
         one.merge(a1, &counter(&["t"], 1), 0);
         two.merge(a2, &counter(&["t"], 2), 0);
         two.merge(a2, &counter(&["u"], 4), 0);
@@ -327,7 +337,7 @@ mod tests {
         assert_eq!(totals, [Total::Count(3), Total::Count(4)]);
         assert!(written.is_empty());
         let mut three = Table::new(10);
-        let set = three.tag_set(3, &[], &[]).unwrap();
+        let set = three.tag_set(3, &[], &[], None).unwrap();
         three.merge(set, &counter(&["w"], 9), 0);
         combined.absorb(&mut three, &mut write_out(&mut written));
         assert_eq!(written, [Total::Count(3), Total::Count(4)]);

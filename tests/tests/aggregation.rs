@@ -1,0 +1,306 @@
+//! Aggregation across executions, end to end: calls that end within one
+//! flush interval share one line per context, and the agent still sees each
+//! execution exactly. Real threads, the default transport
+//! (`ClientConfig::build`) over a loopback UDP socket and a Unix datagram
+//! socket, and the independent parser, which reads a packed line the way
+//! the agent does: several values on a line are several samples.
+
+use std::collections::BTreeMap;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use collector_runtime::{collect_metrics, Client, ClientConfig, Target, UDP_PAYLOAD};
+use collector_tests::{parse_all, Line, UdpReceiver, UnixReceiver};
+
+/// `collector_runtime::flush` waits for every client of the process: the
+/// tests take turns, so that one's receiver does not wait on another's.
+fn turn() -> MutexGuard<'static, ()> {
+    static TURN: Mutex<()> = Mutex::new(());
+    TURN.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn client_for(target: Target, flush_interval: Duration, multi_value: bool) -> Client {
+    ClientConfig {
+        target,
+        tags: vec!["env:test".to_owned()],
+        flush_interval,
+        multi_value,
+    }
+    .build()
+    .unwrap()
+}
+
+fn udp_target(receiver: &UdpReceiver) -> Target {
+    Target::Udp {
+        host: receiver.addr().ip().to_string(),
+        port: receiver.addr().port(),
+    }
+}
+
+const THREADS: u64 = 4;
+const CALLS: u64 = 5_000;
+
+/// What one call records, from its id alone, so that the test knows what
+/// every execution sent.
+struct Call {
+    id: u64,
+}
+
+impl Call {
+    fn failed(&self) -> bool {
+        self.id % 4 == 3
+    }
+    fn outcome(&self) -> &'static str {
+        if self.failed() {
+            "outcome:error"
+        } else {
+            "outcome:ok"
+        }
+    }
+    fn shard(&self) -> &'static str {
+        ["a", "b", "c"][(self.id % 3) as usize]
+    }
+    fn items(&self) -> u64 {
+        1 + self.id % 3 + (self.id / 3) % 2
+    }
+    fn sizes(&self) -> [f64; 2] {
+        [(self.id % 7) as f64 + 0.5, (self.id % 5) as f64 * 0.25]
+    }
+    fn step(&self) -> Duration {
+        Duration::from_micros(self.id % 97 + 1)
+    }
+}
+
+#[collect_metrics(name = "agg", outcome, timing, client = client)]
+fn job(client: &Client, id: u64) -> Result<(), String> {
+    let call = Call { id };
+    for _ in 0..call.items() {
+        collector_runtime::incr("agg.items", &[("shard", call.shard())]);
+    }
+    for size in call.sizes() {
+        collector_runtime::histogram("agg.size", size, ());
+    }
+    collector_runtime::timing("agg.step", call.step(), ());
+    if call.failed() {
+        Err("failed".to_owned())
+    } else {
+        Ok(())
+    }
+}
+
+/// Runs the calls on their threads, then waits until they are on the wire.
+fn run_calls(client: &Client) {
+    std::thread::scope(|scope| {
+        for t in 0..THREADS {
+            scope.spawn(move || {
+                for i in 0..CALLS {
+                    let _ = job(client, t * CALLS + i);
+                }
+            });
+        }
+    });
+    let report = collector_runtime::flush();
+    assert_eq!(report.lines_pending, 0, "{report:?}");
+}
+
+/// A context: type, name and sorted tags.
+type Context = (String, String, Vec<String>);
+
+fn context(kind: &str, name: &str, tags: &[&str]) -> Context {
+    let mut tags: Vec<String> = tags.iter().map(|t| (*t).to_owned()).collect();
+    tags.sort();
+    (kind.to_owned(), name.to_owned(), tags)
+}
+
+/// Every sample per context, as the agent collects them (counters summed
+/// in the caller), rounded to microunits so that sums compare exactly.
+fn samples(lines: &[Line]) -> BTreeMap<Context, Vec<i64>> {
+    let mut out: BTreeMap<Context, Vec<i64>> = BTreeMap::new();
+    for line in lines {
+        let held = out.entry(line.series()).or_default();
+        held.extend(line.values.iter().map(|v| (v * 1e6).round() as i64));
+    }
+    for held in out.values_mut() {
+        held.sort_unstable();
+    }
+    out
+}
+
+fn micro(v: f64) -> i64 {
+    (v * 1e6).round() as i64
+}
+
+/// What the agent must have seen for every call.
+fn expected() -> BTreeMap<Context, Vec<i64>> {
+    let mut counts: BTreeMap<Context, i64> = BTreeMap::new();
+    let mut out: BTreeMap<Context, Vec<i64>> = BTreeMap::new();
+    for id in 0..THREADS * CALLS {
+        let call = Call { id };
+        let outcome = call.outcome();
+        let shard = format!("shard:{}", call.shard());
+        *counts
+            .entry(context("c", "agg.items", &["env:test", outcome, &shard]))
+            .or_default() += call.items() as i64;
+        let [a, b] = call.sizes();
+        out.entry(context("h", "agg.size", &["env:test", outcome]))
+            .or_default()
+            .push(micro(a + b));
+        out.entry(context("ms", "agg.step", &["env:test", outcome]))
+            .or_default()
+            .push(micro(call.step().as_secs_f64() * 1000.0));
+    }
+    for (context, sum) in counts {
+        out.insert(context, vec![micro(sum as f64)]);
+    }
+    for held in out.values_mut() {
+        held.sort_unstable();
+    }
+    out
+}
+
+/// Checks what arrived against every call: counters sum exactly, each
+/// histogram context holds exactly the multiset of per-call totals, and the
+/// call's duration has one sample per call.
+fn check(lines: &[Line]) {
+    let mut got = samples(lines);
+    let durations = ["outcome:ok", "outcome:error"].map(|outcome| {
+        got.remove(&context("ms", "agg.duration", &["env:test", outcome]))
+            .map_or(0, |samples| samples.len() as u64)
+    });
+    let failed = (0..THREADS * CALLS).filter(|id| id % 4 == 3).count() as u64;
+    assert_eq!(durations, [THREADS * CALLS - failed, failed]);
+    // Counters: one line per context per interval, summed here as the agent
+    // sums them.
+    for (context, held) in got.iter_mut() {
+        if context.0 == "c" {
+            *held = vec![held.iter().sum()];
+        }
+    }
+    let want = expected();
+    assert_eq!(
+        got.keys().collect::<Vec<_>>(),
+        want.keys().collect::<Vec<_>>()
+    );
+    for (context, held) in &want {
+        assert_eq!(&got[context], held, "{context:?}");
+    }
+}
+
+#[test]
+fn every_execution_is_exact_at_the_receiver_over_udp() {
+    let _turn = turn();
+    let receiver = UdpReceiver::bind_with_buffer(4 << 20);
+    let client = client_for(udp_target(&receiver), Duration::from_millis(100), true);
+    run_calls(&client);
+    let datagrams = receiver.datagrams(Duration::from_millis(300));
+    let lines = parse_all(&datagrams);
+    check(&lines);
+    // 20,000 calls, 10 contexts: the lines follow the intervals and the
+    // samples' bytes, not the calls.
+    assert!(lines.len() < 2_000, "{} lines", lines.len());
+}
+
+#[test]
+fn every_execution_is_exact_at_the_receiver_over_a_unix_socket() {
+    let _turn = turn();
+    let receiver = UnixReceiver::bind();
+    let client = client_for(
+        Target::Unix(receiver.path()),
+        Duration::from_millis(100),
+        true,
+    );
+    run_calls(&client);
+    let lines = parse_all(&receiver.datagrams(Duration::from_millis(300)));
+    check(&lines);
+}
+
+#[collect_metrics(name = "bytes", client = client)]
+fn ten_counters(client: &Client, id: u64) {
+    for s in 0..10 {
+        collector_runtime::count(&format!("bytes.s{s}"), id % 3 + 1, ());
+    }
+}
+
+#[test]
+fn calls_within_one_interval_send_one_line_per_counter_context() {
+    let _turn = turn();
+    let receiver = UdpReceiver::bind();
+    // One interval longer than the test: the flush at the end sends it.
+    let client = client_for(udp_target(&receiver), Duration::from_secs(600), true);
+    for id in 0..10_000 {
+        ten_counters(&client, id);
+    }
+    collector_runtime::flush();
+    let lines = parse_all(&receiver.datagrams(Duration::from_millis(300)));
+    assert_eq!(lines.len(), 10, "{lines:?}");
+    let sum: u64 = (0..10_000).map(|id| id % 3 + 1).sum();
+    for line in &lines {
+        assert_eq!(
+            (line.kind.as_str(), line.values.as_slice()),
+            ("c", &[sum as f64][..])
+        );
+    }
+}
+
+#[collect_metrics(name = "digits", client = client)]
+fn one_sample(client: &Client, id: u64) {
+    collector_runtime::histogram("h", id % 10, ());
+}
+
+#[test]
+fn a_packed_sample_costs_its_digits_and_a_colon_and_lines_split_only_at_the_payload() {
+    let _turn = turn();
+    let receiver = UdpReceiver::bind();
+    let client = client_for(udp_target(&receiver), Duration::from_secs(600), true);
+    const SAMPLES: u64 = 3_000;
+    for id in 0..SAMPLES {
+        one_sample(&client, id);
+    }
+    collector_runtime::flush();
+    let datagrams = receiver.datagrams(Duration::from_millis(300));
+    let lines: Vec<&str> = datagrams
+        .iter()
+        .flat_map(|d| std::str::from_utf8(d).unwrap().split('\n'))
+        .collect();
+    let suffix = "|h|#env:test";
+    let mut values = Vec::new();
+    for (at, line) in lines.iter().enumerate() {
+        let packed = line
+            .strip_prefix("h")
+            .and_then(|rest| rest.strip_suffix(suffix))
+            .unwrap_or_else(|| panic!("{line}"));
+        // `:d` per sample: one digit and one colon.
+        assert_eq!(packed.len() % 2, 0, "{line}");
+        values.extend(packed.split(':').skip(1).map(|v| v.parse::<u64>().unwrap()));
+        // A line ends short of a payload only when it is the last.
+        if at + 1 < lines.len() {
+            assert!(line.len() + 2 > UDP_PAYLOAD - 1, "{} bytes", line.len());
+        }
+    }
+    values.sort_unstable();
+    let mut want: Vec<u64> = (0..SAMPLES).map(|id| id % 10).collect();
+    want.sort_unstable();
+    assert_eq!(values, want);
+    let bytes: usize = lines.iter().map(|line| line.len()).sum();
+    assert_eq!(
+        bytes,
+        lines.len() * (1 + suffix.len()) + 2 * SAMPLES as usize
+    );
+}
+
+#[test]
+fn without_packing_each_sample_is_a_line_and_counters_still_merge() {
+    let _turn = turn();
+    let receiver = UdpReceiver::bind();
+    let client = client_for(udp_target(&receiver), Duration::from_secs(600), false);
+    for id in 0..500 {
+        one_sample(&client, id);
+        ten_counters(&client, id);
+    }
+    collector_runtime::flush();
+    let lines = parse_all(&receiver.datagrams(Duration::from_millis(300)));
+    let histograms: Vec<&Line> = lines.iter().filter(|l| l.kind == "h").collect();
+    assert_eq!(histograms.len(), 500);
+    assert!(histograms.iter().all(|l| l.values.len() == 1));
+    assert_eq!(lines.iter().filter(|l| l.kind == "c").count(), 10);
+}
