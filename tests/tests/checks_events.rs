@@ -58,23 +58,25 @@ fn every_field_of_a_check_and_an_event_is_sent_exactly() {
         collector.flush();
     });
     let text = String::from_utf8(datagrams.concat()).unwrap();
-    // The buffered UDP sink ends each datagram with a line break.
+    // The buffered UDP sink ends each datagram with a line break. Checks
+    // and events pass through at the flush; the series goes out with the
+    // client's aggregated lines, at the end of the interval.
     assert_eq!(
         text.trim_end(),
-        "rows:1|c|#env:test,job:nightly\n\
-         _sc|jobs.nightly|1|d:1700000000|h:worker-1|#db:main,env:test,job:nightly\
+        "_sc|jobs.nightly|1|d:1700000000|h:worker-1|#db:main,env:test,job:nightly\
          |m:slow: 3 retries\n\
          _e{12,16}:nightly done|4 rows\\nall good|d:1700000001|h:worker-1|k:nightly|p:low\
-         |s:cron|t:success|#env:test,job:nightly,kind:report"
+         |s:cron|t:success|#env:test,job:nightly,kind:report\n\
+         rows:1|c|#env:test,job:nightly"
     );
-    let Sent::Check(check) = &sent[1] else {
+    let Sent::Check(check) = &sent[0] else {
         panic!("{sent:?}")
     };
     assert_eq!(
         (check.status, check.message.as_deref()),
         (1, Some("slow: 3 retries"))
     );
-    let Sent::Event(event) = &sent[2] else {
+    let Sent::Event(event) = &sent[1] else {
         panic!("{sent:?}")
     };
     assert_eq!(event.text, "4 rows\nall good");
@@ -264,17 +266,18 @@ fn a_text_longer_than_a_payload_is_cut_whole_into_one_datagram_and_reported() {
     for datagram in &datagrams {
         assert!(datagram.len() <= 1432, "{}", datagram.len());
     }
-    // Series first, then the checks and events in the order recorded.
-    assert!(matches!(&sent[..2], [Sent::Metric(_), Sent::Metric(_)]));
-    let Sent::Event(event) = &sent[2] else {
+    // The checks and events in the order recorded, then the series with
+    // the client's aggregated lines.
+    assert!(matches!(&sent[3..], [Sent::Metric(_), Sent::Metric(_)]));
+    let Sent::Event(event) = &sent[0] else {
         panic!()
     };
     assert!(event.text.len() > 1300 && event.text.chars().all(|c| c == 'é'));
-    let Sent::Check(check) = &sent[3] else {
+    let Sent::Check(check) = &sent[1] else {
         panic!()
     };
     assert!(check.message.as_ref().unwrap().chars().all(|c| c == 'é'));
-    let Sent::Event(titled) = &sent[4] else {
+    let Sent::Event(titled) = &sent[2] else {
         panic!()
     };
     assert!(titled.title.len() > 1300 && titled.title.chars().all(|c| c == 'é'));

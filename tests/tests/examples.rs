@@ -330,16 +330,20 @@ fn background_jobs() {
     assert!(stdout.contains("6 jobs succeeded, 2 failed"), "{stdout}");
     let (datagrams, lines) = received(&stdout);
     assert!(datagrams >= 1, "{stdout}");
-    // Eight runs share one buffered client, so their flushes may share
-    // datagrams: each series is summed over the runs, with the number of
-    // lines that carried it (one per run that recorded it).
+    // Eight runs share one client, whose aggregator merges their series:
+    // each series is summed over the runs, with its number of samples (one
+    // per run that recorded it) where it is not a counter.
     let mut got: BTreeMap<_, (f64, usize)> = BTreeMap::new();
     for line in &lines {
         let entry = got.entry(line.series()).or_default();
         if line.kind != "ms" {
-            entry.0 += line.value;
+            entry.0 += line.values.iter().sum::<f64>();
         }
-        entry.1 += 1;
+        // One sample per run that recorded it; a counter's lines are
+        // summed across runs, however many carried it.
+        if line.kind != "c" {
+            entry.1 += line.values.len();
+        }
     }
     let tags =
         |outcome: &'static str, priority: &'static str| vec![outcome, priority, "queue:mail"];
@@ -353,16 +357,16 @@ fn background_jobs() {
     let expected: BTreeMap<_, (f64, usize)> = [
         // Jobs 1 and 2 are high priority; 4 and 8 fail; 3 and 6 take two
         // SMTP round trips.
-        (series("c", "email.rendered", &ok_high), (2.0, 2)),
-        (series("c", "email.rendered", &ok_normal), (4.0, 4)),
-        (series("c", "email.rendered", &error_normal), (2.0, 2)),
+        (series("c", "email.rendered", &ok_high), (2.0, 0)),
+        (series("c", "email.rendered", &ok_normal), (4.0, 0)),
+        (series("c", "email.rendered", &error_normal), (2.0, 0)),
         (series("h", "email.smtp_roundtrips", &ok_high), (2.0, 2)),
         (series("h", "email.smtp_roundtrips", &ok_normal), (6.0, 4)),
         (
             series("h", "email.smtp_roundtrips", &error_normal),
             (2.0, 2),
         ),
-        (series("c", "email.rejected", &rejected), (2.0, 2)),
+        (series("c", "email.rejected", &rejected), (2.0, 0)),
         (series("ms", "jobs.email.duration", &ok_high), (0.0, 2)),
         (series("ms", "jobs.email.duration", &ok_normal), (0.0, 4)),
         (series("ms", "jobs.email.duration", &error_normal), (0.0, 2)),
@@ -387,10 +391,10 @@ fn tracing_service() {
     assert!(stdout.contains("3 orders placed, 1 rejected"), "{stdout}");
     let (datagrams, lines) = received(&stdout);
     assert!(datagrams >= 1, "{stdout}");
-    // Four spans, four flushes, which may share datagrams: each series is
-    // summed over the orders, with the number of lines that carried it
-    // (one per order that recorded it). The order id is a span field but
-    // not a tag.
+    // Four spans, four flushes, merged by the client's aggregator: each
+    // series is summed over the orders, with its number of samples (one
+    // per order that recorded it) where it is not a counter. The order id
+    // is a span field but not a tag.
     let mut got: BTreeMap<_, (f64, usize)> = BTreeMap::new();
     for line in &lines {
         assert!(
@@ -399,9 +403,13 @@ fn tracing_service() {
         );
         let entry = got.entry(line.series()).or_default();
         if line.kind != "ms" {
-            entry.0 += line.value;
+            entry.0 += line.values.iter().sum::<f64>();
         }
-        entry.1 += 1;
+        // One sample per run that recorded it; a counter's lines are
+        // summed across runs, however many carried it.
+        if line.kind != "c" {
+            entry.1 += line.values.len();
+        }
     }
     let (gold, standard) = (["tier:gold"], ["tier:standard"]);
     let customers = |tier: &'static str| ["table:customers", tier];
@@ -413,13 +421,13 @@ fn tracing_service() {
             series("h", "db.queries", &customers("tier:standard")),
             (2.0, 2),
         ),
-        (series("c", "stock.reserved", &gold), (3.0, 1)),
-        (series("c", "stock.reserved", &standard), (3.0, 2)),
-        (series("c", "orders.items", &gold), (3.0, 1)),
-        (series("c", "orders.items", &standard), (3.0, 2)),
+        (series("c", "stock.reserved", &gold), (3.0, 0)),
+        (series("c", "stock.reserved", &standard), (3.0, 0)),
+        (series("c", "orders.items", &gold), (3.0, 0)),
+        (series("c", "orders.items", &standard), (3.0, 0)),
         (series("h", "orders.value", &gold), (75.0, 1)),
         (series("h", "orders.value", &standard), (75.0, 2)),
-        (series("c", "orders.rejected", &gold), (1.0, 1)),
+        (series("c", "orders.rejected", &gold), (1.0, 0)),
         (series("ms", "process_order.duration", &gold), (0.0, 2)),
         (series("ms", "process_order.duration", &standard), (0.0, 2)),
     ]

@@ -1,9 +1,10 @@
 //! Nothing handed to the outbox is lost when the process ends: real child
 //! binaries (`src/bin/exit_*.rs`), as users write a cron job, each run many
 //! times against a real UDP receiver and a real Unix datagram socket, with
-//! no call to `flush` in them. Every line each run recorded must arrive,
-//! whole, once, with the call's `outcome` and `timing`, and the process must
-//! end with the status it would have had without metrics.
+//! no call to `flush` in them. Every value each run recorded must arrive,
+//! once, with the call's `outcome` and `timing` (read as the agent reads
+//! them: a counter context's lines summed, each packed value a sample), and
+//! the process must end with the status it would have had without metrics.
 
 use std::collections::BTreeMap;
 use std::process::Command;
@@ -14,25 +15,40 @@ use collector_tests::{parse_all, Line, UdpReceiver, UnixReceiver};
 /// How many times each case runs, on each transport.
 const RUNS: usize = 5;
 
-/// A line as compared: name, type, sorted tags, and the value (timers'
+/// A sample as compared: name, type, sorted tags, and the value (timers'
 /// values vary: only their presence is compared).
-fn key(line: &Line) -> String {
-    let mut tags = line.tags.clone();
+fn key(name: &str, kind: &str, tags: &[String], value: f64) -> String {
+    let mut tags = tags.to_vec();
     tags.sort();
-    let value = if line.kind == "ms" {
-        assert!(line.value >= 0.0, "{line:?}");
+    let value = if kind == "ms" {
+        assert!(value >= 0.0, "{name}: {value}");
         "<ms>".to_owned()
     } else {
-        line.value.to_string()
+        value.to_string()
     };
-    format!("{}:{value}|{}|#{}", line.name, line.kind, tags.join(","))
+    format!("{name}:{value}|{kind}|#{}", tags.join(","))
 }
 
-/// How many times each line arrived.
+/// What the agent makes of the lines: each counter context's sum once, and
+/// every other value (several on a packed line) as a sample, counted.
 fn count(lines: &[Line]) -> BTreeMap<String, usize> {
+    let mut sums: BTreeMap<(String, Vec<String>), f64> = BTreeMap::new();
     let mut counts = BTreeMap::new();
     for line in lines {
-        *counts.entry(key(line)).or_default() += 1;
+        if line.kind == "c" {
+            *sums
+                .entry((line.name.clone(), line.tags.clone()))
+                .or_default() += line.values.iter().sum::<f64>();
+            continue;
+        }
+        for value in &line.values {
+            *counts
+                .entry(key(&line.name, &line.kind, &line.tags, *value))
+                .or_default() += 1;
+        }
+    }
+    for ((name, tags), sum) in sums {
+        *counts.entry(key(&name, "c", &tags, sum)).or_default() += 1;
     }
     counts
 }
@@ -55,15 +71,13 @@ fn cron_lines(job: &str, outcome: &str) -> BTreeMap<String, usize> {
     want
 }
 
-/// The lines of `exit_tokio`: four tasks of 15 series each, and their
-/// durations.
+/// The lines of `exit_tokio`: four tasks of 15 series each (each
+/// counter summed over the tasks), and their durations.
 fn tokio_lines() -> BTreeMap<String, usize> {
     let mut want = BTreeMap::new();
-    for id in 0..4 {
-        for i in 0..15 {
-            let line = format!("cron.rows.table_{i:02}:{}|c|#outcome:ok", id * 100 + i);
-            *want.entry(line).or_default() += 1;
-        }
+    for i in 0..15 {
+        let sum: usize = (0..4).map(|id| id * 100 + i).sum();
+        want.insert(format!("cron.rows.table_{i:02}:{sum}|c|#outcome:ok"), 1);
     }
     want.insert("cron.task.duration:<ms>|ms|#outcome:ok".to_owned(), 4);
     want

@@ -4,8 +4,9 @@
 //!
 //! An async annotated call that calls the `metrics`-only library between
 //! awaits, on a multi-threaded runtime, sends one line per series with its
-//! tags; the same library called outside any call is sent at once through
-//! the global client, line by line, over a real UDP socket.
+//! tags; the same library called outside any call goes through the global
+//! client, aggregated like the calls' lines (a gauge's last value, a
+//! counter's sum), over a real UDP socket.
 
 use std::collections::BTreeMap;
 
@@ -25,7 +26,7 @@ async fn sync_tables() {
 }
 
 #[test]
-fn the_global_recorder_aggregates_in_calls_and_sends_at_once_outside() {
+fn the_global_recorder_aggregates_in_calls_and_across_records_outside() {
     let agent = UdpReceiver::bind();
     collector_runtime::set_global_client(agent.client());
     metrics::set_global_recorder(MetricsRecorder::new()).expect("no recorder installed yet");
@@ -60,14 +61,14 @@ fn the_global_recorder_aggregates_in_calls_and_sends_at_once_outside() {
         let tags = tags.iter().map(|t| t.to_string()).collect();
         (name.to_owned(), value, kind.to_owned(), tags)
     };
+    // The gauge set to 1 then back to 0 within the interval: its last value.
     assert_eq!(
         sent,
         [
-            line("lib.in_flight", 1.0, "g", &[]),
+            line("lib.in_flight", 0.0, "g", &[]),
             line("lib.rows", 2.0, "c", &["table:orders"]),
             line("lib.bytes", 15.0, "h", &["table:orders"]),
             line("lib.last_rows", 2.0, "g", &[]),
-            line("lib.in_flight", 0.0, "g", &[]),
         ]
     );
 }

@@ -1,12 +1,12 @@
-//! With no active collector, the free functions send straight through the
-//! global client, unaggregated. One test per binary: the global client is
-//! process-wide.
+//! With no active collector, the free functions send through the global
+//! client, aggregated like the calls' lines: one line per context per flush
+//! interval. One test per binary: the global client is process-wide.
 
 use collector_runtime::Collector;
 use collector_tests::UdpReceiver;
 
 #[test]
-fn records_outside_a_collector_reach_the_global_client_at_once() {
+fn records_outside_a_collector_reach_the_global_client_within_an_interval() {
     let receiver = UdpReceiver::bind();
     collector_runtime::set_global_client(receiver.client());
 
@@ -21,8 +21,7 @@ fn records_outside_a_collector_reach_the_global_client_at_once() {
     assert_eq!(
         sent,
         [
-            ("outside".to_owned(), 1.0, "c".to_owned()),
-            ("outside".to_owned(), 1.0, "c".to_owned()),
+            ("outside".to_owned(), 2.0, "c".to_owned()),
             ("outside.gauge".to_owned(), 2.5, "g".to_owned()),
         ]
     );

@@ -24,7 +24,7 @@ fn drain(datagrams: impl Iterator<Item = Vec<u8>>) -> Vec<Line> {
 fn totals(lines: &[Line]) -> BTreeMap<(String, String, Vec<String>), f64> {
     let mut out = BTreeMap::new();
     for line in lines {
-        *out.entry(line.series()).or_default() += line.value;
+        *out.entry(line.series()).or_default() += line.values.iter().sum::<f64>();
     }
     out
 }
