@@ -397,7 +397,8 @@ impl Client {
                 sender::start,
             )))
         });
-        Some(&handle.0)
+        // In a child made by `fork`, an outbox of the child's own.
+        Some(handle.0.for_this_process())
     }
 
     /// The sink, for a capture's client.

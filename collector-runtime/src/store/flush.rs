@@ -213,8 +213,12 @@ fn hand_to_outbox(
 ) {
     exit::watch_this_thread();
     match outbox.append(batch, carried, on_error) {
-        Appended::Queued { upto } => {
-            sent.series_sent = batch.series;
+        Appended::Queued { upto, too_long } => {
+            // A line longer than a payload was refused, counted and
+            // reported by the outbox.
+            sent.series_sent = batch.series.saturating_sub(too_long);
+            sent.lines_dropped = too_long;
+            sent.errors += usize::from(too_long > 0);
             if outbox.settings.synchronous || exit::ending() {
                 outbox.wait_for(upto, Instant::now() + outbox.settings.timeout);
             }
