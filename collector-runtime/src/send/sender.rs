@@ -56,15 +56,19 @@ fn run(outbox: &Arc<Outbox>) {
         if !state.queue.is_empty() {
             taken.extend(state.queue.drain(..));
             drop(state);
-            let mut on_error = None;
-            for waiting in taken.drain(..) {
+            let last = taken.len() - 1;
+            for (at, waiting) in taken.drain(..).enumerate() {
                 // Once the process has given up on its lines (its last
                 // report counted them as not sent), none is written.
                 if outbox.ledger.abandoned() {
                     break;
                 }
                 send(outbox, &waiting);
-                on_error = waiting.extra.on_error;
+                if at == last {
+                    // The run's last payload is finished once the sink is
+                    // flushed: a waiter then sees the flush's error too.
+                    flush_sink(outbox, waiting.extra.on_error.as_ref());
+                }
                 // Progress is told payload by payload: a waiter sees a
                 // slow sink move, and only one that finishes nothing is
                 // taken as stuck.
@@ -76,7 +80,6 @@ fn run(outbox: &Arc<Outbox>) {
                 outbox.progress.notify_all();
             }
             taken.clear();
-            flush_sink(outbox, on_error.as_ref());
             state = outbox.lock();
             if outbox.ledger.abandoned() {
                 // Waiters return at once (see `wait_locked`).
