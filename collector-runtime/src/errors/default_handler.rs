@@ -74,7 +74,12 @@ fn describe(error: &Error) -> (u32, &'static str) {
         Error::Undelivered { .. } => (
             6,
             "those lines are lost. The agent took too long to accept them; \
-             Client::flush_timeout sets how long to wait.",
+             Client::flush_timeout sets how long the end of the process waits.",
+        ),
+        Error::LineTooLong { .. } => (
+            8,
+            "the line was dropped and counted (sent as collector.lines_dropped); a tag or \
+             name that long is usually a bug, or needs the Unix socket's larger payloads.",
         ),
         Error::SinkPanicked { .. } => (2, "those lines are lost."),
         Error::InvalidName { .. } => (3, "the record was dropped."),

@@ -79,11 +79,27 @@ pub enum Error {
         /// How many of those bytes were sent.
         sent: usize,
     },
-    /// Lines were still waiting for the sender when the wait for them (the
-    /// end of the process, [`flush`](crate::flush)) ran out of time.
+    /// The process ended with lines neither sent nor dropped: the wait for
+    /// them at the end of the process ran out of time (or the sink had
+    /// hung, and a wait had already run out). Said once per process.
     Undelivered {
-        /// How many lines were waiting.
+        /// How many lines were never sent.
         lines: u64,
+        /// Of those, the lines inside a write to the sink that had not
+        /// returned: they may still have arrived.
+        in_flight: u64,
+    },
+    /// A line longer than a payload was refused, alone: no datagram could
+    /// carry it. The lines beside it are sent.
+    LineTooLong {
+        /// The line's metric name, cut to a readable length.
+        name: String,
+        /// The line's length in bytes.
+        len: usize,
+        /// The most bytes of lines a payload holds.
+        limit: usize,
+        /// How many lines of the same flush were refused so.
+        lines: usize,
     },
 }
 
@@ -136,10 +152,24 @@ impl fmt::Display for Error {
                 f,
                 "{what} of {name:?} cut from {len} to {sent} bytes to fit in one payload"
             ),
-            Error::Undelivered { lines } => write!(
+            Error::Undelivered {
+                lines,
+                in_flight: 0,
+            } => write!(f, "the process ended with {lines} metric lines not sent"),
+            Error::Undelivered { lines, in_flight } => write!(
                 f,
-                "{lines} metric lines were still waiting for the agent when the wait for \
-                 them ended"
+                "the process ended with {lines} metric lines not sent ({in_flight} of them \
+                 inside a write to the sink that had not returned, which may have arrived)"
+            ),
+            Error::LineTooLong {
+                name,
+                len,
+                limit,
+                lines,
+            } => write!(
+                f,
+                "metric {name:?}: a line of {len} bytes refused, longer than a payload \
+                 ({limit} bytes); {lines} such line(s) in this flush"
             ),
         }
     }

@@ -1,6 +1,6 @@
 //! Free text (a check's message, an event's title and text) made safe for
 //! one line: a line break is written as the two characters `\n`, as the
-//! agent reads it back, and a check's message writes `|`, which would end
+//! agent reads it back, any other control character as a space, and a check's message writes `|`, which would end
 //! its field, as `¦`. Text that does not fit is cut at a character
 //! boundary, never inside a character or an escape.
 
@@ -21,6 +21,10 @@ impl Escape {
         match (self, c) {
             (_, '\n') => Some("\\n"),
             (Escape::Field, '|') => Some("\u{a6}"),
+            // Any other control character (a NUL, a tab, a carriage
+            // return, an escape sequence's ESC) becomes a space: an agent
+            // or a log viewer may stop at it or act on it.
+            (_, c) if c.is_control() => Some(" "),
             _ => None,
         }
     }
@@ -77,6 +81,15 @@ mod tests {
         let n = escape.push(&mut out, text, budget);
         assert_eq!(n, out.len());
         out
+    }
+
+    #[test]
+    fn other_control_characters_become_spaces() {
+        for escape in [Escape::Delimited, Escape::Field] {
+            let text = "a\0b\tc\r\nd\u{1b}[31m";
+            assert_eq!(written(escape, text, 100), "a b c \\nd [31m");
+            assert_eq!(escape.len(text), 14);
+        }
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use crate::scope::call::end_taken_frame;
 use crate::scope::context::{enclosing_taken, take_frames};
-use crate::send::exit::flush;
+use crate::send::exit::end_of_process;
 
 /// Ends the process with `code`, as `std::process::exit` does, after the
 /// annotated calls and entered collectors of this thread have been flushed
@@ -33,6 +33,6 @@ pub fn exit(code: i32) -> ! {
     for (frame, enclosing) in frames.drain(..).zip(enclosing) {
         end_taken_frame(frame, code == 0, enclosing);
     }
-    flush();
+    end_of_process();
     std::process::exit(code)
 }

@@ -419,7 +419,8 @@ impl Client {
                 sender::start,
             )))
         });
-        Some(&handle.0)
+        // In a child made by `fork`, an outbox of the child's own.
+        Some(handle.0.for_this_process())
     }
 
     /// This client's sink, prefix, tags, origin and settings, with no

@@ -12,26 +12,42 @@
 //! - `#[tokio::main]`: the runtime, dropped when `main` returns, joins its
 //!   worker threads, and each worker's guard runs as it ends.
 //!
+//! The main thread is recognised by what it is, not by its name: on Linux,
+//! the thread whose id is the process id (read from `/proc/thread-self`,
+//! at the thread's end, so a child made by `fork` from any thread is right
+//! too); where that cannot be read, the thread Rust names `main`.
+//!
 //! Once the main thread's guard has run, the process is ending: every later
 //! flush (a thread-local's `Drop` that records) waits for its own lines.
-//! What this cannot see: `std::process::exit` called on another thread
-//! while the main thread is elsewhere, and detached threads still recording
-//! when the process ends. [`flush`] (or [`exit`]) is for those.
+//! What still waits then is said once, with the true count read from each
+//! client's ledger ([`crate::send::ledger`]), and no write starts after it,
+//! so the count stays true. Any other thread's end, and [`flush`], wait
+//! the same way but report nothing as lost: the process goes on and so does
+//! the sender. What this cannot see: `std::process::exit` called on another
+//! thread while the main thread is elsewhere, and detached threads still
+//! recording when the process ends. [`flush`] (or [`exit`]) is for those.
+//!
+//! [`exit`]: crate::exit
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use crate::errors::error::Error;
 
 use crate::errors::handler::report;
-use crate::send::outbox::{Outbox, TOTALS};
+use crate::send::outbox::Outbox;
+use crate::send::this_process::{this_process, PerProcess};
 
-/// Every outbox whose sender runs: what [`flush`] and the guards wait for.
-static OUTBOXES: Mutex<Vec<Arc<Outbox>>> = Mutex::new(Vec::new());
+/// Every outbox of this process whose sender runs: what [`flush`] and the
+/// guards wait for. A forked child has its own list, empty at first.
+static OUTBOXES: PerProcess<Mutex<Vec<Arc<Outbox>>>> = PerProcess::new(Default::default);
 
-/// Set once the main thread's guard has run.
-static ENDING: AtomicBool = AtomicBool::new(false);
+/// The id of the process whose main thread's guard has run (0: none).
+static ENDING: AtomicU32 = AtomicU32::new(0);
+
+/// Whether this process's end was already reported.
+static REPORTED_END: PerProcess<AtomicBool> = PerProcess::new(Default::default);
 
 pub(crate) fn register(outbox: &Arc<Outbox>) {
     lock().push(Arc::clone(outbox));
@@ -42,33 +58,49 @@ pub(crate) fn unregister(outbox: &Arc<Outbox>) {
 }
 
 fn lock() -> std::sync::MutexGuard<'static, Vec<Arc<Outbox>>> {
-    OUTBOXES.lock().unwrap_or_else(|e| e.into_inner())
+    OUTBOXES.get().lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Whether the process is ending (the main thread's thread-locals are being
 /// dropped): a flush then waits for its own lines.
 #[inline]
 pub(crate) fn ending() -> bool {
-    ENDING.load(Ordering::Relaxed)
+    let pid = ENDING.load(Ordering::Relaxed);
+    pid != 0 && pid == std::process::id()
 }
 
 /// Waits for every outbox when the thread that holds it ends.
 struct ThreadGuard {
-    main: bool,
+    /// Whether Rust named the thread `main`: what tells the main thread
+    /// where `/proc/thread-self` cannot be read.
+    named_main: bool,
 }
 
 impl Drop for ThreadGuard {
     fn drop(&mut self) {
-        if self.main {
-            ENDING.store(true, Ordering::Relaxed);
+        if is_main_thread().unwrap_or(self.named_main) {
+            end_of_process();
+        } else {
+            wait_for_outboxes();
         }
-        flush();
     }
+}
+
+/// Whether this thread is its process's main thread: on Linux, the one
+/// whose thread id is the process id (`/proc/thread-self` links to
+/// `<pid>/task/<tid>`). `None` where that cannot be read.
+fn is_main_thread() -> Option<bool> {
+    let link = std::fs::read_link("/proc/thread-self").ok()?;
+    let mut parts = link
+        .iter()
+        .filter_map(|part| part.to_str()?.parse::<u32>().ok());
+    let (pid, tid) = (parts.next()?, parts.next()?);
+    Some(pid == tid)
 }
 
 thread_local! {
     static GUARD: ThreadGuard = ThreadGuard {
-        main: std::thread::current().name() == Some("main"),
+        named_main: std::thread::current().name() == Some("main"),
     };
 }
 
@@ -78,8 +110,10 @@ pub(crate) fn watch_this_thread() {
     let _ = GUARD.try_with(|_| ());
 }
 
-/// What [`flush`] found: totals since the process started, over every
-/// client, and what was still waiting when it returned.
+/// What [`flush`] found: totals since the process started (a child made by
+/// `fork` starts its own), over every client, and what was still pending
+/// when it returned. Every line a client took is sent, dropped or pending:
+/// the three add up to every line handed over.
 ///
 /// ```
 /// let report = collector_runtime::flush();
@@ -92,20 +126,29 @@ pub struct DeliveryReport {
     pub payloads_sent: u64,
     /// Lines in those payloads.
     pub lines_sent: u64,
-    /// Lines dropped: refused by a full outbox, or in a payload the sink
-    /// refused (each reported through the error handler or counted in
-    /// [`errors_seen`](crate::errors_seen)).
+    /// Lines dropped: refused by a full outbox, refused as longer than a
+    /// payload, or in a payload the sink refused (each reported through the
+    /// error handler or counted in [`errors_seen`](crate::errors_seen)).
     pub lines_dropped: u64,
-    /// Lines still waiting for a sender when the wait ended (a sink slower
-    /// than the flush timeout).
+    /// Lines neither sent nor dropped when the wait ended: waiting for the
+    /// sender, or in flight. Not lost: the sender goes on with them.
     pub lines_pending: u64,
+    /// Of the pending lines, those inside a write to a sink that had not
+    /// returned (a sink that hangs holds them).
+    pub lines_in_flight: u64,
+    /// Waits for a sender that ran out of time, in this process so far: a
+    /// sink that finishes nothing costs one, whoever waits (flushes, ends
+    /// of threads, synchronous flushes), until it finishes something.
+    pub timeouts: u64,
 }
 
 /// Waits until every line handed to any client's outbox so far is on the
-/// wire, or has failed and been reported, or the client's flush timeout
-/// (default one second) has passed; lines still waiting then are reported
-/// through the error handler (`Error::Undelivered`) as well as counted in
-/// the returned report.
+/// wire, or has been dropped and counted, or the client's flush timeout
+/// (default one second) has passed, and says where every line stands. Lines
+/// still pending then are in the report (`lines_pending`), not lost: the
+/// sender goes on with them, and the end of the process waits for them
+/// again and reports what it could not send. A sink that finished nothing
+/// during a whole wait is not waited for again until it finishes something.
 ///
 /// The end of the process does this by itself (see the crate's docs, "When
 /// lines leave"): call it before `std::process::exit` on a thread other
@@ -121,23 +164,63 @@ pub struct DeliveryReport {
 /// let collector = Collector::builder().client(Client::new(sink)).build();
 /// collector.incr("jobs.done", ());
 /// collector.flush(); // handed to the client's outbox
-/// collector_runtime::flush(); // and now on the wire
+/// let report = collector_runtime::flush(); // and now on the wire
 /// assert_eq!(received.try_recv().unwrap(), b"jobs.done:1|c");
+/// assert_eq!((report.lines_pending, report.lines_in_flight), (0, 0));
 /// ```
 pub fn flush() -> DeliveryReport {
+    // The thread that flushes last waits again at its end: for the main
+    // thread, that is the end of the process.
+    watch_this_thread();
+    wait_for_outboxes()
+}
+
+/// Waits for every outbox of this process, each at most its timeout, and
+/// reads the ledgers.
+fn wait_for_outboxes() -> DeliveryReport {
     let outboxes: Vec<Arc<Outbox>> = lock().clone();
     let start = Instant::now();
-    let mut delivery = DeliveryReport::default();
     for outbox in &outboxes {
         outbox.wait_sent(start + outbox.settings.timeout);
-        delivery.lines_pending += outbox.pending_lines();
     }
-    if delivery.lines_pending > 0 {
-        let lines = delivery.lines_pending;
-        report(None, Error::Undelivered { lines });
+    read_ledgers(&outboxes)
+}
+
+fn read_ledgers(outboxes: &[Arc<Outbox>]) -> DeliveryReport {
+    let mut delivery = DeliveryReport::default();
+    for outbox in outboxes {
+        let in_flight = outbox.ledger.in_flight();
+        delivery.lines_pending += outbox.pending_lines().max(in_flight);
+        delivery.lines_in_flight += in_flight;
     }
-    delivery.payloads_sent = TOTALS.payloads_sent.load(Ordering::Relaxed);
-    delivery.lines_sent = TOTALS.lines_sent.load(Ordering::Relaxed);
-    delivery.lines_dropped = TOTALS.lines_dropped.load(Ordering::Relaxed);
+    let totals = this_process();
+    delivery.payloads_sent = totals.payloads_sent.load(Ordering::Relaxed);
+    delivery.lines_sent = totals.lines_sent.load(Ordering::Relaxed);
+    delivery.lines_dropped = totals.lines_dropped.load(Ordering::Relaxed);
+    delivery.timeouts = totals.timeouts.load(Ordering::Relaxed);
+    delivery
+}
+
+/// The end of the process: waits for every outbox, and if lines are still
+/// pending, gives up on them (no write starts after this, so the count
+/// stays true) and says so, once, with the count.
+pub(crate) fn end_of_process() -> DeliveryReport {
+    ENDING.store(std::process::id(), Ordering::Relaxed);
+    let delivery = wait_for_outboxes();
+    if delivery.lines_pending == 0 {
+        return delivery;
+    }
+    let outboxes: Vec<Arc<Outbox>> = lock().clone();
+    let mut in_flight = 0;
+    for outbox in &outboxes {
+        in_flight += outbox.ledger.abandon();
+    }
+    let mut delivery = read_ledgers(&outboxes);
+    // A write that returned between the two reads is sent, not pending.
+    delivery.lines_in_flight = in_flight.min(delivery.lines_pending);
+    if !REPORTED_END.get().swap(true, Ordering::Relaxed) {
+        let (lines, in_flight) = (delivery.lines_pending, delivery.lines_in_flight);
+        report(None, Error::Undelivered { lines, in_flight });
+    }
     delivery
 }

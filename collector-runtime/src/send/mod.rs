@@ -1,7 +1,8 @@
 //! Where lines go: the client (a cadence sink with what every line carries),
 //! where it sends ([`target`]), its configuration from the environment and
 //! the origin fields, the process-wide client, the outbox those lines wait
-//! in and the payloads it packs them into, the sender thread that puts them
+//! in and the payloads it packs them into, the ledger of where each line
+//! stands, the sender thread that puts them
 //! on the wire, what makes them leave before the process ends, and the slot
 //! a test's capture fills ([`capture`]); what the sender drains before it
 //! sends, the aggregator across executions, is behind [`upstream`]. The flush that turns a collector's
@@ -12,6 +13,7 @@ pub(crate) mod client;
 pub(crate) mod config;
 pub(crate) mod exit;
 pub(crate) mod global;
+pub(crate) mod ledger;
 pub(crate) mod origin;
 pub(crate) mod outbox;
 mod parse;
@@ -19,5 +21,6 @@ pub(crate) mod payload;
 mod retry;
 pub(crate) mod sender;
 pub(crate) mod target;
+pub(crate) mod this_process;
 mod unix_sink;
 pub(crate) mod upstream;

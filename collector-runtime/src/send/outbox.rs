@@ -17,9 +17,12 @@ use std::time::{Duration, Instant};
 
 use cadence::MetricSink;
 
-use crate::errors::handler::ErrorHandler;
+use crate::errors::error::Error;
+use crate::errors::handler::{report, ErrorHandler};
+use crate::send::ledger::Ledger;
 use crate::send::payload::{Batch, Filling, Packed};
 use crate::send::upstream::Upstream;
+use crate::send::this_process::this_process;
 
 /// The counter that carries how many lines the transport dropped (an
 /// outbox past its bound, a sink that failed), sent with a later flush once
@@ -156,9 +159,11 @@ pub(crate) struct State {
     /// Every client of this outbox is gone: the sender sends what is left
     /// and ends.
     pub(crate) closing: bool,
-    /// A wait for the sender ran out of time, and the sender has finished
-    /// nothing since: synchronous flushes do not wait again until it has,
-    /// so a sink that hangs costs one timeout, not one per call.
+    /// A wait for the sender ran out of time while the sender finished
+    /// nothing, and it has finished nothing since: no wait (a flush, the
+    /// end of a thread or of the process, a synchronous flush) waits again
+    /// until it has, so a sink that hangs costs one timeout per episode,
+    /// not one per waiter.
     pub(crate) stuck: bool,
 }
 
@@ -174,20 +179,6 @@ impl State {
         self.filling_due = None;
     }
 }
-
-/// Running totals of the process, over every outbox, read by
-/// [`flush`](crate::flush)'s report.
-pub(crate) struct Totals {
-    pub(crate) payloads_sent: AtomicU64,
-    pub(crate) lines_sent: AtomicU64,
-    pub(crate) lines_dropped: AtomicU64,
-}
-
-pub(crate) static TOTALS: Totals = Totals {
-    payloads_sent: AtomicU64::new(0),
-    lines_sent: AtomicU64::new(0),
-    lines_dropped: AtomicU64::new(0),
-};
 
 /// What one outbox's sender did since its counters were last sent
 /// ([`Client::telemetry`](crate::Client::telemetry)).
@@ -238,6 +229,8 @@ pub(crate) struct Outbox {
     /// Set by the sender once per telemetry interval: the next flush writes
     /// the counters.
     pub(crate) telemetry_due: AtomicBool,
+    /// Where each line stands: waiting, in flight, sent or dropped.
+    pub(crate) ledger: Ledger,
     /// Starts the sender thread (the client hands in `sender::start`): the
     /// sender works this outbox, so the outbox does not import the sender.
     start_sender: StartSender,
@@ -247,6 +240,12 @@ pub(crate) struct Outbox {
     /// No sender thread could be started: flushes send on their own
     /// thread, and nothing waits in the upstream.
     pub(crate) no_sender: AtomicBool,
+    /// The process that made this outbox. A child forked from it never
+    /// locks it (a thread of the parent may have held the lock at the
+    /// fork, for good) nor sends or counts the parent's lines in it: it
+    /// uses `successor`, an outbox of its own.
+    pid: u32,
+    successor: OnceLock<Arc<Outbox>>,
 }
 
 /// How an outbox starts its sender thread.
@@ -255,8 +254,9 @@ pub(crate) type StartSender = fn(&Arc<Outbox>) -> std::io::Result<()>;
 /// What an append did with a batch.
 pub(crate) enum Appended {
     /// In the outbox; the sender sends it. `upto` is the payload count a
-    /// wait for it waits for.
-    Queued { upto: u64 },
+    /// wait for it waits for; `too_long` lines were refused, alone, as
+    /// longer than a payload (counted as dropped, and reported).
+    Queued { upto: u64, too_long: usize },
     /// Refused: the outbox is past its bound.
     Refused {
         /// Whether this refusal starts an episode (it is reported).
@@ -298,10 +298,33 @@ impl Outbox {
             failing: AtomicBool::new(false),
             counters: Counters::default(),
             telemetry_due: AtomicBool::new(false),
+            ledger: Ledger::new(this_process()),
             start_sender,
             upstream: OnceLock::new(),
             no_sender: AtomicBool::new(false),
+            pid: std::process::id(),
+            successor: OnceLock::new(),
         }
+    }
+
+    /// The outbox this process uses in place of this one: itself, or in a
+    /// process forked after it was made, a fresh one of that process's own
+    /// (same sink, same settings, a sender of its own started on first
+    /// use). The inherited one is never locked.
+    pub(crate) fn for_this_process(self: &Arc<Self>) -> &Arc<Outbox> {
+        let pid = std::process::id();
+        let mut outbox = self;
+        while outbox.pid != pid {
+            outbox = outbox.successor.get_or_init(|| {
+                Arc::new(Outbox::new(
+                    Arc::clone(&outbox.sink),
+                    outbox.target.clone(),
+                    outbox.settings,
+                    outbox.start_sender,
+                ))
+            });
+        }
+        outbox
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
@@ -347,7 +370,7 @@ impl Outbox {
     pub(crate) fn count_dropped(&self, lines: u64, carried: u64) {
         self.unreported_drops
             .fetch_add(lines + carried, Ordering::Relaxed);
-        TOTALS.lines_dropped.fetch_add(lines, Ordering::Relaxed);
+        self.ledger.refuse(lines as usize);
     }
 
     /// Packs `batch` (which carries the count of `carried` dropped lines)
@@ -356,6 +379,39 @@ impl Outbox {
     pub(crate) fn append(
         self: &Arc<Self>,
         batch: &Batch,
+        carried: u64,
+        on_error: Option<&ErrorHandler>,
+    ) -> Appended {
+        let limit = Filling::limit_for(self.settings.payload_size);
+        // Only a batch longer than a payload can hold a line that is.
+        if batch.len() <= limit {
+            return self.pack_in(batch, 0, carried, on_error);
+        }
+        let too_long = batch.too_long(limit);
+        let appended = self.pack_in(batch, too_long, carried, on_error);
+        if too_long > 0 && !matches!(appended, Appended::Refused { .. }) {
+            self.count_dropped(too_long as u64, 0);
+            if let Some((name, len)) = batch.first_too_long(limit) {
+                let lines = too_long;
+                report(
+                    on_error,
+                    Error::LineTooLong {
+                        name,
+                        len,
+                        limit,
+                        lines,
+                    },
+                );
+            }
+        }
+        appended
+    }
+
+    /// [`Outbox::append`], with `too_long` of the batch's lines left out.
+    fn pack_in(
+        self: &Arc<Self>,
+        batch: &Batch,
+        too_long: usize,
         carried: u64,
         on_error: Option<&ErrorHandler>,
     ) -> Appended {
@@ -377,6 +433,7 @@ impl Outbox {
         let queue = &mut state.queue;
         let handed = &mut state.handed;
         let filling_extra = &mut state.filling_extra;
+        self.ledger.accept(batch.lines() - too_long);
         state.filling.take(batch, &mut |payload| {
             // A full payload takes what the filling carried with it; the
             // next one is opened by this batch.
@@ -401,6 +458,7 @@ impl Outbox {
         }
         let upto = state.handed + u64::from(!state.filling.is_empty());
         let sealed = state.handed > handed_before;
+        let queued = Appended::Queued { upto, too_long };
         match state.sender {
             SenderState::NotStarted => {
                 state.sender = SenderState::Busy;
@@ -427,7 +485,7 @@ impl Outbox {
             }
             _ => {}
         }
-        Appended::Queued { upto }
+        queued
     }
 
     #[cold]
@@ -466,25 +524,33 @@ impl Outbox {
     /// `deadline` passes.
     pub(crate) fn wait_for(&self, upto: u64, deadline: Instant) -> bool {
         let mut state = self.lock();
-        if state.stuck {
-            return state.done >= upto;
-        }
         state.flush_wanted = true;
         self.wait_locked(state, upto, deadline)
     }
 
+    /// Waits, unless the sender is stuck (a wait ran out of time while it
+    /// finished nothing, and it has finished nothing since) or the process
+    /// has given up on its lines.
     fn wait_locked(&self, mut state: MutexGuard<'_, State>, upto: u64, deadline: Instant) -> bool {
-        if matches!(state.sender, SenderState::NotStarted | SenderState::Absent) {
+        if state.stuck
+            || self.ledger.abandoned()
+            || matches!(state.sender, SenderState::NotStarted | SenderState::Absent)
+        {
             return state.done >= upto;
         }
         if matches!(state.sender, SenderState::Idle | SenderState::Timed) {
             state.sender = SenderState::Busy;
             self.work.notify_one();
         }
+        let progress_before = state.done;
         while state.done < upto {
             let now = Instant::now();
             if now >= deadline {
-                state.stuck = true;
+                // A sender that finished nothing in a whole wait is stuck
+                // (a sink that hangs) until it finishes something; one
+                // that is slow but moving is waited for again.
+                state.stuck = state.done == progress_before;
+                this_process().timeouts.fetch_add(1, Ordering::Relaxed);
                 return false;
             }
             state = self
@@ -534,12 +600,13 @@ impl Outbox {
         }
     }
 
-    /// Lines handed over and not sent yet (waiting, being filled or being
-    /// sent).
+
+    /// Lines handed over and neither sent nor dropped yet: waiting (being
+    /// filled, queued, or taken by the sender) or in flight (inside a write
+    /// that has not returned), with an upstream's (see
+    /// [`Ledger::add_upstream`]).
     pub(crate) fn pending_lines(&self) -> u64 {
-        let state = self.lock();
-        let waiting: usize = state.queue.iter().map(|w| w.payload.lines).sum();
-        (waiting + state.filling.payload.lines) as u64
+        self.ledger.pending()
     }
 }
 
@@ -549,7 +616,10 @@ pub(crate) struct OutboxHandle(pub(crate) Arc<Outbox>);
 
 impl Drop for OutboxHandle {
     fn drop(&mut self) {
-        let mut state = self.0.lock();
+        // In a forked child, the child's own outbox closes; the inherited
+        // one is not touched.
+        let outbox = self.0.for_this_process();
+        let mut state = outbox.lock();
         state.closing = true;
         let wake = matches!(state.sender, SenderState::Idle | SenderState::Timed);
         if wake {
@@ -557,7 +627,7 @@ impl Drop for OutboxHandle {
         }
         drop(state);
         if wake {
-            self.0.work.notify_one();
+            outbox.work.notify_one();
         }
     }
 }

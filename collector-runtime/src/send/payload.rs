@@ -4,7 +4,9 @@
 //! A flush writes its lines into a batch (no lock held: writing is most of
 //! a flush's time), then the batch is packed into the payload being filled,
 //! shared by every flush of one client: a line is never split, a payload
-//! never grows past its limit, and a line longer than a payload goes alone.
+//! never grows past its limit, and a line longer than a payload is refused
+//! alone (no datagram could carry it: sent, it would fail, and on some
+//! sinks take the lines beside it along).
 
 use std::ops::Range;
 
@@ -65,11 +67,33 @@ impl Batch {
         self.ends.is_empty()
     }
 
+    /// How many of its lines are longer than `limit` bytes.
+    pub(crate) fn too_long(&self, limit: usize) -> usize {
+        self.ranges()
+            .filter(|range| too_long(range.len(), limit))
+            .count()
+    }
+
+    /// The first line longer than `limit` bytes: its name, cut to a
+    /// readable length, and its length.
+    pub(crate) fn first_too_long(&self, limit: usize) -> Option<(String, usize)> {
+        let range = self.ranges().find(|range| too_long(range.len(), limit))?;
+        let line = &self.text[range];
+        Some((first_name(line).to_owned(), line.len()))
+    }
+
     /// Each line's byte range in `text`.
     fn ranges(&self) -> impl Iterator<Item = Range<usize>> + '_ {
         let starts = std::iter::once(0).chain(self.ends.iter().map(|end| end + 1));
         starts.zip(self.ends.iter().copied()).map(|(s, e)| s..e)
     }
+}
+
+/// Whether a line of `len` bytes is refused by payloads of `limit` bytes of
+/// lines. A limit of one byte is the documented way to hand every line over
+/// alone, so it refuses none.
+fn too_long(len: usize, limit: usize) -> bool {
+    len > limit && limit > 1
 }
 
 /// A batch larger than this is freed after its flush rather than kept for
@@ -102,8 +126,13 @@ impl Filling {
     pub(crate) fn new(payload_size: usize) -> Filling {
         Filling {
             payload: Packed::default(),
-            limit: payload_size.saturating_sub(1).max(1),
+            limit: Filling::limit_for(payload_size),
         }
+    }
+
+    /// The most bytes of lines in one payload of `payload_size` bytes.
+    pub(crate) fn limit_for(payload_size: usize) -> usize {
+        payload_size.saturating_sub(1).max(1)
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -111,8 +140,9 @@ impl Filling {
     }
 
     /// Packs `batch`'s lines, in order, after what is being filled: each
-    /// payload that the next line would overflow goes to `full`, whole, and
-    /// so does a line longer than a payload, alone.
+    /// payload that the next line would overflow goes to `full`, whole. A
+    /// line longer than a payload is left out (the caller counts it, see
+    /// [`Batch::too_long`]).
     #[inline]
     pub(crate) fn take(&mut self, batch: &Batch, full: &mut impl FnMut(Packed)) {
         let joint = usize::from(!self.is_empty());
@@ -131,6 +161,9 @@ impl Filling {
     }
 
     fn push_line(&mut self, line: &str, full: &mut impl FnMut(Packed)) {
+        if too_long(line.len(), self.limit) {
+            return;
+        }
         let joint = usize::from(!self.is_empty());
         if self.payload.text.len() + joint + line.len() > self.limit && !self.is_empty() {
             full(self.seal());
@@ -141,7 +174,7 @@ impl Filling {
         self.payload.text.push_str(line);
         self.payload.lines += 1;
         if self.payload.text.len() > self.limit {
-            // Longer than a payload on its own: sent alone.
+            // A client of one-byte payloads: every line goes alone.
             full(self.seal());
         }
     }
@@ -159,9 +192,17 @@ impl Filling {
     }
 }
 
-/// The metric name of a payload's first line, for error reports.
+/// The most characters of a name an error report quotes.
+const READABLE_NAME: usize = 100;
+
+/// The metric name of a payload's first line, for error reports, cut to
+/// [`READABLE_NAME`] characters (a 100 KB name makes no readable message).
 pub(crate) fn first_name(payload: &str) -> &str {
-    payload.split([':', '\n']).next().unwrap_or_default()
+    let name = payload.split([':', '\n', '|']).next().unwrap_or_default();
+    match name.char_indices().nth(READABLE_NAME) {
+        Some((cut, _)) => &name[..cut],
+        None => name,
+    }
 }
 
 #[cfg(test)]
@@ -209,13 +250,19 @@ mod tests {
     }
 
     #[test]
-    fn a_line_longer_than_a_payload_goes_alone_and_in_order() {
+    fn a_line_longer_than_a_payload_is_left_out_alone() {
         let long = "x".repeat(30);
         let sent = pack(12, &[&["a:1|c", &long, "b:2|c"]]);
-        assert_eq!(sent, ["a:1|c", long.as_str(), "b:2|c"]);
-        assert_eq!(pack(12, &[&[&long]]), [long.as_str()]);
+        assert_eq!(sent, ["a:1|c\nb:2|c"]);
+        assert!(pack(12, &[&[&long]]).is_empty());
         let sent = pack(12, &[&["a:1|c"], &[&long], &["b:2|c"]]);
-        assert_eq!(sent, ["a:1|c", long.as_str(), "b:2|c"]);
+        assert_eq!(sent, ["a:1|c\nb:2|c"]);
+        let mut batch = Batch::default();
+        for line in ["a:1|c", &format!("{long}:1|c"), &long] {
+            batch.line(true, |out| out.push_str(line));
+        }
+        assert_eq!(batch.too_long(11), 2);
+        assert_eq!(batch.first_too_long(11), Some((long.clone(), 34)));
     }
 
     #[test]
@@ -237,5 +284,8 @@ mod tests {
     fn the_first_name_is_what_comes_before_the_value() {
         assert_eq!(first_name("app.q:1|c\nr:2|c"), "app.q");
         assert_eq!(first_name(""), "");
+        let long = "n".repeat(100_000);
+        assert_eq!(first_name(&format!("{long}:1|c")).len(), READABLE_NAME);
+        assert_eq!(first_name("é".repeat(101).as_str()), "é".repeat(100));
     }
 }

@@ -22,7 +22,7 @@ use crate::errors::error::Error;
 
 use crate::errors::handler::{count_only, report, ErrorHandler};
 use crate::send::exit;
-use crate::send::outbox::{Outbox, SenderState, Waiting, TOTALS};
+use crate::send::outbox::{Outbox, SenderState, Waiting};
 use crate::send::payload::first_name;
 
 /// Starts `outbox`'s sender thread.
@@ -69,20 +69,35 @@ fn run(outbox: &Arc<Outbox>) {
         if !state.queue.is_empty() {
             taken.extend(state.queue.drain(..));
             drop(state);
-            let count = taken.len() as u64;
-            let mut bytes = 0;
-            let mut on_error = None;
-            for waiting in taken.drain(..) {
-                bytes += waiting.payload.text.len();
+            let last = taken.len() - 1;
+            for (at, waiting) in taken.drain(..).enumerate() {
+                // Once the process has given up on its lines (its last
+                // report counted them as not sent), none is written.
+                if outbox.ledger.abandoned() {
+                    break;
+                }
                 send(outbox, &waiting);
-                on_error = waiting.extra.on_error;
+                if at == last {
+                    // The run's last payload is finished once the sink is
+                    // flushed: a waiter then sees the flush's error too.
+                    flush_sink(outbox, waiting.extra.on_error.as_ref());
+                }
+                // Progress is told payload by payload: a waiter sees a
+                // slow sink move, and only one that finishes nothing is
+                // taken as stuck.
+                let mut state = outbox.lock();
+                state.queued_bytes -= waiting.payload.text.len().min(state.queued_bytes);
+                state.done += 1;
+                state.stuck = false;
+                drop(state);
+                outbox.progress.notify_all();
             }
-            flush_sink(outbox, on_error.as_ref());
+            taken.clear();
             state = outbox.lock();
-            state.queued_bytes -= bytes.min(state.queued_bytes);
-            state.done += count;
-            state.stuck = false;
-            outbox.progress.notify_all();
+            if outbox.ledger.abandoned() {
+                // Waiters return at once (see `wait_locked`).
+                outbox.progress.notify_all();
+            }
             continue;
         }
         if state.closing {
@@ -124,12 +139,20 @@ fn run(outbox: &Arc<Outbox>) {
 /// Hands one payload to the sink; a failure drops it, counted.
 pub(crate) fn send(outbox: &Outbox, waiting: &Waiting) {
     let payload = &waiting.payload;
-    match hand_over(
+    if !outbox.ledger.start_write(payload.lines) {
+        return;
+    }
+    let handed = hand_over(
         &*outbox.sink,
         outbox.target.as_deref(),
         &payload.text,
         payload.lines,
-    ) {
+    );
+    let count_lines = waiting.extra.count_lines;
+    outbox
+        .ledger
+        .end_write(payload.lines, count_lines, handed.is_ok());
+    match handed {
         Ok(()) => {
             outbox.failing.store(false, Ordering::Relaxed);
             let counters = &outbox.counters;
@@ -140,19 +163,18 @@ pub(crate) fn send(outbox: &Outbox, waiting: &Waiting) {
             counters
                 .lines_sent
                 .fetch_add(payload.lines as u64, Ordering::Relaxed);
-            let totals = &TOTALS;
-            totals.payloads_sent.fetch_add(1, Ordering::Relaxed);
-            totals
-                .lines_sent
-                .fetch_add(payload.lines as u64, Ordering::Relaxed);
         }
         Err(error) => {
             outbox
                 .counters
                 .payloads_dropped
                 .fetch_add(1, Ordering::Relaxed);
-            let lost = payload.lines.saturating_sub(waiting.extra.count_lines);
-            outbox.count_dropped(lost as u64, waiting.extra.carried);
+            // The ledger counted the lines as dropped; their count goes
+            // to the agent later, with the earlier count this one carried.
+            let lost = payload.lines.saturating_sub(count_lines) as u64;
+            outbox
+                .unreported_drops
+                .fetch_add(lost + waiting.extra.carried, Ordering::Relaxed);
             if outbox.failing.swap(true, Ordering::Relaxed) {
                 count_only(1);
             } else {

@@ -57,11 +57,19 @@ pub(crate) fn hand_to_outbox(
     on_error: Option<&ErrorHandler>,
     may_wait: bool,
 ) -> Handed {
-    exit::watch_this_thread();
+    if may_wait {
+        // A caller's flush: its thread waits for the outbox when it ends
+        // (the sender's own drain is not a caller).
+        exit::watch_this_thread();
+    }
     let mut sent = Handed::default();
     match outbox.append(batch, carried, on_error) {
-        Appended::Queued { upto } => {
-            sent.series = batch.series;
+        Appended::Queued { upto, too_long } => {
+            // A line longer than a payload was refused, counted and
+            // reported by the outbox.
+            sent.series = batch.series.saturating_sub(too_long);
+            sent.lines_dropped = too_long;
+            sent.errors += usize::from(too_long > 0);
             if may_wait && (outbox.settings.synchronous || exit::ending()) {
                 outbox.wait_for(upto, Instant::now() + outbox.settings.timeout);
             }
