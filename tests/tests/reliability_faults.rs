@@ -324,15 +324,28 @@ fn a_line_too_long_for_a_payload_is_refused_alone_and_the_rest_arrives() {
     collector.incr("huge", [("k", huge.as_str())]);
     collector.incr("after", ());
     let errors = errors_seen();
+    let dropped_before = collector_runtime::flush().lines_dropped;
     let report = collector.flush();
-    // The huge line is refused alone, before any datagram: one error, one
-    // line dropped; the two others are handed over.
+    // The three series go to the client's aggregator; its lines are written
+    // at the end of the interval (or the wait below), where the huge one is
+    // refused alone, before any datagram: one error, one line dropped.
     let counts = (report.series_sent, report.lines_dropped, report.errors);
-    assert_eq!(counts, (2, 1, 1), "{report:?}");
+    assert_eq!(counts, (3, 0, 0), "{report:?}");
     let delivery = collector_runtime::flush();
     assert_eq!(delivery.lines_pending, 0);
+    assert_eq!(delivery.lines_dropped - dropped_before, 1, "{delivery:?}");
     assert_eq!(errors_seen() - errors, 1);
-    let mut names: Vec<String> = receiver.lines().into_iter().map(|l| l.name).collect();
-    names.sort();
-    assert_eq!(names, ["after", "before"]);
+    // The drop's count goes out with the same interval's lines.
+    let mut sent: Vec<(String, f64)> = receiver
+        .lines()
+        .into_iter()
+        .map(|l| (l.name, l.value))
+        .collect();
+    sent.sort_by(|a, b| a.0.cmp(&b.0));
+    let want = [
+        ("after", 1.0),
+        ("before", 1.0),
+        ("collector.lines_dropped", 1.0),
+    ];
+    assert_eq!(sent, want.map(|(n, v)| (n.to_owned(), v)));
 }

@@ -179,9 +179,19 @@ proptest! {
             .into_iter()
             .flatten()
             .collect();
-        prop_assert_eq!(lines.len(), 1, "{:?}", lines);
+        let lines: Vec<_> = lines
+            .into_iter()
+            .filter(|line| line.name != "collector.lines_dropped")
+            .collect();
         let outcome = if fail { "outcome:error" } else { "outcome:ok" };
         let want = [outcome.to_owned(), format!("user:{}", clean_tag(&user))];
+        // A tag too long for a payload: the line is refused alone, counted.
+        let written = "handler.hits:1|c|#".len() + want[0].len() + 1 + want[1].len();
+        if written > 1432 - 1 {
+            prop_assert!(lines.is_empty(), "{:?}", lines);
+            return Ok(());
+        }
+        prop_assert_eq!(lines.len(), 1, "{:?}", lines);
         prop_assert_eq!(&lines[0].name, "handler.hits");
         prop_assert_eq!(&lines[0].tags[..], &want[..]);
     }

@@ -192,10 +192,14 @@ impl Daemon {
 
     /// Waits until the daemon has read `lines` metric lines in all.
     fn wait_for_lines(&self, lines: usize) {
+        self.wait_until(|daemon| daemon.counters()["statsd.metrics_received"] >= lines as f64);
+    }
+
+    /// Waits until `done` says so, or 20 s have passed.
+    fn wait_until(&self, done: impl Fn(&Daemon) -> bool) {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
-            let seen = self.counters()["statsd.metrics_received"];
-            if seen >= lines as f64 || Instant::now() > deadline {
+            if done(self) || Instant::now() > deadline {
                 // A little longer, in case more than expected arrives.
                 std::thread::sleep(Duration::from_millis(200));
                 return;
@@ -273,7 +277,9 @@ fn daemon_client() -> Client {
 fn aim_client_at(daemon: &Daemon) {
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
     let sink = BufferedUdpMetricSink::from(("127.0.0.1", daemon.udp_port), socket).unwrap();
-    let _ = CLIENT.set(Client::new(sink));
+    // This daemon reads one value per line: packed samples off, as a user
+    // of it sets them.
+    let _ = CLIENT.set(Client::new(sink).multi_value(false));
 }
 
 /// One checkout: what a request handler records. Each call is one
@@ -352,9 +358,16 @@ fn the_reference_statsd_daemon_receives_every_series_exactly() {
 
     let notices = 2 * CRON_NOTICES;
     let sent = 3 * CHECKOUT_SERIES + HOSTILE_SERIES + 2 * CRON_SERIES + notices;
-    // The probe, then one line per series per call, and the checks and
-    // events.
-    daemon.wait_for_lines(1 + sent);
+    // The probe, then at most one line per series per call (the calls of
+    // one interval share a counter's or a gauge's line), and the checks and
+    // events. Every sample has arrived once the timers hold the calls'.
+    daemon.wait_until(|daemon| {
+        daemon
+            .timers()
+            .get("db.wait;service=shop")
+            .is_some_and(|waits| waits.len() == 3)
+            && daemon.stat("messages.bad_lines_seen") >= notices as f64
+    });
 
     let counters = daemon.counters();
     let own: BTreeMap<&str, f64> = counters
@@ -416,10 +429,9 @@ fn the_reference_statsd_daemon_receives_every_series_exactly() {
     let bad = notices as f64;
     assert_eq!(daemon.stat("messages.bad_lines_seen"), bad, "bad lines");
     assert_eq!(counters["statsd.bad_lines_seen"], bad);
-    assert_eq!(
-        counters["statsd.metrics_received"],
-        (1 + sent) as f64,
-        "one line per series per call, and the checks and events"
+    assert!(
+        counters["statsd.metrics_received"] <= (1 + sent) as f64,
+        "at most one line per series per call, and the checks and events"
     );
 }
 

@@ -74,18 +74,23 @@ fn an_annotated_axum_handler_flushes_once_per_request() {
         }
     });
 
-    // The client is one buffered UDP client shared by all requests, so the
-    // requests' flushes may share datagrams; what counts is the lines. Each
-    // series is summed over the requests, with the number of lines that
-    // carried it: one line per series per request.
+    // The client is one UDP client shared by all requests, whose aggregator
+    // merges their series: each series is summed over the requests, with
+    // its number of samples (one per request) where it is not a counter.
     let datagrams = receiver.datagrams_within(Duration::from_secs(10), Duration::from_millis(300));
     let mut got: BTreeMap<_, (f64, usize)> = BTreeMap::new();
     for datagram in &datagrams {
         for line in parse_datagram(datagram).unwrap_or_else(|e| panic!("{e}")) {
-            let value = if line.kind == "ms" { 0.0 } else { line.value };
+            let value = if line.kind == "ms" {
+                0.0
+            } else {
+                line.values.iter().sum()
+            };
             let entry = got.entry(line.series()).or_default();
             entry.0 += value;
-            entry.1 += 1;
+            if line.kind != "c" {
+                entry.1 += line.values.len();
+            }
         }
     }
 
@@ -106,7 +111,9 @@ fn an_annotated_axum_handler_flushes_once_per_request() {
         let mut add = |kind: &str, name: &str, tags: &[&str], value: f64| {
             let entry = expected.entry(series(kind, name, tags)).or_default();
             entry.0 += value;
-            entry.1 += 1;
+            if kind != "c" {
+                entry.1 += 1;
+            }
         };
         add(
             "c",

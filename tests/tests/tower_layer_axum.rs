@@ -77,17 +77,19 @@ fn app(receiver: &UdpReceiver) -> Router {
 
 type Totals = BTreeMap<(String, String, Vec<String>), (f64, usize)>;
 
-/// Every line received, summed per series, with the number of lines that
-/// carried it. All requests share one buffered client, so the flushes of
-/// concurrent requests may share a datagram: lines are the unit, and each
-/// request sends one line per series.
+/// Every value received, summed per series, with the number of samples
+/// where the series is not a counter. All requests share one client, whose
+/// aggregator merges their series: a counter's lines are summed however
+/// many carried it, and each request's histogram total is one sample.
 fn totals(receiver: &UdpReceiver) -> Totals {
     let mut out = Totals::new();
     for datagram in receiver.datagrams_within(Duration::from_secs(10), Duration::from_millis(300)) {
         for line in parse_datagram(&datagram).unwrap_or_else(|e| panic!("{e}")) {
             let entry = out.entry(line.series()).or_default();
-            entry.0 += line.value;
-            entry.1 += 1;
+            entry.0 += line.values.iter().sum::<f64>();
+            if line.kind != "c" {
+                entry.1 += line.values.len();
+            }
         }
     }
     out
@@ -96,7 +98,9 @@ fn totals(receiver: &UdpReceiver) -> Totals {
 fn add(totals: &mut Totals, kind: &str, name: &str, tags: &[&str], value: f64) {
     let entry = totals.entry(series(kind, name, tags)).or_default();
     entry.0 += value;
-    entry.1 += 1;
+    if kind != "c" {
+        entry.1 += 1;
+    }
 }
 
 #[test]

@@ -21,8 +21,8 @@ use crate::errors::error::Error;
 use crate::errors::handler::{report, ErrorHandler};
 use crate::send::ledger::Ledger;
 use crate::send::payload::{Batch, Filling, Packed};
-use crate::send::upstream::Upstream;
 use crate::send::this_process::this_process;
+use crate::send::upstream::Upstream;
 
 /// The counter that carries how many lines the transport dropped (an
 /// outbox past its bound, a sink that failed), sent with a later flush once
@@ -599,7 +599,6 @@ impl Outbox {
             _ => {}
         }
     }
-
 
     /// Lines handed over and neither sent nor dropped yet: waiting (being
     /// filled, queued, or taken by the sender) or in flight (inside a write

@@ -29,6 +29,8 @@ pub(crate) struct LineOut<'a> {
     suffix: String,
     /// Where a failure to send the batch's lines is reported.
     on_error: Option<ErrorHandler>,
+    /// Whether the drain wrote any line.
+    wrote: bool,
 }
 
 impl<'a> LineOut<'a> {
@@ -41,6 +43,7 @@ impl<'a> LineOut<'a> {
             head: String::new(),
             suffix: String::new(),
             on_error: None,
+            wrote: false,
         }
     }
 
@@ -50,6 +53,7 @@ impl<'a> LineOut<'a> {
         if table.is_empty() {
             return;
         }
+        self.wrote = true;
         let packed = self.client.packs_samples();
         let sets = table.tag_sets();
         let resolved: Vec<(Vec<&str>, Vec<&str>)> = sets.iter().map(|set| set.as_strs()).collect();
@@ -111,9 +115,14 @@ impl<'a> LineOut<'a> {
     }
 
     /// Hands what is written to the outbox, with the transport's own counts
-    /// when they are due.
+    /// when they are due and the drain wrote lines (as a flush's lines
+    /// carry them: a drain of nothing sends nothing).
     pub(crate) fn finish(mut self) {
-        let carried = write_transport_counts(self.client, self.outbox, &mut self.batch);
+        let carried = if self.wrote {
+            write_transport_counts(self.client, self.outbox, &mut self.batch)
+        } else {
+            0
+        };
         self.hand(carried);
     }
 
