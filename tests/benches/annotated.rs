@@ -29,20 +29,8 @@ use collector_runtime::{collect_metrics, Client};
 use criterion::{criterion_group, criterion_main, Criterion};
 use metrics_exporter_dogstatsd::DogStatsDBuilder;
 
+use common::calls::{annotated, annotated_ten_series, annotated_ten_series_nop_sink, plain, VERBS};
 use common::{report_outbox, Drain};
-
-const VERBS: [&str; 10] = [
-    "verb:select",
-    "verb:insert",
-    "verb:update",
-    "verb:delete",
-    "verb:upsert",
-    "verb:merge",
-    "verb:copy",
-    "verb:truncate",
-    "verb:vacuum",
-    "verb:analyze",
-];
 
 /// The verbs' values, for the `metrics` crate's labels.
 const VERB_VALUES: [&str; 10] = [
@@ -54,43 +42,6 @@ const VERB_VALUES: [&str; 10] = [
 const COUNTERS: [&str; 4] = ["job.items", "job.retries", "job.hits", "job.misses"];
 const HISTOGRAMS: [&str; 3] = ["job.size", "job.rows", "job.depth"];
 const TIMINGS: [&str; 3] = ["job.fetch", "job.parse", "job.store"];
-
-#[inline(never)]
-fn plain(x: u64) -> u64 {
-    black_box(x).wrapping_mul(3)
-}
-
-/// The plain function, annotated.
-#[inline(never)]
-#[collect_metrics]
-fn annotated(x: u64) -> u64 {
-    black_box(x).wrapping_mul(3)
-}
-
-/// Ten series, each recorded twice, into the call's collector.
-#[inline(never)]
-#[collect_metrics]
-fn annotated_ten_series(x: u64) -> u64 {
-    for _ in 0..2 {
-        for verb in VERBS {
-            collector_runtime::incr("db.query", ["database:main", verb]);
-        }
-    }
-    black_box(x).wrapping_mul(3)
-}
-
-/// The same function, sending through a sink that sends nothing: the cost
-/// of the call without the datagram its flush puts on the wire.
-#[inline(never)]
-#[collect_metrics(client = nop_client())]
-fn annotated_ten_series_nop_sink(x: u64) -> u64 {
-    for _ in 0..2 {
-        for verb in VERBS {
-            collector_runtime::incr("db.query", ["database:main", verb]);
-        }
-    }
-    black_box(x).wrapping_mul(3)
-}
 
 /// The same function, through the default Unix-socket client aimed at an
 /// agent that never reads (`stalled`) or one that does (`reading`).
@@ -140,11 +91,6 @@ fn unix_client(stalled: bool) -> &'static Client {
     static READING: OnceLock<Client> = OnceLock::new();
     let cell = if stalled { &STALLED } else { &READING };
     cell.get_or_init(|| unix_agent(stalled))
-}
-
-fn nop_client() -> &'static Client {
-    static CLIENT: OnceLock<Client> = OnceLock::new();
-    CLIENT.get_or_init(|| Client::new(NopMetricSink))
 }
 
 /// 4 counters, 3 histograms and 3 timings, each recorded twice, into the

@@ -17,21 +17,14 @@ use cadence::{NopMetricSink, StatsdClient};
 use collector_runtime::Collector;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 
+use common::series::{fill, shard_ids, BASE_TAGS};
 use common::{report_outbox, Drain, PAYLOAD};
-
-const BASE_TAGS: [&str; 2] = ["env:bench", "region:eu"];
-
-fn fill(collector: &Collector, ids: &[String]) {
-    for id in ids {
-        collector.incr("bench.flush", ["service:billing", "verb:select", id]);
-    }
-}
 
 fn flush(c: &mut Criterion) {
     let drain = Drain::start();
     let mut group = c.benchmark_group("flush");
     for n in [1usize, 100, 10_000] {
-        let ids: Vec<String> = (0..n).map(|i| format!("shard:{i}")).collect();
+        let ids = shard_ids(n);
         // 3 tags per series and 2 base tags, as DESIGN.md's target says.
         let collector = Collector::builder()
             .client(drain.collector_client())

@@ -13,9 +13,9 @@ use std::hint::black_box;
 
 use cadence::prelude::*;
 use cadence::{NopMetricSink, StatsdClient};
-use collector_runtime::Collector;
 use criterion::{criterion_group, criterion_main, Criterion};
 
+use common::series::{nop_collector, THREE_PAIRS, THREE_TAGS};
 use common::Drain;
 
 /// Benches one tag count. `$ours` is the tag set as our API takes it; the
@@ -26,9 +26,7 @@ macro_rules! record_group {
         let tags = $ours;
         let mut group = $c.benchmark_group($group);
 
-        let collector = Collector::builder()
-            .client(collector_runtime::Client::new(NopMetricSink))
-            .build();
+        let collector = nop_collector();
         collector.incr("bench.record", &tags);
         {
             let _current = collector.enter();
@@ -76,12 +74,12 @@ fn record(c: &mut Criterion) {
     record_group!(c, drain, "record/0_tags", (), []);
     record_group!(
         c, drain, "record/3_tags",
-        ["k0:v0", "k1:v1", "k2:v2"],
+        THREE_TAGS,
         ["k0" => "v0", "k1" => "v1", "k2" => "v2"]
     );
     record_group!(
         c, drain, "record/3_pairs",
-        [("k0", "v0"), ("k1", "v1"), ("k2", "v2")],
+        THREE_PAIRS,
         ["k0" => "v0", "k1" => "v1", "k2" => "v2"]
     );
     record_group!(

@@ -15,28 +15,15 @@
 
 mod common;
 
-use collector_runtime::{Client, MetricsRecorder, SpanCollectorLayer};
+use collector_runtime::MetricsRecorder;
 use criterion::{criterion_group, criterion_main, Criterion};
 use metrics_exporter_dogstatsd::DogStatsDBuilder;
 use metrics_tracing_context::{MetricsLayer, TracingContextLayer};
 use metrics_util::layers::Layer as _;
 use tracing_subscriber::prelude::*;
 
+use common::spans::{ours_span, ours_subscriber};
 use common::Drain;
-
-fn ours_span() {
-    let span = tracing::info_span!(
-        "request",
-        collect_metrics = true,
-        route = "/users",
-        method = "GET"
-    );
-    span.in_scope(|| {
-        collector_runtime::incr("db.query", ());
-        collector_runtime::incr("cache.miss", ());
-        collector_runtime::incr("db.query", ());
-    });
-}
 
 fn facade_span(marker: bool) {
     let span = if marker {
@@ -59,9 +46,7 @@ fn facade_span(marker: bool) {
 fn span_3_records(c: &mut Criterion) {
     let mut group = c.benchmark_group("tracing/span_3_records");
 
-    let ours = tracing_subscriber::registry()
-        .with(SpanCollectorLayer::new().client(Client::new(cadence::NopMetricSink)));
-    tracing::subscriber::with_default(ours, || {
+    tracing::subscriber::with_default(ours_subscriber(), || {
         group.bench_function("ours_layer", |b| b.iter(ours_span));
         let recorder = MetricsRecorder::new();
         let _recorder = metrics::set_default_local_recorder(&recorder);

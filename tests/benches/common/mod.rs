@@ -1,7 +1,12 @@
 //! Pieces the benches share: a loopback UDP receiver drained on a background
 //! thread (so no sink ever blocks or fails for want of a reader), and the
-//! clients aimed at it.
+//! clients aimed at it; and, in the submodules, the functions, collectors
+//! and spans that both harnesses (criterion's and callgrind's) measure.
 #![allow(dead_code)] // each bench uses its own part of this module
+
+pub(crate) mod calls;
+pub(crate) mod series;
+pub(crate) mod spans;
 
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
