@@ -76,6 +76,9 @@ mod validate;
 #[proc_macro_attribute]
 pub fn collect_metrics(args: TokenStream, item: TokenStream) -> TokenStream {
     let original = proc_macro2::TokenStream::from(item.clone());
+    if syn::parse::<syn::Item>(item.clone()).is_err() {
+        return validate::not_an_item(original).into();
+    }
     match run(args, item) {
         Ok(expanded) => expanded.into(),
         // The item is kept as it was, so one mistake in the attribute does
