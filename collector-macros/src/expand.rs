@@ -8,7 +8,8 @@
 //! let scope = CallScope::builder().tag(..).start(); // one collector per call
 //! in place:  let body = scope.body(); return { let x = x; BODY };   // sync, or async that cannot suspend
 //! async:     scope.run(pin!(Some(async move { let x = x; BODY }))).await  // current around every poll
-//! -> impl Future:  CallFuture::new(scope, { BODY }, is_err)          // the call lasts until the future ends
+//! -> impl Future:  let v = { BODY }; drop(body); CallFuture::new(scope, v, is_err)  // lasts until the future ends
+//! -> Alias:  if let Some(wrap) = (&&&kind).__collector_future() { return wrap(scope, v, ..) }  // a boxed dyn future
 //! ```
 //!
 //! The parameters are moved into the body (`let x = x;`, or `let (a, b) =
@@ -17,8 +18,10 @@
 //! Dropping the scope flushes, so every way out of the call flushes exactly
 //! once, in the runtime, not here. No closure stands between the caller and
 //! an in-place body, so `#[track_caller]` and `return`/`?` keep their
-//! meaning; with `outcome`, the body's own `return`s are rewritten to tell
-//! the runtime whether their value is an `Err`.
+//! meaning, also for a body that returns a future; each `return` the body
+//! itself writes is rewritten to pass its value through the same exit as the
+//! tail (the outcome probe, the future's wrapper), and with `service_check`
+//! each `expr?` through the probe that reads the converted error's text.
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned, ToTokens};

@@ -100,6 +100,8 @@ impl<R> NotAFuture<R> for ReturnKind<R> {
 mod tests {
     use super::*;
 
+    // The borrows are the probe: each level of `&` selects one trait.
+    #[allow(clippy::needless_borrow)]
     #[test]
     fn only_a_boxed_dyn_future_is_wrapped() {
         type BoxFut<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
