@@ -124,7 +124,17 @@ impl Parse for TagEntry {
                 "expected a tag: `\"key:value\"`, `key = \"value\"` or `key = expression`",
             ));
         };
-        let _eq: Token![=] = input.parse()?;
+        let eq: Token![=] = input.parse()?;
+        if input.is_empty() || input.peek(Token![,]) {
+            return Err(syn::Error::new(
+                eq.span,
+                format_args!(
+                    "the tag `{} =` has no value: write `{0} = \"value\"` or `{0} = expression`, \
+                     or remove it",
+                    key.text()
+                ),
+            ));
+        }
         let value: Expr = input.parse()?;
         Ok(match literal_text(&value) {
             Some(text) => TagEntry::Pair {

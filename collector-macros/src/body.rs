@@ -5,7 +5,7 @@
 use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::{quote, ToTokens};
 use syn::visit_mut::{self, VisitMut};
-use syn::{Expr, Ident, Item, Type};
+use syn::{Expr, Ident, Item};
 
 /// An identifier of the expansion's own: the `mixed_site` span keeps it
 /// apart from the user's variables, and the `__collect_metrics_` prefix from
@@ -15,25 +15,30 @@ pub(crate) fn local(name: &str) -> Ident {
     Ident::new(&format!("__collect_metrics_{name}"), Span::mixed_site())
 }
 
-/// Rewrites each `return value` of the body itself (not of its closures,
-/// async blocks or items) into one that tells `__collect_metrics_body`
-/// whether the value is an `Err`, then returns it.
-pub(crate) struct ProbeReturns<'a> {
-    pub(crate) krate: &'a TokenStream,
-    pub(crate) ty: &'a Type,
-    /// With `service_check`: the `Err`'s text is read too.
-    pub(crate) check: bool,
+/// Rewrites how the body itself (not its closures, async blocks or items)
+/// leaves: each `return value` into `return` of what `exit` makes of the
+/// value, and, with `try_text`, each `expr?` into `probe?`, so that the
+/// expansion sees the value of every exit it can.
+pub(crate) struct Exits<'a> {
+    pub(crate) exit: &'a dyn Fn(&Expr) -> TokenStream,
+    pub(crate) try_text: Option<&'a dyn Fn(&Expr) -> TokenStream>,
 }
 
-impl VisitMut for ProbeReturns<'_> {
+impl VisitMut for Exits<'_> {
     fn visit_expr_mut(&mut self, expr: &mut Expr) {
         match expr {
-            Expr::Closure(_) | Expr::Async(_) | Expr::Const(_) => {}
+            Expr::Closure(_) | Expr::Async(_) | Expr::Const(_) | Expr::TryBlock(_) => {}
             Expr::Return(ret) => {
                 visit_mut::visit_expr_return_mut(self, ret);
                 if let Some(value) = ret.expr.take() {
-                    let probed = probe_value(self.krate, self.ty, self.check, &value);
-                    ret.expr = Some(Box::new(Expr::Verbatim(probed)));
+                    ret.expr = Some(Box::new(Expr::Verbatim((self.exit)(&value))));
+                }
+            }
+            Expr::Try(tried) if self.try_text.is_some() => {
+                visit_mut::visit_expr_try_mut(self, tried);
+                if let Some(probe) = self.try_text {
+                    let operand = probe(&tried.expr);
+                    *tried.expr = Expr::Verbatim(operand);
                 }
             }
             _ => visit_mut::visit_expr_mut(self, expr),
@@ -43,38 +48,9 @@ impl VisitMut for ProbeReturns<'_> {
     fn visit_item_mut(&mut self, _: &mut Item) {}
 }
 
-/// `{ let v: T = value; body.ended(is_err(&v)); v }`.
-fn probe_value(krate: &TokenStream, ty: &Type, check: bool, value: &Expr) -> TokenStream {
-    let (body, v) = (local("body"), local("value"));
-    let text = check.then(|| err_text(krate, &body, &v));
-    quote! {
-        {
-            let #v: #ty = #value;
-            {
-                #text
-                use #krate::__private::{ErrProbe as _, OkProbe as _};
-                #body.ended((&&#v).__collector_is_err());
-            }
-            #v
-        }
-    }
-}
-
 /// With `service_check`, tells the body the `Err`'s `Display`, if the
 /// value is an `Err` whose type has one (read by autoref).
-pub(crate) fn probe_text(
-    krate: &TokenStream,
-    options: &crate::validate::Options,
-    body: &Ident,
-    value: &Ident,
-) -> Option<TokenStream> {
-    options
-        .service_check
-        .as_ref()
-        .map(|_| err_text(krate, body, value))
-}
-
-fn err_text(krate: &TokenStream, body: &Ident, value: &Ident) -> TokenStream {
+pub(crate) fn err_text(krate: &TokenStream, body: &Ident, value: &Ident) -> TokenStream {
     quote! {
         {
             use #krate::__private::{ErrText as _, NoText as _};

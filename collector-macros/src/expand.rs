@@ -8,7 +8,8 @@
 //! let scope = CallScope::builder().tag(..).start(); // one collector per call
 //! in place:  let body = scope.body(); return { let x = x; BODY };   // sync, or async that cannot suspend
 //! async:     scope.run(pin!(Some(async move { let x = x; BODY }))).await  // current around every poll
-//! -> impl Future:  CallFuture::new(scope, { BODY }, is_err)          // the call lasts until the future ends
+//! -> impl Future:  let v = { BODY }; drop(body); CallFuture::new(scope, v, is_err)  // lasts until the future ends
+//! -> Alias:  if let Some(wrap) = (&&&kind).__collector_future() { return wrap(scope, v, ..) }  // a boxed dyn future
 //! ```
 //!
 //! The parameters are moved into the body (`let x = x;`, or `let (a, b) =
@@ -17,16 +18,21 @@
 //! Dropping the scope flushes, so every way out of the call flushes exactly
 //! once, in the runtime, not here. No closure stands between the caller and
 //! an in-place body, so `#[track_caller]` and `return`/`?` keep their
-//! meaning; with `outcome`, the body's own `return`s are rewritten to tell
-//! the runtime whether their value is an `Err`.
+//! meaning, also for a body that returns a future; each `return` the body
+//! itself writes is rewritten to pass its value through the same exit as the
+//! tail (the outcome probe, the future's wrapper), and with `service_check`
+//! each `expr?` through the probe that reads the converted error's text.
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::visit_mut::VisitMut;
-use syn::{Block, GenericArgument, ItemFn, PathArguments, ReturnType, Type, TypeParamBound};
+use syn::{
+    Block, Expr, GenericArgument, GenericParam, Ident, ItemFn, Lifetime, PathArguments, ReturnType,
+    Type, TypeParamBound,
+};
 
-use crate::body::{self, local, ProbeReturns};
+use crate::body::{self, local, Exits};
 use crate::params::{self, Params};
 use crate::validate::{Options, Tag};
 
@@ -47,7 +53,20 @@ pub(crate) fn function(func: ItemFn, options: &Options) -> TokenStream {
         None => quote!(::collector_runtime),
     };
     let params = params::params(&mut sig, &options.mentioned());
-    let returns = Returns::of(&sig.output, sig.asyncness.is_none());
+    let lifetimes = sig
+        .generics
+        .params
+        .iter()
+        .filter_map(|param| match param {
+            GenericParam::Lifetime(def) => Some(def.lifetime.ident.to_string()),
+            _ => None,
+        })
+        .collect();
+    let returns = Returns::of(
+        &sig.output,
+        sig.asyncness.is_none(),
+        &ElideLifetimes(lifetimes),
+    );
     let cx = Context {
         krate: &krate,
         options,
@@ -56,9 +75,8 @@ pub(crate) fn function(func: ItemFn, options: &Options) -> TokenStream {
     };
     let start = start(&krate, options);
     let braces = block.brace_token;
-    let wrapped = if let Returns::Future { .. } = returns {
-        cx.returned_future(block)
-    } else if sig.asyncness.is_some() && (params.self_by_value || body::can_suspend(&block)) {
+    let wrapped = if sig.asyncness.is_some() && (params.self_by_value || body::can_suspend(&block))
+    {
         cx.suspending(block)
     } else {
         cx.in_place(block.as_ref().clone())
@@ -126,11 +144,13 @@ enum Returns {
     Future { boxed: Option<Box<Type>> },
     /// Anything else, with each nested `impl Trait` written as `_` so that
     /// it can annotate a `let` (e.g. `Result<_, E>` keeps `?` working).
-    Typed(Box<Type>),
+    /// `may_be_future`: a sync function's path the macro cannot read (an
+    /// alias, a named type), which the type system tells apart.
+    Typed { ty: Box<Type>, may_be_future: bool },
 }
 
 impl Returns {
-    fn of(output: &ReturnType, sync: bool) -> Returns {
+    fn of(output: &ReturnType, sync: bool, elide: &ElideLifetimes) -> Returns {
         let ReturnType::Type(_, ty) = output else {
             return Returns::Unit;
         };
@@ -138,7 +158,7 @@ impl Returns {
         if sync {
             if let Some(boxed) = future_shape(bare) {
                 return Returns::Future {
-                    boxed: boxed.then(|| ty.clone()),
+                    boxed: boxed.then(|| Box::new(elide.written(ty))),
                 };
             }
         }
@@ -147,9 +167,12 @@ impl Returns {
             Type::Never(_) => Returns::Never,
             Type::ImplTrait(_) => Returns::Opaque,
             _ => {
-                let mut ty = (**ty).clone();
-                InferOpaque.visit_type_mut(&mut ty);
-                Returns::Typed(Box::new(ty))
+                let mut written = elide.written(ty);
+                InferOpaque.visit_type_mut(&mut written);
+                Returns::Typed {
+                    ty: Box::new(written),
+                    may_be_future: sync && may_be_future(bare),
+                }
             }
         }
     }
@@ -162,6 +185,50 @@ fn bare(mut ty: &Type) -> &Type {
         ty = elem;
     }
     ty
+}
+
+/// A path that may name a future: anything but the standard types that
+/// are not one. Only these go through the future probe.
+fn may_be_future(ty: &Type) -> bool {
+    const NOT_FUTURES: &[&str] = &[
+        "Result", "Option", "String", "Vec", "bool", "char", "str", "u8", "u16", "u32", "u64",
+        "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize", "f32", "f64",
+    ];
+    match ty {
+        Type::Path(path) => path
+            .path
+            .segments
+            .last()
+            .is_some_and(|last| !NOT_FUTURES.iter().any(|name| last.ident == name)),
+        _ => false,
+    }
+}
+
+/// The function's own lifetimes, written `'_` where the expansion names the
+/// return type inside the body: inferred there as they would be, and not a
+/// use of the lifetime that would hide clippy's `needless_lifetimes`.
+struct ElideLifetimes(Vec<String>);
+
+impl ElideLifetimes {
+    fn written(&self, ty: &Type) -> Type {
+        let mut ty = ty.clone();
+        let mut elide = ElideIn(&self.0);
+        elide.visit_type_mut(&mut ty);
+        ty
+    }
+}
+
+struct ElideIn<'a>(&'a [String]);
+
+impl VisitMut for ElideIn<'_> {
+    fn visit_lifetime_mut(&mut self, lifetime: &mut Lifetime) {
+        if self.0.iter().any(|name| lifetime.ident == name) {
+            *lifetime = Lifetime::new("'_", lifetime.span());
+        }
+    }
+
+    // `for<'b>` binds its own lifetimes, which stay named.
+    fn visit_bound_lifetimes_mut(&mut self, _: &mut syn::BoundLifetimes) {}
 }
 
 /// `Some(false)` for `impl Future<Output = T> + ...`, `Some(true)` for
@@ -256,57 +323,33 @@ impl Context<'_> {
     }
 
     /// A sync body, or an async one that cannot suspend, runs where it is,
-    /// with the collector current until it ends. The block is a match arm
-    /// (or, with `outcome`, a `let` initializer): its temporaries then drop
-    /// before ours in any edition, and a body that diverges leaves no
-    /// unreachable code of ours behind it. `-> impl Trait` keeps the block
-    /// as the function's tail, where a closure still learns its signature
-    /// from the return type.
-    fn in_place(&self, mut block: Block) -> TokenStream {
-        let krate = self.krate;
-        let (scope, body, kind, value) =
-            (local("scope"), local("body"), local("kind"), local("value"));
-        let head = quote!(let #body = #scope.body(););
-        let probe_text = body::probe_text(krate, self.options, &body, &value);
+    /// with the collector current until it ends: no closure stands between
+    /// the caller and the body, so `#[track_caller]`, `return` and `?` keep
+    /// their meaning. The block is a match arm (or a `let` initializer's
+    /// match arm): its temporaries then drop before ours in any edition, a
+    /// single-expression body leaves no braces for `unused_braces` to see,
+    /// and a body that diverges is no sub-expression of ours for clippy's
+    /// `diverging_sub_expression`. `-> impl Trait` keeps the body's
+    /// statements as the function's own, where a closure still learns its
+    /// signature from the return type.
+    fn in_place(&self, block: Block) -> TokenStream {
+        let head = {
+            let (scope, body) = (local("scope"), local("body"));
+            quote!(let #body = #scope.body();)
+        };
         match self.returns {
-            Returns::Typed(ty) if self.options.tracks() => {
-                let check = self.options.service_check.is_some();
-                ProbeReturns { krate, ty, check }.visit_block_mut(&mut block);
-                let block = self.prelude(&block, false, TokenStream::new());
+            Returns::Opaque => {
+                let rebind = &self.params.rebind;
+                let stmts = &block.stmts;
                 quote! {
                     #head
-                    let #kind = #krate::__private::ReturnKind::new();
-                    #[allow(
-                        unknown_lints,
-                        unreachable_code,
-                        clippy::diverging_sub_expression,
-                        clippy::needless_return
-                    )]
-                    if false {
-                        return #kind.never();
-                    }
-                    {
-                        use #krate::__private::{OtherKind as _, ResultKind as _};
-                        #body.returns_result((&&#kind).__collector_returns_result());
-                    }
-                    let #value: #ty = #block;
-                    #[allow(unknown_lints, unreachable_code, clippy::needless_return)]
-                    return {
-                        {
-                            #probe_text
-                            use #krate::__private::{ErrProbe as _, OkProbe as _};
-                            #body.ended((&&#value).__collector_is_err());
-                        }
-                        #value
-                    };
+                    #rebind
+                    #(#stmts)*
                 }
             }
-            Returns::Opaque => {
-                let block = self.prelude(&block, false, TokenStream::new());
-                quote! {
-                    #head
-                    #block
-                }
+            Returns::Future { boxed } => self.returned_future(block, boxed.as_deref()),
+            Returns::Typed { ty, may_be_future } if self.options.tracks() || *may_be_future => {
+                self.typed(block, ty, *may_be_future)
             }
             _ => {
                 let block = self.prelude(&block, false, TokenStream::new());
@@ -318,6 +361,162 @@ impl Context<'_> {
                 }
             }
         }
+    }
+
+    /// A body whose value the expansion reads: each exit it sees (the tail,
+    /// each `return`) passes its value through `exit`, and `?` through the
+    /// error-text probe when there is a service check.
+    fn exits(
+        &self,
+        mut block: Block,
+        exit: &dyn Fn(&Expr) -> TokenStream,
+        head: TokenStream,
+    ) -> TokenStream {
+        let (krate, kind, body, value) = (self.krate, local("kind"), local("body"), local("value"));
+        let try_text = |operand: &Expr| {
+            quote_spanned! {operand.span()=>
+                (&&&#krate::__private::TryExit::new(#operand, &#kind)).__collector_try(&#body)
+            }
+        };
+        let probes_try =
+            self.options.service_check.is_some() && matches!(self.returns, Returns::Typed { .. });
+        Exits {
+            exit,
+            try_text: probes_try.then_some(&try_text as &dyn Fn(&Expr) -> TokenStream),
+        }
+        .visit_block_mut(&mut block);
+        let try_traits = probes_try.then(|| {
+            quote! {
+                #[allow(unused_imports)]
+                use #krate::__private::{ConvertShown as _, Unchanged as _};
+            }
+        });
+        let ty = match self.returns {
+            Returns::Typed { ty, .. } => Some(quote!(: #ty)),
+            Returns::Future { boxed: Some(ty) } => Some(quote!(: #ty)),
+            _ => None,
+        };
+        let block = self.prelude(&block, false, TokenStream::new());
+        let last = exit(&syn::parse_quote!(#value));
+        quote! {
+            #try_traits
+            #head
+            let #value #ty = match () {
+                () => #block
+            };
+            #[allow(unknown_lints, unreachable_code, clippy::needless_return)]
+            return #last;
+        }
+    }
+
+    /// A typed return: the outcome probes (`Err` or not, and its text) read
+    /// the value at each exit, and a sync function whose type may be a
+    /// future asks the type system whether it is one, to wrap it.
+    fn typed(&self, block: Block, ty: &Type, may_be_future: bool) -> TokenStream {
+        let krate = self.krate;
+        let (scope, body, kind, value, wrap) = (
+            local("scope"),
+            local("body"),
+            local("kind"),
+            local("value"),
+            local("wrap"),
+        );
+        let text = self
+            .options
+            .service_check
+            .as_ref()
+            .map(|_| body::err_text(krate, &body, &value));
+        let (is_error, error_text) = self.output_probes();
+        let tracks = self.options.tracks();
+        let exit = |returned: &Expr| {
+            let wrapped = may_be_future.then(|| {
+                quote! {
+                    if let ::core::option::Option::Some(#wrap) = #wrap {
+                        let #value = #body.constructed(#value);
+                        ::core::mem::drop(#body);
+                        return #wrap(#scope, #value, #is_error, #error_text);
+                    }
+                }
+            });
+            let ended = tracks.then(|| {
+                quote! {
+                    {
+                        #text
+                        use #krate::__private::{ErrProbe as _, OkProbe as _};
+                        #body.ended((&&#value).__collector_is_err());
+                    }
+                }
+            });
+            quote_spanned! {returned.span()=>
+                {
+                    let #value: #ty = #returned;
+                    #wrapped
+                    #ended
+                    #value
+                }
+            }
+        };
+        // The type system's answer, asked once: spanned at the return type,
+        // where a future it cannot wrap is refused.
+        let probe = may_be_future.then(|| {
+            let method = Ident::new("__collector_future", ty.span());
+            quote_spanned! {ty.span()=>
+                let #wrap = {
+                    #[allow(unused_imports)]
+                    use #krate::__private::{
+                        BoxedDynFuture as _, NotAFuture as _, UnwrappableFuture as _,
+                    };
+                    (&&&#kind).#method()
+                };
+            }
+        });
+        let head = quote! {
+            let #body = #scope.body();
+            let #kind = #krate::__private::ReturnKind::new();
+            #[allow(
+                unknown_lints,
+                unreachable_code,
+                clippy::diverging_sub_expression,
+                clippy::needless_return
+            )]
+            if false {
+                return #kind.never();
+            }
+            {
+                use #krate::__private::{OtherKind as _, ResultKind as _};
+                #body.returns_result((&&#kind).__collector_returns_result());
+            }
+            #probe
+        };
+        self.exits(block, &exit, head)
+    }
+
+    /// How a future's output tells an error and its text, as the closures
+    /// the call's future reads it with.
+    fn output_probes(&self) -> (TokenStream, TokenStream) {
+        let krate = self.krate;
+        let output = local("output");
+        let is_error = if self.options.tracks() {
+            quote! {
+                |#output| {
+                    use #krate::__private::{ErrProbe as _, OkProbe as _};
+                    (&#output).__collector_is_err()
+                }
+            }
+        } else {
+            quote!(|_| false)
+        };
+        let error_text = if self.options.service_check.is_some() {
+            quote! {
+                |#output| {
+                    use #krate::__private::{ErrText as _, NoText as _};
+                    (&#output).__collector_err_text()
+                }
+            }
+        } else {
+            quote!(|_| ::core::option::Option::None)
+        };
+        (is_error, error_text)
     }
 
     /// An async body that may suspend becomes an inner future, polled by
@@ -334,7 +533,7 @@ impl Context<'_> {
         // body. For `-> !`, which a `let` cannot name, the inner future
         // yields `Infallible`, matched away after the `await`.
         let edge_ty = match self.returns {
-            Returns::Typed(ty) => Some(quote!(#ty)),
+            Returns::Typed { ty, .. } => Some(quote!(#ty)),
             Returns::Never => Some(quote!(::core::convert::Infallible)),
             _ => None,
         };
@@ -381,7 +580,7 @@ impl Context<'_> {
                     }
                 });
                 let probe = match self.returns {
-                    Returns::Typed(_) if self.options.tracks() => quote! {
+                    Returns::Typed { .. } if self.options.tracks() => quote! {
                         {
                             use #krate::__private::{ErrProbe as _, OkProbe as _};
                             #scope.set_error((&&#value).__collector_is_err());
@@ -390,7 +589,7 @@ impl Context<'_> {
                     _ => TokenStream::new(),
                 };
                 let text = match self.returns {
-                    Returns::Typed(_) => text,
+                    Returns::Typed { .. } => text,
                     _ => None,
                 };
                 quote! {
@@ -404,54 +603,40 @@ impl Context<'_> {
         }
     }
 
-    /// A non-async function returning a future: the body builds the future
-    /// with the collector current (in a closure, so that an early `return`
-    /// is wrapped too), and the call then lasts until that future completes.
-    fn returned_future(&self, block: Box<Block>) -> TokenStream {
+    /// A non-async function returning a future, in place: the body builds
+    /// the future with the collector current, and each exit hands the scope
+    /// to the call's future, which lasts until that future completes. A
+    /// boxed future is built as the declared type, so that every exit
+    /// coerces to the same `dyn Future`.
+    fn returned_future(&self, block: Block, boxed: Option<&Type>) -> TokenStream {
         let krate = self.krate;
-        let (scope, fut, output) = (local("scope"), local("fut"), local("output"));
-        let Returns::Future { boxed } = self.returns else {
-            unreachable!("only for futures")
-        };
-        let inner = self.prelude(&block, true, TokenStream::new());
-        let is_error = if self.options.tracks() {
-            quote! {
-                |#output| {
-                    use #krate::__private::{ErrProbe as _, OkProbe as _};
-                    (&#output).__collector_is_err()
+        let (scope, body, value) = (local("scope"), local("body"), local("value"));
+        let (is_error, error_text) = self.output_probes();
+        let ty = boxed.map(|ty| quote!(: #ty));
+        let exit = |returned: &Expr| {
+            let call = if boxed.is_some() {
+                quote! {
+                    ::std::boxed::Box::pin(
+                        #krate::__private::CallFuture::boxed(#scope, #value, #is_error)
+                            .error_text(#error_text)
+                    )
+                }
+            } else {
+                quote! {
+                    #krate::__private::CallFuture::new(#scope, #value, #is_error)
+                        .error_text(#error_text)
+                }
+            };
+            quote_spanned! {returned.span()=>
+                {
+                    let #value #ty = #returned;
+                    let #value = #body.constructed(#value);
+                    ::core::mem::drop(#body);
+                    #call
                 }
             }
-        } else {
-            quote!(|_| false)
         };
-        // A boxed future is built as the declared type, so that every
-        // branch of the body coerces to the same `dyn Future`.
-        let error_text = self.options.service_check.as_ref().map(|_| {
-            quote! {
-                .error_text(|#output| {
-                    use #krate::__private::{ErrText as _, NoText as _};
-                    (&#output).__collector_err_text()
-                })
-            }
-        });
-        let annotated = boxed.as_ref().map(|ty| quote!(-> #ty));
-        let build = quote! {
-            let #fut = #scope
-                .body()
-                .constructed(#krate::__private::call_once(move || #annotated #inner));
-        };
-        if boxed.is_some() {
-            quote! {
-                #build
-                ::std::boxed::Box::pin(
-                    #krate::__private::CallFuture::boxed(#scope, #fut, #is_error) #error_text
-                )
-            }
-        } else {
-            quote! {
-                #build
-                #krate::__private::CallFuture::new(#scope, #fut, #is_error) #error_text
-            }
-        }
+        let head = quote!(let #body = #scope.body(););
+        self.exits(block, &exit, head)
     }
 }

@@ -32,8 +32,10 @@ mod validate;
 /// (around every poll, for an `async fn`), and flushed exactly once when the
 /// call ends, whether it returns, returns early, fails with `?`, panics or,
 /// for an `async fn`, is dropped before it completes. A non-async function
-/// returning `impl Future<Output = T>` or `Pin<Box<dyn Future<Output = T>>>`
-/// is measured as the future it returns.
+/// returning `impl Future<Output = T>` or `Pin<Box<dyn Future<Output = T>>>`,
+/// spelled out or behind an alias such as `futures::future::BoxFuture`, is
+/// measured as the future it returns; any other future type is refused at
+/// compile time, since the call would end before it runs.
 ///
 /// The body is kept whole (the crate's edition, `#[track_caller]`, `return`
 /// and `?` keep their meaning), and owned parameters are moved into it, so
@@ -58,9 +60,9 @@ mod validate;
 ///   DogStatsD service check when the call ends, named after `name` unless
 ///   given, tagged like the call's series: `OK` when it ended `ok`,
 ///   `CRITICAL` when it ended `error`, `panic` or `cancelled`, with a
-///   message that says how (the error's `Display` where the expansion sees
-///   the returned value and its type has one, the panic's message when it
-///   is a string, `cancelled`).
+///   message that says how (the returned error's `Display` when its type
+///   has one, whether the body returned it, ended with it or left by `?`;
+///   the panic's message when it is a string; `cancelled`).
 /// - `client = expr`: the `collector_runtime::Client` to send through (or a
 ///   `&Client`), instead of the global one.
 /// - `crate = path`: where `collector_runtime` is, when it was renamed.
@@ -76,6 +78,9 @@ mod validate;
 #[proc_macro_attribute]
 pub fn collect_metrics(args: TokenStream, item: TokenStream) -> TokenStream {
     let original = proc_macro2::TokenStream::from(item.clone());
+    if syn::parse::<syn::Item>(item.clone()).is_err() {
+        return validate::not_an_item(original).into();
+    }
     match run(args, item) {
         Ok(expanded) => expanded.into(),
         // The item is kept as it was, so one mistake in the attribute does

@@ -130,6 +130,28 @@ pub(crate) fn function(item: Item) -> syn::Result<ItemFn> {
     Ok(func)
 }
 
+/// What the attribute gives back when put on what is not an item (a
+/// closure, a statement, which rustc refuses first): its one message, at the
+/// first token, and the code as written only when it is a `let`, so that
+/// its name still resolves and nothing else fails after the message.
+pub(crate) fn not_an_item(tokens: TokenStream) -> TokenStream {
+    let first = tokens.clone().into_iter().next();
+    let message = "#[collect_metrics] goes on a function: `fn`, `async fn` or a method with a \
+                   body, not on a closure or a statement; move the code into a function and put \
+                   the attribute there";
+    let error = match &first {
+        Some(token) => syn::Error::new_spanned(token, message),
+        None => syn::Error::new(Span::call_site(), message),
+    }
+    .to_compile_error();
+    let is_let = matches!(&first, Some(proc_macro2::TokenTree::Ident(i)) if i == "let");
+    if is_let {
+        quote!(#error; #tokens)
+    } else {
+        error
+    }
+}
+
 /// A method declaration without a body (`fn f(&self);`) reaches an attribute
 /// as tokens that syn leaves unparsed.
 fn is_bodiless_fn(tokens: &TokenStream) -> bool {

@@ -118,5 +118,10 @@ pub mod __private {
         ResultKind, ReturnKind, Run,
     };
     pub use crate::scope::call_check::{ErrText, NoText};
+    pub use crate::scope::returned_future::{
+        BoxedDynFuture, NotAFuture, ReturnImplFutureOrPinBoxDynFutureForCollectMetricsToMeasureIt,
+        UnwrappableFuture, WrapFuture,
+    };
+    pub use crate::scope::try_text::{ConvertShown, TryExit, Unchanged};
     pub use core::pin::pin;
 }

@@ -71,6 +71,42 @@ fn question_mark(rec: &Recorder) -> Result<(), Locked> {
     Ok(())
 }
 
+/// The error of a cron job's steps, as its own error type wraps it.
+#[derive(Debug)]
+struct JobFailed(Locked);
+
+impl From<Locked> for JobFailed {
+    fn from(error: Locked) -> Self {
+        JobFailed(error)
+    }
+}
+
+impl fmt::Display for JobFailed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "step failed: {}", self.0)
+    }
+}
+
+#[collect_metrics(client = rec.client(), outcome, service_check = "jobs.nightly")]
+fn nightly(rec: &Recorder, fail: bool) -> Result<u32, JobFailed> {
+    let parsed: u32 = "3".parse().map_err(|_| Locked)?;
+    lock(fail)?;
+    Ok(parsed)
+}
+
+#[test]
+fn question_mark_in_a_sync_body_sends_the_converted_errors_text() {
+    let rec = Recorder::new();
+    assert!(matches!(nightly(&rec, true), Err(JobFailed(Locked))));
+    assert_eq!(
+        rec.one_flush_any(),
+        ["_sc|jobs.nightly|2|#outcome:error|m:step failed: table is locked"]
+    );
+    let rec = Recorder::new();
+    assert_eq!(nightly(&rec, false).unwrap(), 3);
+    assert_eq!(rec.one_flush_any(), ["_sc|jobs.nightly|0|#outcome:ok"]);
+}
+
 #[collect_metrics(client = rec.client(), service_check)]
 fn tail_err(rec: &Recorder) -> Result<(), Locked> {
     lock(true)
@@ -85,8 +121,9 @@ fn opaque(rec: &Recorder) -> Result<(), Opaque> {
 fn an_err_is_critical_however_it_leaves() {
     let rec = Recorder::new();
     question_mark(&rec).unwrap_err();
-    // A sync body left by `?` is seen only as an error (the value is not).
-    assert_eq!(rec.one_flush_any(), ["_sc|jobs.sync|2|m:returned an error"]);
+    // `?` in a sync body: the converted error's Display, as for a tail or a
+    // `return`.
+    assert_eq!(rec.one_flush_any(), ["_sc|jobs.sync|2|m:table is locked"]);
     let rec = Recorder::new();
     tail_err(&rec).unwrap_err();
     assert_eq!(rec.one_flush_any(), ["_sc|tail_err|2|m:table is locked"]);

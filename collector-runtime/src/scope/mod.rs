@@ -9,4 +9,6 @@ pub(crate) mod context;
 pub(crate) mod exit;
 pub(crate) mod panic_text;
 pub(crate) mod propagate;
+pub(crate) mod returned_future;
 pub(crate) mod shared;
+pub(crate) mod try_text;

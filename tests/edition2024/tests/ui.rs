@@ -14,5 +14,6 @@ fn ui() {
     cases.pass("ui/pass/*.rs");
     cases.pass("../ui/pass/parameter_cfg.rs");
     cases.pass("../ui/pass/parameter_lints.rs");
+    cases.pass("../ui/pass/single_expression_bodies.rs");
     cases.compile_fail("ui/fail/*.rs");
 }

@@ -1,0 +1,8 @@
+use collector_runtime::collect_metrics;
+
+#[collect_metrics(tags(k = ))]
+fn job() {}
+
+fn main() {
+    job();
+}
