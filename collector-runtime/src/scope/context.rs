@@ -438,7 +438,7 @@ fn gather<'f>(frames: impl Iterator<Item = (&'f KeyBase, &'f Owner)>) -> Enclosi
 /// large or enough are kept.
 pub(crate) fn recycle(mut store: SpareStore) {
     if store.capacity() <= SPARE_CAPACITY {
-        store.reset(0, KeyBase::default());
+        store.park();
         let _ = SPARE.try_with(|spare| {
             if let Ok(mut spare) = spare.try_borrow_mut() {
                 if spare.len() < SPARE_STORES {

@@ -154,7 +154,8 @@ pub(crate) fn send_all(
     });
     let mut stamp = None;
     let mut merged = 0;
-    for one in series {
+    // Series kept empty from an earlier execution hold nothing to send.
+    for one in series.iter().filter(|one| one.is_live()) {
         // Finite records can still add up to an infinity, which no agent
         // reads: the series is refused like a non-finite record.
         if let Some(error) = out_of_range(one) {

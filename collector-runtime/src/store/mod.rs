@@ -31,6 +31,10 @@ pub(crate) struct KeyBase {
     pub(crate) global: bool,
 }
 
+/// The most series a thread's store keeps, empty, from one execution for
+/// the next (see [`Store::park`]): more are let go.
+const KEPT_SERIES: usize = 256;
+
 /// Why a record was not kept.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Refused {
@@ -44,8 +48,14 @@ pub(crate) struct Store {
     /// Key hash to the first series with that hash; series with equal hashes
     /// are chained through [`Series::next`].
     index: HashIndex,
-    /// In order of first record, which is the order they are sent in.
+    /// In order of first record, which is the order they are sent in. Some
+    /// may be kept from an earlier execution, empty (see [`Store::park`]).
     pub(crate) series: Vec<Series>,
+    /// How many of `series` hold a record: what the store holds.
+    live: usize,
+    /// The base the series were keyed without: series kept by
+    /// [`Store::park`] serve a next execution keyed without the same base.
+    keyed_for: KeyBase,
     pub(crate) dropped: u64,
     /// Service checks and events, in the order recorded: never aggregated,
     /// bounded apart from the series (`max_series` of them), so that a
@@ -65,6 +75,8 @@ impl Store {
         Store {
             index: HashIndex::default(),
             series: Vec::new(),
+            live: 0,
+            keyed_for: KeyBase::default(),
             dropped: 0,
             notices: Vec::new(),
             max_series,
@@ -151,15 +163,21 @@ impl Store {
             // Counted like a record, not kept, past the bound.
             let _ = self.keep_notice(notice);
         }
-        for series in later.series.drain(..) {
+        later.live = 0;
+        for series in later.series.drain(..).filter(Series::is_live) {
+            let mut revived = false;
             match self.find(series.hash, |held| held.same_as(&series)) {
-                Some(held) => held.absorb(&series),
+                Some(held) => {
+                    revived = !held.is_live();
+                    held.absorb(&series);
+                }
                 None => {
                     if let Err(lost) = self.push_new(series) {
                         self.dropped = self.dropped.saturating_add(lost.records);
                     }
                 }
             }
+            self.live += usize::from(revived);
         }
     }
 
@@ -179,7 +197,7 @@ impl Store {
 
     /// Whether there is nothing to send.
     pub(crate) fn is_empty(&self) -> bool {
-        self.series.is_empty() && self.dropped == 0 && self.notices.is_empty()
+        self.live == 0 && self.dropped == 0 && self.notices.is_empty()
     }
 
     /// Keeps a service check or an event, unless `max_series` of them are
@@ -198,19 +216,66 @@ impl Store {
         std::mem::take(&mut self.notices)
     }
 
-    /// Empties the store for another collector, keeping its capacity.
+    /// Empties the store for another collector, keeping its capacity. Its
+    /// series are kept, empty, when they were keyed without the same base:
+    /// the next execution of an annotated function records into the same
+    /// series as the last, and finds them without building them again.
     pub(crate) fn reset(&mut self, max_series: usize, base: KeyBase) {
+        let same_base = self.keyed_for.tags.as_deref() == base.tags.as_deref()
+            && self.keyed_for.global == base.global;
+        if same_base && self.series.len() <= max_series.min(KEPT_SERIES) {
+            self.empty_series();
+        } else {
+            self.clear_series();
+        }
+        self.dropped = 0;
+        self.notices.clear();
+        self.max_series = max_series;
+        self.keyed_for = base.clone();
+        self.base = base;
+        self.global_tags = None;
+    }
+
+    /// Empties the store for the thread's next execution, keeping at most
+    /// [`KEPT_SERIES`] series, empty, for it to find (see [`Store::reset`]).
+    pub(crate) fn park(&mut self) {
+        if self.series.len() <= KEPT_SERIES {
+            self.empty_series();
+        } else {
+            self.clear_series();
+        }
+        self.dropped = 0;
+        self.notices.clear();
+        self.global_tags = None;
+    }
+
+    fn empty_series(&mut self) {
+        if self.live > 0 {
+            self.series.iter_mut().for_each(Series::empty);
+            self.live = 0;
+        }
+    }
+
+    fn clear_series(&mut self) {
         // Clearing an empty table still writes all its control bytes: skip
         // it for the store of a frame that recorded nothing.
         if !self.series.is_empty() {
             self.index.clear(&self.series);
             self.series.clear();
         }
-        self.dropped = 0;
-        self.notices.clear();
-        self.max_series = max_series;
-        self.base = base;
-        self.global_tags = None;
+        self.live = 0;
+    }
+
+    /// Lets go of the kept series that hold no record, to make room.
+    #[cold]
+    fn drop_empty_series(&mut self) {
+        self.index.clear(&self.series);
+        self.series.retain(Series::is_live);
+        for position in 0..self.series.len() {
+            let hash = self.series[position].hash;
+            let next = self.index.insert(hash, position as u32, &self.series);
+            self.series[position].next = next;
+        }
     }
 
     /// Heap capacity, in series, that an idle store keeps.
@@ -225,12 +290,19 @@ impl Store {
         probe: &Probe<'_, T>,
         sample: Sample,
     ) -> bool {
+        let room = self.live < self.max_series;
         match self.find(probe.hash, |series| series.matches_probe(probe)) {
-            Some(series) => {
+            Some(series) if series.is_live() => {
                 series.add(sample);
                 true
             }
-            None => false,
+            Some(series) if room => {
+                // A series kept from the thread's last execution.
+                series.add(sample);
+                self.live += 1;
+                true
+            }
+            _ => false,
         }
     }
 
@@ -239,10 +311,20 @@ impl Store {
         key: &Key<'_, T>,
         sample: Sample,
     ) -> Result<(), Refused> {
+        let room = self.live < self.max_series;
         match self.find(key.hash, |series| series.matches(key)) {
-            Some(series) => {
+            Some(series) if series.is_live() => {
                 series.add(sample);
                 Ok(())
+            }
+            Some(series) if room => {
+                series.add(sample);
+                self.live += 1;
+                Ok(())
+            }
+            Some(_) => {
+                self.dropped = self.dropped.saturating_add(1);
+                Err(Refused::Full)
             }
             None => self.insert(Series::new(key, sample)),
         }
@@ -268,13 +350,18 @@ impl Store {
     #[inline(always)]
     fn push_new(&mut self, mut series: Series) -> Result<(), Series> {
         // `u32` indexes keep the chain links small; the bound is far below.
-        if self.series.len() >= self.max_series || self.series.len() >= u32::MAX as usize {
+        if self.live >= self.max_series || self.series.len() >= u32::MAX as usize {
             return Err(series);
+        }
+        if self.series.len() >= self.max_series {
+            // Full of kept series: the empty ones go.
+            self.drop_empty_series();
         }
         series.next = self
             .index
             .insert(series.hash, self.series.len() as u32, &self.series);
         self.series.push(series);
+        self.live += 1;
         Ok(())
     }
 
@@ -282,7 +369,11 @@ impl Store {
     /// `spare` (an emptied vector from an earlier flush) keeps its capacity.
     pub(crate) fn take(&mut self, spare: Vec<Series>) -> (Vec<Series>, u64) {
         self.index.clear(&self.series);
-        let series = std::mem::replace(&mut self.series, spare);
+        let mut series = std::mem::replace(&mut self.series, spare);
+        if self.live < series.len() {
+            series.retain(Series::is_live);
+        }
+        self.live = 0;
         (series, std::mem::take(&mut self.dropped))
     }
 
@@ -295,7 +386,7 @@ impl Store {
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.series.len()
+        self.live
     }
 
     /// Adds `delta` to a gauge's last value, or sets it to `delta` when the
@@ -310,14 +401,21 @@ impl Store {
     ) -> Result<(), Refused> {
         let seed = seed();
         let key = Key::new(seed, Kind::Gauge, name, tags).without(seed, &self.base_sets());
+        let room = self.live < self.max_series;
         match self.find(key.hash, |series| series.matches(&key)) {
-            Some(series) => {
+            Some(series) if series.is_live() || room => {
                 let last = match series.total {
-                    crate::input::sample::Total::Last(value) => value,
+                    crate::input::sample::Total::Last(value) if series.is_live() => value,
                     _ => 0.0,
                 };
-                series.add(Sample::value(last + delta));
+                if series.add(Sample::value(last + delta)) {
+                    self.live += 1;
+                }
                 Ok(())
+            }
+            Some(_) => {
+                self.dropped = self.dropped.saturating_add(1);
+                Err(Refused::Full)
             }
             None => self.insert(Series::new(&key, Sample::value(delta))),
         }
@@ -415,6 +513,42 @@ mod tests {
         wide.absorb(&mut later);
         assert_eq!(wide.take_notices(), [check, event]);
         assert!(later.is_empty() && wide.is_empty());
+    }
+
+    #[test]
+    fn a_parked_store_keeps_its_series_empty_for_the_next_execution() {
+        let mut store = Store::new(2);
+        incr(&mut store, "q", &["a"]).unwrap();
+        incr(&mut store, "q", &["b"]).unwrap();
+        store.park();
+        store.reset(2, KeyBase::default());
+        assert!(store.is_empty() && store.len() == 0);
+        // Kept, found again, starting from the new record.
+        incr(&mut store, "q", &["b"]).unwrap();
+        assert_eq!(store.len(), 1);
+        let live: Vec<_> = store.series.iter().filter(|s| s.is_live()).collect();
+        assert_eq!(live.len(), 1);
+        assert_eq!(live[0].total, Total::Count(1));
+        // A new series in a store full of kept ones lets the empty ones go;
+        // the bound counts what the execution recorded.
+        incr(&mut store, "q", &["c"]).unwrap();
+        assert_eq!(store.len(), 2);
+        assert_eq!(incr(&mut store, "q", &["a"]), Err(Refused::Full));
+        let (taken, dropped) = store.take(Vec::new());
+        assert_eq!((taken.len(), dropped), (2, 1));
+    }
+
+    #[test]
+    fn another_base_does_not_keep_the_series() {
+        let mut store = Store::new(5);
+        incr(&mut store, "q", &["a"]).unwrap();
+        store.park();
+        let other = KeyBase {
+            tags: Some(std::sync::Arc::from(vec!["env:x".to_owned()])),
+            global: false,
+        };
+        store.reset(5, other);
+        assert!(store.series.is_empty());
     }
 
     #[test]

@@ -374,10 +374,32 @@ impl Series {
         }
     }
 
+    /// Folds `sample` in; `true` when the series held no record before (a
+    /// series kept from an earlier execution of the thread's store, see
+    /// [`Store::park`](crate::store::Store::park)): the sample is then its
+    /// first.
     #[inline]
-    pub(crate) fn add(&mut self, sample: Sample) {
+    pub(crate) fn add(&mut self, sample: Sample) -> bool {
+        if self.records == 0 {
+            self.total = Total::first(self.kind, sample);
+            self.records = 1;
+            return true;
+        }
         self.total.add(sample);
         self.records = self.records.saturating_add(1);
+        false
+    }
+
+    /// Whether it holds a record (a kept series of an earlier execution
+    /// holds none until recorded into again).
+    #[inline]
+    pub(crate) fn is_live(&self) -> bool {
+        self.records > 0
+    }
+
+    /// Empties the total, keeping the name and tags for the next execution.
+    pub(crate) fn empty(&mut self) {
+        self.records = 0;
     }
 
     /// Whether `key` names this series.
