@@ -522,7 +522,8 @@ mod tests {
         incr(&mut store, "q", &["b"]).unwrap();
         store.park();
         store.reset(2, KeyBase::default());
-        assert!(store.is_empty() && store.len() == 0);
+        assert!(store.is_empty());
+        assert_eq!(store.len(), 0);
         // Kept, found again, starting from the new record.
         incr(&mut store, "q", &["b"]).unwrap();
         assert_eq!(store.len(), 1);
