@@ -44,7 +44,7 @@ fn flush(c: &mut Criterion) {
             .build();
         fill(&counting, &ids);
         assert_eq!(counting.flush().series_sent, n);
-        collector_runtime::flush();
+        collector_runtime::wait_for_delivery();
         let datagrams: Vec<Vec<u8>> = sent.try_iter().collect();
         let bytes: usize = datagrams.iter().map(Vec::len).sum();
         let largest = datagrams.iter().map(Vec::len).max().unwrap_or(0);
@@ -56,7 +56,7 @@ fn flush(c: &mut Criterion) {
         );
 
         group.throughput(Throughput::Elements(n as u64));
-        let before = collector_runtime::flush();
+        let before = collector_runtime::wait_for_delivery();
         group.bench_function(format!("{n}_series"), |b| {
             b.iter_batched(
                 || fill(&collector, &ids),

@@ -20,7 +20,7 @@ use std::rc::Rc;
 
 use cadence::BufferedSpyMetricSink;
 use collector_runtime::Client;
-use collector_runtime::{Collector, Error, TagRef};
+use collector_runtime::{tags::TagRef, Collector, Error};
 
 use crate::parse_datagram;
 
@@ -247,7 +247,7 @@ pub(crate) fn checking_collector(
     Arc<Mutex<Vec<String>>>,
 ) {
     let (client, received) = SPY.with(|(client, received)| (client.clone(), Rc::clone(received)));
-    collector_runtime::flush();
+    collector_runtime::wait_for_delivery();
     drop(received());
     let errors: Arc<Mutex<Vec<String>>> = Arc::default();
     let seen = Arc::clone(&errors);
@@ -298,7 +298,7 @@ pub fn check(base: &[TagIn], records: &[Record]) -> Result<Observed, String> {
     let want = expected(base, records);
     let mut observed = Observed::default();
     let mut got = Vec::new();
-    collector_runtime::flush();
+    collector_runtime::wait_for_delivery();
     for datagram in received() {
         observed.datagrams += 1;
         for line in parse_datagram(&datagram)? {

@@ -266,7 +266,7 @@ fn ten_thousand_calls_of_ten_tasks_each_flush_once_with_exact_totals_in_flat_mem
     let before = rss();
     run(WARM_UP..WARM_UP + CALLS);
     let after = rss();
-    collector_runtime::flush();
+    collector_runtime::wait_for_delivery();
 
     // One line per call, from the call's one flush: the calls share the
     // client's payloads, so the sink is flushed once per run of payloads.

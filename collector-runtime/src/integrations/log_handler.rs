@@ -16,14 +16,14 @@ static LOGGED: AtomicU32 = AtomicU32::new(0);
 /// [`log::Level::Warn`], and the ones after it at [`log::Level::Debug`], so
 /// that an agent that stays down does not flood the log at the usual level.
 ///
-/// Install it with [`set_error_handler`](crate::set_error_handler) (or per
+/// Install it with [`set_error_handler`](crate::error::set_error_handler) (or per
 /// collector with
-/// [`CollectorBuilder::error_handler`](crate::CollectorBuilder::error_handler)):
+/// [`CollectorBuilder::error_handler`](crate::collector::CollectorBuilder::error_handler)):
 ///
 /// ```
 /// use std::sync::Arc;
 ///
-/// collector_runtime::set_error_handler(Arc::new(collector_runtime::log_error));
+/// collector_runtime::error::set_error_handler(Arc::new(collector_runtime::error::log_error));
 /// ```
 #[cfg_attr(docsrs, doc(cfg(feature = "log")))]
 pub fn log_error(error: &Error) {
