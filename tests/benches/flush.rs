@@ -25,7 +25,8 @@ fn flush(c: &mut Criterion) {
     let mut group = c.benchmark_group("flush");
     for n in [1usize, 100, 10_000] {
         let ids = shard_ids(n);
-        // 3 tags per series and 2 base tags, as DESIGN.md's target says.
+        // 3 tags per series and 2 base tags, as the flush target
+        // (BENCHMARKS.md, the table of targets) says.
         let collector = Collector::builder()
             .client(drain.collector_client())
             .tags(BASE_TAGS)

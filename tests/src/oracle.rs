@@ -3,7 +3,8 @@
 //! the parsed datagrams with the model, line for line.
 //!
 //! The sanitizing rules are re-implemented here from their documentation
-//! (DESIGN.md, "Safety and failure"), not taken from the runtime: in a tag,
+//! (the guide's errors chapter, "Safety": collector-runtime/docs/errors.md),
+//! not taken from the runtime: in a tag,
 //! every character that is not a letter or a digit (Unicode ones included),
 //! `_`, `-`, `:`, `/` or `.` becomes `_`; a name follows the same rule
 //! without `:`. A name with no letter or digit is refused, and so is a
