@@ -189,7 +189,10 @@ fn worker_threads() {
         lines
     };
     assert_eq!(
-        sorted(&doc_output_after("collector-runtime/docs/patterns.md", "(the `worker_threads` example)")),
+        sorted(&doc_output_after(
+            "collector-runtime/docs/patterns.md",
+            "(the `worker_threads` example)"
+        )),
         sorted(&stdout),
         "the guide's worker_threads output (left) is not what the example prints (right)"
     );
@@ -384,7 +387,10 @@ fn tracing_service() {
     // The guide (per span) shows one order's flush: each of its lines is printed,
     // durations aside.
     let printed = comparable(&stdout);
-    for line in comparable(&doc_output_after("collector-runtime/docs/per_span.md", "`cargo run --example tracing_service")) {
+    for line in comparable(&doc_output_after(
+        "collector-runtime/docs/per_span.md",
+        "`cargo run --example tracing_service",
+    )) {
         assert!(
             printed.contains(&line),
             "the guide's {line:?} is not printed:\n{stdout}"
