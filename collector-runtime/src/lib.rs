@@ -102,8 +102,8 @@ pub mod collector {
     pub use crate::scope::propagate::{WithCollector, WithCollectorFuture};
 }
 
-/// Configuration: where lines go ([`Target`]), the client's configuration
-/// from the environment ([`ClientConfig`]), its errors ([`ConfigError`]),
+/// Configuration: where lines go ([`Target`](config::Target)), the client's configuration
+/// from the environment ([`ClientConfig`]), its errors ([`ConfigError`](config::ConfigError)),
 /// and the defaults every client and collector starts from.
 ///
 /// ```
@@ -155,8 +155,8 @@ pub mod tags {
     pub use crate::input::tags::{AsTag, TagRef, Tags};
 }
 
-/// The values a record takes: any integer for a counter ([`Integer`]), any
-/// integer or float for the other kinds ([`Value`]).
+/// The values a record takes: any integer for a counter ([`Integer`](values::Integer)), any
+/// integer or float for the other kinds ([`Value`](values::Value)).
 ///
 /// ```
 /// fn rows<V: collector_runtime::values::Value>(rows: V) {
@@ -170,8 +170,8 @@ pub mod values {
     pub use crate::input::value::{Integer, Value};
 }
 
-/// Service checks and events: what [`service_check`](crate::service_check)
-/// and [`event`](crate::event) take.
+/// Service checks and events: what [`service_check`]
+/// and [`event`] take.
 ///
 /// ```
 /// use collector_runtime::checks_events::{Event, ServiceCheck, Status};
@@ -186,7 +186,7 @@ pub mod checks_events {
 }
 
 /// What the crate reports about its own work: the report of a collector's
-/// flush, the report of [`wait_for_delivery`](crate::wait_for_delivery),
+/// flush, the report of [`wait_for_delivery`],
 /// and the names of the counters it sends when it had to drop something.
 ///
 /// ```
@@ -247,8 +247,9 @@ pub mod metrics {
 }
 
 /// The guide: how to use the crate, chapter by chapter, every example a
-/// doctest. Start with [`patterns`], then [`what_is_sent`] and
-/// [`when_lines_leave`].
+/// doctest. Start with [`patterns`](guide::patterns), then
+/// [`what_is_sent`](guide::what_is_sent) and
+/// [`when_lines_leave`](guide::when_lines_leave).
 pub mod guide {
     #[doc = include_str!("../docs/patterns.md")]
     pub mod patterns {}
@@ -275,6 +276,12 @@ pub mod guide {
     #[doc = include_str!("../docs/testing.md")]
     pub mod testing {}
 }
+
+/// The examples of `#[collect_metrics]`' documentation, run as doctests
+/// here: the macro crate cannot depend on the runtime they call.
+#[cfg(doctest)]
+#[doc = include_str!("../../collector-macros/docs/collect_metrics.md")]
+pub struct CollectMetricsContract;
 
 /// What `#[collect_metrics]` expands to; not a stable API.
 #[doc(hidden)]

@@ -13,7 +13,7 @@ static LOGGED: AtomicU32 = AtomicU32::new(0);
 
 /// An error handler that forwards errors to the [`log`] crate, under the
 /// target `collector_runtime`: the first error of each kind at
-/// [`log::Level::Warn`], and the ones after it at [`log::Level::Debug`], so
+/// [`log::Level::Warn`](https://docs.rs/log/0.4/log/enum.Level.html#variant.Warn), and the ones after it at [`log::Level::Debug`](https://docs.rs/log/0.4/log/enum.Level.html#variant.Debug), so
 /// that an agent that stays down does not flood the log at the usual level.
 ///
 /// Install it with [`set_error_handler`](crate::error::set_error_handler) (or per

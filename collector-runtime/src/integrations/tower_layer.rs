@@ -35,7 +35,7 @@ struct Config {
     timing: Option<Cow<'static, str>>,
 }
 
-/// A [`tower_layer::Layer`] that gives every request its own [`Collector`].
+/// A [`tower_layer::Layer`](https://docs.rs/tower-layer/0.3/tower_layer/trait.Layer.html) that gives every request its own [`Collector`].
 ///
 /// Whatever the handler records through the free functions
 /// ([`crate::incr`] and friends) during the request goes to that request's

@@ -364,7 +364,7 @@ impl Collector {
     /// Sends every series once, through this collector's client or else the
     /// global one, with the base tags merged: the lines are handed to the
     /// client's outbox, and its sender thread puts them on the wire (see
-    /// [`flush`](crate::wait_for_delivery) to wait for that, and
+    /// [`wait_for_delivery`](crate::wait_for_delivery) to wait for that, and
     /// [`Client::synchronous`] for a flush that does). The collector is left
     /// empty and can serve the next execution.
     ///

@@ -32,7 +32,7 @@ use crate::send::target::Target;
 /// through the client and its clones, and returns; the client's sender
 /// thread (`collector-sender`, started on the first flush) hands whole
 /// payloads to the sink, and a partly filled one after at most the
-/// [flush interval](Client::flush_interval). [`flush`](crate::wait_for_delivery) waits
+/// [flush interval](Client::flush_interval). [`wait_for_delivery`](crate::wait_for_delivery) waits
 /// for them; so does the end of the process. Build a client once and clone
 /// it: each client made with `new` has an outbox and a thread of its own.
 ///
@@ -231,7 +231,7 @@ impl Client {
         self.with_settings(|settings| settings.max_queued = Some(bytes))
     }
 
-    /// How long [`flush`](crate::wait_for_delivery), the end of the process and a
+    /// How long [`wait_for_delivery`](crate::wait_for_delivery), the end of the process and a
     /// synchronous flush wait for this client's sender (default
     /// [`DEFAULT_FLUSH_TIMEOUT`], one second). What is still waiting then
     /// is reported.

@@ -21,11 +21,11 @@
 //! flush (a thread-local's `Drop` that records) waits for its own lines.
 //! What still waits then is said once, with the true count read from each
 //! client's ledger ([`crate::send::ledger`]), and no write starts after it,
-//! so the count stays true. Any other thread's end, and [`flush`], wait
+//! so the count stays true. Any other thread's end, and [`wait_for_delivery`], wait
 //! the same way but report nothing as lost: the process goes on and so does
 //! the sender. What this cannot see: `std::process::exit` called on another
 //! thread while the main thread is elsewhere, and detached threads still
-//! recording when the process ends. [`flush`] (or [`exit`]) is for those.
+//! recording when the process ends. [`wait_for_delivery`] (or [`exit`]) is for those.
 //!
 //! [`exit`]: crate::exit
 
@@ -39,7 +39,7 @@ use crate::errors::handler::report;
 use crate::send::outbox::Outbox;
 use crate::send::this_process::{this_process, PerProcess};
 
-/// Every outbox of this process whose sender runs: what [`flush`] and the
+/// Every outbox of this process whose sender runs: what [`wait_for_delivery`] and the
 /// guards wait for. A forked child has its own list, empty at first.
 static OUTBOXES: PerProcess<Mutex<Vec<Arc<Outbox>>>> = PerProcess::new(Default::default);
 
@@ -110,7 +110,7 @@ pub(crate) fn watch_this_thread() {
     let _ = GUARD.try_with(|_| ());
 }
 
-/// What [`flush`] found: totals since the process started (a child made by
+/// What [`wait_for_delivery`] found: totals since the process started (a child made by
 /// `fork` starts its own), over every client, and what was still pending
 /// when it returned. Every line a client took is sent, dropped or pending:
 /// the three add up to every line handed over.

@@ -50,7 +50,7 @@ pub const DEFAULT_FLUSH_INTERVAL: Duration = Duration::from_millis(100);
 /// [`Client::max_queued_bytes`]: crate::Client::max_queued_bytes
 pub(crate) const DEFAULT_QUEUED_PAYLOADS: usize = 2048;
 
-/// How long [`flush`](crate::wait_for_delivery), a synchronous client's flush and the
+/// How long [`wait_for_delivery`](crate::wait_for_delivery), a synchronous client's flush and the
 /// end of the process wait for the sender, unless told otherwise.
 ///
 /// ```

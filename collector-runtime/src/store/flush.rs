@@ -47,7 +47,7 @@ pub const DROPPED_RECORDS_METRIC: &str = "collector.records_dropped";
 pub struct FlushReport {
     /// Series handed to the client's outbox (or, in a capture, to its
     /// sink). Whether they then reach the agent is the sender's to report:
-    /// see [`flush`](crate::wait_for_delivery).
+    /// see [`wait_for_delivery`](crate::wait_for_delivery).
     pub series_sent: usize,
     /// Records not kept because the collector was full (sent as
     /// [`DROPPED_RECORDS_METRIC`]).

@@ -17,7 +17,7 @@ use crate::scope::context;
 use handle::Routed;
 use outside::{Fallback, Outside};
 
-/// A [`metrics::Recorder`] that records into the current collector.
+/// A [`metrics::Recorder`](https://docs.rs/metrics/0.24/metrics/trait.Recorder.html) that records into the current collector.
 ///
 /// Install it the usual way, `metrics::set_global_recorder(MetricsRecorder::new())`,
 /// and every `metrics` record made while a collector is current (inside a

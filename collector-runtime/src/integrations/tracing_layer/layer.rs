@@ -18,7 +18,7 @@ use crate::integrations::tracing_layer::span_tags::SpanTags;
 use crate::scope::context;
 use crate::send::client::Client;
 
-/// A [`tracing_subscriber::Layer`] that makes chosen spans executions.
+/// A [`tracing_subscriber::Layer`](https://docs.rs/tracing-subscriber/0.3/tracing_subscriber/layer/trait.Layer.html) that makes chosen spans executions.
 ///
 /// A chosen span gets its own [`Collector`](crate::Collector): current
 /// whenever the span is entered (so it follows an `#[instrument]`ed `async
@@ -42,7 +42,7 @@ use crate::send::client::Client;
 /// annotated call, and an annotated call inside a chosen span, each keep
 /// and flush their own collector.
 ///
-/// Works with [`tracing_subscriber::Registry`] and any subscriber built on
+/// Works with [`tracing_subscriber::Registry`](https://docs.rs/tracing-subscriber/0.3/tracing_subscriber/registry/struct.Registry.html) and any subscriber built on
 /// it. Use one such layer per subscriber.
 ///
 /// ```
