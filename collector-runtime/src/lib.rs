@@ -273,6 +273,9 @@ pub mod guide {
     pub mod errors {}
     #[doc = include_str!("../docs/client.md")]
     pub mod client {}
+    // The chapter's example is a user's test file, `#[test]`s included;
+    // tests/tests/readme_testing.rs compiles and runs it as such.
+    #[allow(clippy::test_attr_in_doctest)]
     #[doc = include_str!("../docs/testing.md")]
     pub mod testing {}
 }
