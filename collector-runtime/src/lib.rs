@@ -31,6 +31,23 @@
 //! let datagram = String::from_utf8(received.try_recv().unwrap()).unwrap();
 //! assert_eq!(datagram, "query:2|c|#verb:select\nquery:1|c|#verb:update");
 //! ```
+//!
+//! # Where to read next
+//!
+//! - [`collect_metrics`]: the attribute's whole contract, its options,
+//!   guarantees and limits.
+//! - [`guide`]: how to use the crate, chapter by chapter: the
+//!   [patterns](guide::patterns) (jobs, tasks, cron health, fan-out), per
+//!   request with `tower`, per span with `tracing`, the `metrics` facade,
+//!   [what is sent](guide::what_is_sent), [when lines
+//!   leave](guide::when_lines_leave), [errors](guide::errors), [the client
+//!   and production](guide::client), [testing](guide::testing).
+//! - The root holds what most code names; the rest is grouped by purpose:
+//!   [`collector`] (the handle's builder and guards), [`config`] (targets,
+//!   the client's configuration, the defaults), [`error`] (the error
+//!   handler), [`tags`], [`values`], [`checks_events`], [`telemetry`] (the
+//!   reports and the crate's own counters), [`testing`], and the
+//!   integrations `tower`, `tracing` and `metrics`, each behind its feature.
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
