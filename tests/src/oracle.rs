@@ -27,6 +27,12 @@ use crate::parse_datagram;
 
 /// The documented tag rule.
 pub fn clean_tag(text: &str) -> String {
+    with_a_key(clean_chars(text))
+}
+
+/// The documented tag rule for one character at a time, without the rule
+/// for a leading `:`: what a pair's value gets.
+pub fn clean_chars(text: &str) -> String {
     text.chars()
         .map(|c| {
             if c.is_alphanumeric() || matches!(c, '_' | '-' | ':' | '/' | '.') {
@@ -36,6 +42,14 @@ pub fn clean_tag(text: &str) -> String {
             }
         })
         .collect()
+}
+
+/// A tag with an empty key (a leading `:`) gets `_` in its place.
+fn with_a_key(tag: String) -> String {
+    match tag.strip_prefix(':') {
+        Some(rest) => format!("_{rest}"),
+        None => tag,
+    }
 }
 
 /// The documented name rule: the tag rule, with `:` replaced too.
@@ -66,7 +80,11 @@ impl TagIn {
         match self {
             TagIn::Whole(tag) if tag.is_empty() => None,
             TagIn::Whole(tag) => Some(clean_tag(tag)),
-            TagIn::Pair(key, value) => Some(format!("{}:{}", clean_tag(key), clean_tag(value))),
+            TagIn::Pair(key, value) => Some(with_a_key(format!(
+                "{}:{}",
+                clean_chars(key),
+                clean_chars(value)
+            ))),
         }
     }
 }

@@ -126,29 +126,52 @@ fn no_tags_in_every_accepted_spelling_name_one_series() {
 }
 
 #[test]
-fn a_timing_beyond_what_nanoseconds_hold_is_sent_saturated_and_sums_keep_adding() {
+fn a_timing_the_wire_cannot_carry_is_refused_with_an_error_and_the_rest_is_sent() {
+    use std::sync::{Arc, Mutex};
     use std::time::Duration;
 
     let receiver = UdpReceiver::bind();
-    let collector = Collector::builder().client(receiver.client()).build();
-    // u64::MAX nanoseconds, about 584 years: the most one timing counts for.
-    let most = Duration::from_nanos(u64::MAX);
+    let refused = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&refused);
+    let collector = Collector::builder()
+        .client(receiver.client())
+        .error_handler(move |error| {
+            if let collector_runtime::Error::DurationOutOfRange { name, .. } = error {
+                seen.lock().unwrap().push(name.clone());
+            }
+        })
+        .build();
+    // u64::MAX nanoseconds (about 584 years) and more are refused; just
+    // under it is sent, and two of those adding up past it are refused at
+    // the flush, like finite values adding up to an infinity.
+    let under = Duration::from_nanos(u64::MAX - 1_000);
     {
         let _current = collector.enter();
-        collector_runtime::timing("most", most, ());
+        collector_runtime::timing("most", Duration::from_nanos(u64::MAX), ());
         collector_runtime::timing("beyond", Duration::MAX, ());
-        collector_runtime::timing("twice", Duration::MAX, ());
-        collector_runtime::timing("twice", Duration::MAX, ());
+        collector_runtime::timing("under", under, ());
+        collector_runtime::timing("twice", under, ());
+        collector_runtime::timing("twice", under, ());
+        collector_runtime::timing("fine", Duration::from_micros(384), ());
     }
-    let (mut lines, _) = flushed(&receiver, &collector);
+    let report = collector.flush();
+    assert_eq!(report.errors, 1, "the sum refused at the flush: {report:?}");
+    collector_runtime::wait_for_delivery();
+    let datagrams = receiver.datagrams(std::time::Duration::from_millis(200));
+    let mut lines: Vec<String> = datagrams
+        .iter()
+        .flat_map(|d| {
+            String::from_utf8(d.clone())
+                .unwrap()
+                .lines()
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .collect();
     lines.sort();
-    // 18446744073709551615 ns, in milliseconds rounded to the microsecond.
-    assert_eq!(
-        lines,
-        [
-            "beyond:18446744073709.552|ms",
-            "most:18446744073709.552|ms",
-            "twice:36893488147419.103|ms",
-        ]
-    );
+    // 18446744073709550615 ns, in milliseconds rounded to the microsecond.
+    assert_eq!(lines, ["fine:0.384|ms", "under:18446744073709.551|ms"]);
+    let mut refused = refused.lock().unwrap().clone();
+    refused.sort();
+    assert_eq!(refused, ["beyond", "most", "twice"]);
 }

@@ -83,7 +83,9 @@ fn describe(error: &Error) -> (u32, &'static str) {
         ),
         Error::SinkPanicked { .. } => (2, "those lines are lost."),
         Error::InvalidName { .. } => (3, "the record was dropped."),
-        Error::NonFiniteValue { .. } => (4, "the record was dropped."),
+        Error::NonFiniteValue { .. } | Error::DurationOutOfRange { .. } => {
+            (4, "the record was dropped.")
+        }
         Error::EmptyTitle => (3, "the event was dropped."),
         Error::Cut { .. } => (
             7,

@@ -33,6 +33,15 @@ pub enum Error {
         /// The refused value.
         value: f64,
     },
+    /// A duration the wire cannot carry was refused: `u64::MAX`
+    /// nanoseconds (about 584 years) or more, such as `Duration::MAX`, for
+    /// one record or for what a series' records add up to.
+    DurationOutOfRange {
+        /// The metric's name.
+        name: String,
+        /// The refused duration.
+        elapsed: std::time::Duration,
+    },
     /// The sink failed to take a payload: its lines were dropped (counted
     /// and sent as [`LINES_DROPPED_METRIC`](crate::telemetry::LINES_DROPPED_METRIC)
     /// once a flush has room).
@@ -116,6 +125,11 @@ impl fmt::Display for Error {
                     "metric {name:?}: value {value} refused: values must be finite"
                 )
             }
+            Error::DurationOutOfRange { name, elapsed } => write!(
+                f,
+                "metric {name:?}: duration {elapsed:?} refused: durations must be shorter \
+                 than u64::MAX nanoseconds (about 584 years)"
+            ),
             Error::Send {
                 name,
                 lines: 1,

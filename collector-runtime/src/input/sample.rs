@@ -39,15 +39,6 @@ impl Sample {
     pub(crate) fn elapsed(elapsed: Duration) -> Sample {
         Sample::Elapsed(u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX))
     }
-
-    /// The value of a [`Sample::Value`].
-    #[inline(always)]
-    pub(crate) fn as_f64(self) -> Option<f64> {
-        match self {
-            Sample::Value(bits) => Some(f64::from_bits(bits)),
-            _ => None,
-        }
-    }
 }
 
 /// A series' running value: a sum, except for gauges, which keep the last.

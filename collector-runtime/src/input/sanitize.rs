@@ -4,7 +4,9 @@
 //! is not a letter, a digit (Unicode ones included), `_`, `-`, `:`, `/` or `.`
 //! becomes `_`. A name follows the same rule without `:`, since `:` ends the
 //! name in `name:value|type`. So `|`, `,`, `#`, `@`, spaces and line breaks
-//! never reach the wire, and input can never add a metric or a tag.
+//! never reach the wire, and input can never add a metric or a tag. A tag
+//! with an empty key (`:v`, or the pair `("", "v")`) has its leading `:`
+//! replaced by `_` too: `#:v` would be a tag with no name.
 
 use std::borrow::Cow;
 
@@ -91,7 +93,8 @@ impl Rule {
 }
 
 /// A tag as it is sent: every character other than a letter, a digit, `_`,
-/// `-`, `:`, `/` or `.` replaced by `_`.
+/// `-`, `:`, `/` or `.` replaced by `_`, and a leading `:` (an empty key)
+/// replaced by `_` too.
 ///
 /// ```
 /// use collector_runtime::tags::sanitize_tag;
@@ -100,9 +103,28 @@ impl Rule {
 /// assert_eq!(sanitize_tag("x,y:z"), "x_y:z");
 /// assert_eq!(sanitize_tag("k:v|#evil:1"), "k:v__evil:1");
 /// assert_eq!(sanitize_tag("city:Zürich"), "city:Zürich");
+/// assert_eq!(sanitize_tag(":v"), "_v");
 /// ```
 pub fn sanitize_tag(tag: &str) -> Cow<'_, str> {
-    Rule::Tag.clean(tag)
+    with_a_key(Rule::Tag.clean(tag))
+}
+
+/// Whether `tag` (clean by [`Rule::Tag`]) has a key: a tag starting with
+/// `:` has none.
+#[inline]
+pub(crate) fn has_key(tag: &str) -> bool {
+    !tag.starts_with(':')
+}
+
+/// `tag`, cleaned by [`Rule::Tag`], with a leading `:` (an empty key)
+/// replaced by `_`.
+pub(crate) fn with_a_key(tag: Cow<'_, str>) -> Cow<'_, str> {
+    if has_key(&tag) {
+        return tag;
+    }
+    let mut owned = tag.into_owned();
+    owned.replace_range(..1, "_");
+    Cow::Owned(owned)
 }
 
 /// A metric name as it is sent: the tag rule, with `:` replaced too.
@@ -129,7 +151,7 @@ pub(crate) fn clean_tag(tag: TagRef<'_>) -> Option<String> {
     Rule::Tag.push_clean(first, &mut text);
     text.push_str(joint);
     Rule::Tag.push_clean(second, &mut text);
-    (!text.is_empty()).then_some(text)
+    (!text.is_empty()).then(|| with_a_key(Cow::Owned(text)).into_owned())
 }
 
 #[cfg(test)]
@@ -148,6 +170,9 @@ mod tests {
         assert_eq!(sanitize_tag("名前:値٣"), "名前:値٣");
         assert_eq!(sanitize_tag("emoji:🙂"), "emoji:_");
         assert!(matches!(sanitize_tag("plain:tag"), Cow::Borrowed(_)));
+        assert_eq!(sanitize_tag("::v"), "_:v");
+        assert_eq!(clean_tag(TagRef::Pair("", "v")).as_deref(), Some("_v"));
+        assert_eq!(clean_tag(TagRef::Pair("k", ":v")).as_deref(), Some("k::v"));
     }
 
     #[test]

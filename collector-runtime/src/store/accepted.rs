@@ -33,13 +33,18 @@ impl Rejected {
     }
 }
 
-/// A value the wire cannot carry (NaN, an infinity) is refused.
+/// A value the wire cannot carry (NaN, an infinity, a duration of 2^64
+/// nanoseconds or more) is refused.
 #[inline]
 pub(crate) fn check_value(name: &str, sample: Sample) -> Result<(), Error> {
-    match sample.as_f64() {
-        Some(value) if !value.is_finite() => Err(Error::NonFiniteValue {
+    match sample {
+        Sample::Value(bits) if !f64::from_bits(bits).is_finite() => Err(Error::NonFiniteValue {
             name: name.to_owned(),
-            value,
+            value: f64::from_bits(bits),
+        }),
+        Sample::Elapsed(u64::MAX) => Err(Error::DurationOutOfRange {
+            name: name.to_owned(),
+            elapsed: std::time::Duration::MAX,
         }),
         _ => Ok(()),
     }

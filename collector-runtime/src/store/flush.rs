@@ -157,13 +157,10 @@ pub(crate) fn send_all(
     for one in series {
         // Finite records can still add up to an infinity, which no agent
         // reads: the series is refused like a non-finite record.
-        if let Total::Sum(value) | Total::Last(value) = one.total {
-            if !value.is_finite() {
-                refused += 1;
-                let name = one.name().to_owned();
-                report(on_error, Error::NonFiniteValue { name, value });
-                continue;
-            }
+        if let Some(error) = out_of_range(one) {
+            refused += 1;
+            report(on_error, error);
+            continue;
         }
         if let (Some(table), Some(set)) = (table.as_mut(), set) {
             let stamp = match one.kind {
@@ -213,6 +210,28 @@ pub(crate) fn send_all(
     report.series_sent += merged;
     batch.give_back();
     report
+}
+
+/// The error for a series whose records add up to what the wire cannot
+/// carry: an infinity from finite values, a duration of 2^64 nanoseconds
+/// or more. Refused like a record of such a value.
+fn out_of_range(series: &Series) -> Option<Error> {
+    let name = || series.name().to_owned();
+    match series.total {
+        Total::Sum(value) | Total::Last(value) if !value.is_finite() => {
+            Some(Error::NonFiniteValue {
+                name: name(),
+                value,
+            })
+        }
+        Total::Elapsed(elapsed) if elapsed.as_nanos() >= u128::from(u64::MAX) => {
+            Some(Error::DurationOutOfRange {
+                name: name(),
+                elapsed,
+            })
+        }
+        _ => None,
+    }
 }
 
 /// A capture's client: the lines are packed and handed to its sink here.

@@ -25,7 +25,7 @@ use crate::input::hash::{
     short_pair_word,
 };
 use crate::input::sample::{Kind, Sample, Total};
-use crate::input::sanitize::Rule;
+use crate::input::sanitize::{has_key, with_a_key, Rule};
 use crate::input::tags::{TagRef, Tags};
 
 /// Separates the packed name and tags; the sanitizing rules never keep it.
@@ -157,13 +157,13 @@ pub(crate) struct Key<'a, T: Tags + ?Sized> {
 /// One tag as it is sent.
 fn clean_tag(tag: TagRef<'_>) -> Cow<'_, str> {
     match tag {
-        TagRef::Whole(text) => Rule::Tag.clean(text),
+        TagRef::Whole(text) => with_a_key(Rule::Tag.clean(text)),
         TagRef::Pair(key, value) => {
             let mut text = String::with_capacity(key.len() + 1 + value.len());
             Rule::Tag.push_clean(key, &mut text);
             text.push(':');
             Rule::Tag.push_clean(value, &mut text);
-            Cow::Owned(text)
+            with_a_key(Cow::Owned(text))
         }
     }
 }
@@ -304,11 +304,16 @@ impl Series {
         for index in probe.in_order() {
             text.push(SEPARATOR);
             match probe.tags.tag_at(index) {
-                TagRef::Whole(tag) if !tag.is_empty() && Rule::Tag.is_clean(tag) => {
+                TagRef::Whole(tag)
+                    if !tag.is_empty() && has_key(tag) && Rule::Tag.is_clean(tag) =>
+                {
                     text.push_str(tag);
                 }
                 TagRef::Pair(key, value)
-                    if Rule::Tag.is_clean(key) && Rule::Tag.is_clean(value) =>
+                    if !key.is_empty()
+                        && has_key(key)
+                        && Rule::Tag.is_clean(key)
+                        && Rule::Tag.is_clean(value) =>
                 {
                     text.push_str(key);
                     text.push(':');
@@ -485,6 +490,15 @@ mod tests {
         assert_eq!(tags, ["k:v__evil:1", "x_y:z"]);
         assert!(series.matches(&key("n:a|m", &["x,y:z", "k:v|#evil:1"])));
         assert!(series.matches(&key("n_a_m", &["x_y:z", "k:v__evil:1"])));
+    }
+
+    #[test]
+    fn an_empty_key_is_sent_as_an_underscore_however_the_tag_comes() {
+        for tags in [vec![TagRef::Whole(":v")], vec![TagRef::Pair("", "v")]] {
+            let series = Series::new(&key("q", &tags), Sample::Count(1));
+            assert_eq!(series.tags().collect::<Vec<_>>(), ["_v"]);
+            assert!(Series::from_probe(&probe("q", &tags), Sample::Count(1)).is_none());
+        }
     }
 
     #[test]

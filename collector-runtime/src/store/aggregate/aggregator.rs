@@ -18,6 +18,10 @@ use crate::store::aggregate::table::Table;
 /// what it holds and goes on. Memory stays bounded whatever the tags.
 pub(crate) const MAX_CONTEXTS: usize = 10_000;
 
+/// Emptied tables with room for more contexts than this are freed rather
+/// than kept for the next interval: a burst does not hold its memory.
+const KEPT_CAPACITY: usize = 1024;
+
 /// Ids for aggregators, so that a thread finds its table of each.
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -108,10 +112,16 @@ impl Upstream for Aggregator {
                 out.write_table(full);
                 full.clear();
             });
-            spare.push(taken);
+            if taken.capacity() <= KEPT_CAPACITY {
+                spare.push(taken);
+            }
         }
         out.write_table(combined);
         combined.clear();
+        if combined.capacity() > KEPT_CAPACITY {
+            // A burst's room is given back, not kept for every interval.
+            *combined = Table::new(MAX_CONTEXTS);
+        }
         out.finish();
         drop(shards);
         // The tables of threads that ended, once empty.

@@ -94,7 +94,6 @@ impl<'a> LineOut<'a> {
                     out.push_str(head);
                     out.push(':');
                     write_value(out, first);
-                    // Packed: more samples of the context follow, while they fit.
                     while let Some(&next) = values.peek().filter(|_| packed) {
                         let before = out.len();
                         out.push(':');

@@ -74,6 +74,11 @@ impl Table {
         self.series.is_empty()
     }
 
+    /// How many contexts it has room for without growing.
+    pub(crate) fn capacity(&self) -> usize {
+        self.series.capacity()
+    }
+
     pub(crate) fn tag_sets(&self) -> &[ContextTags] {
         &self.tag_sets
     }
