@@ -5,9 +5,9 @@
 //! Do not depend on this crate directly: the code the attribute generates
 //! calls into `collector-runtime`, which re-exports the attribute. Depend on
 //! `collector-runtime` and write `use collector_runtime::collect_metrics;`.
-//! What the attribute does and its options are documented on
-//! [`macro@collect_metrics`]; the functions that record, and what is sent, in
-//! `collector-runtime`.
+//! What the attribute does, its options, its guarantees and its limits are
+//! documented on [`macro@collect_metrics`]; the functions that record, and
+//! what is sent, in `collector-runtime`'s guide.
 //!
 //! The macro works in three steps, one module each: `args` parses the
 //! options for their shape, `validate` checks them and the function (every
@@ -28,53 +28,11 @@ mod params;
 mod rules;
 mod validate;
 
-/// Gives each call of the function its own collector: current for the body
-/// (around every poll, for an `async fn`), and flushed exactly once when the
-/// call ends, whether it returns, returns early, fails with `?`, panics or,
-/// for an `async fn`, is dropped before it completes. A non-async function
-/// returning `impl Future<Output = T>` or `Pin<Box<dyn Future<Output = T>>>`,
-/// spelled out or behind an alias such as `futures::future::BoxFuture`, is
-/// measured as the future it returns; any other future type is refused at
-/// compile time, since the call would end before it runs.
-///
-/// The body is kept whole (the crate's edition, `#[track_caller]`, `return`
-/// and `?` keep their meaning), and owned parameters are moved into it, so
-/// that everything the call drops records into the call. The README's
-/// attribute section lists what is guaranteed and the limits that remain.
-///
-/// Options, all optional:
-///
-/// - `name = "jobs.cleanup"`: the prefix of what the attribute itself sends
-///   (`timing`); the function's name by default.
-/// - `tags("env:prod", region = "eu", user = user_id)`: tags added to every
-///   series of the call. A string literal is a whole tag, `key = "value"` a
-///   literal pair, `key = expr` is formatted with `Display` once, when the
-///   call starts. Literal tags and names are checked at compile time against
-///   the rules the runtime sanitizes by.
-/// - `timing`: sends the call's duration as `<name>.duration`, in
-///   milliseconds with microsecond precision.
-/// - `outcome`: adds `outcome:ok`, `outcome:error` (the function returned an
-///   `Err`), `outcome:panic` (a panic left the body) or `outcome:cancelled`
-///   (the call's future was dropped before it completed) to every series.
-/// - `service_check` or `service_check = "jobs.cleanup"`: sends one
-///   DogStatsD service check when the call ends, named after `name` unless
-///   given, tagged like the call's series: `OK` when it ended `ok`,
-///   `CRITICAL` when it ended `error`, `panic` or `cancelled`, with a
-///   message that says how (the returned error's `Display` when its type
-///   has one, whether the body returned it, ended with it or left by `?`;
-///   the panic's message when it is a string; `cancelled`).
-/// - `client = expr`: the `collector_runtime::Client` to send through (or a
-///   `&Client`), instead of the global one.
-/// - `crate = path`: where `collector_runtime` is, when it was renamed.
-///
-/// ```ignore
-/// #[collect_metrics(name = "jobs.cleanup", tags("job:cleanup"), timing, outcome)]
-/// fn cleanup(db: &Db) -> Result<usize, Error> {
-///     let removed = db.remove_expired()?;
-///     collector_runtime::count("jobs.cleanup.removed", removed as i64, ());
-///     Ok(removed)
-/// }
-/// ```
+// The whole contract: options, guarantees, limits. Its examples are
+// compiled and run as doctests of collector-runtime, which this crate
+// cannot depend on (collector-runtime/src/lib.rs includes the same file
+// under `cfg(doctest)`), so they are left out of this crate's doctests.
+#[cfg_attr(not(doctest), doc = include_str!("../docs/collect_metrics.md"))]
 #[proc_macro_attribute]
 pub fn collect_metrics(args: TokenStream, item: TokenStream) -> TokenStream {
     let original = proc_macro2::TokenStream::from(item.clone());

@@ -18,7 +18,7 @@ mod local_agent;
 
 use std::time::Duration;
 
-use collector_runtime::SpanCollectorLayer;
+use collector_runtime::tracing::SpanCollectorLayer;
 use local_agent::LocalAgent;
 use tracing::Instrument;
 use tracing_subscriber::prelude::*;

@@ -24,7 +24,7 @@ use axum::extract::{MatchedPath, Path};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
-use collector_runtime::{collect_metrics, CollectorLayer};
+use collector_runtime::{collect_metrics, tower::CollectorLayer};
 use local_agent::LocalAgent;
 
 /// Stands in for a database call: what it records goes to the collector of

@@ -76,14 +76,9 @@ fn unix_agent(stalled: bool) -> Client {
             while socket.recv(&mut buf).is_ok() {}
         });
     }
-    collector_runtime::ClientConfig {
-        target: collector_runtime::Target::Unix(path),
-        tags: vec![],
-        flush_interval: collector_runtime::DEFAULT_FLUSH_INTERVAL,
-        multi_value: true,
-    }
-    .build()
-    .expect("a Unix client")
+    collector_runtime::ClientConfig::new(collector_runtime::config::Target::Unix(path))
+        .build()
+        .expect("a Unix client")
 }
 
 fn unix_client(stalled: bool) -> &'static Client {
@@ -197,7 +192,7 @@ fn annotated_fn(c: &mut Criterion) {
     group.finish();
 
     let mut group = c.benchmark_group("annotated/ten_series_twice");
-    let before = collector_runtime::flush();
+    let before = collector_runtime::wait_for_delivery();
     group.bench_function("ours_annotated_fn", |b| {
         b.iter(|| annotated_ten_series(black_box(7)))
     });
@@ -222,7 +217,7 @@ fn annotated_fn(c: &mut Criterion) {
 
     // What a call costs while the agent has stopped reading its socket,
     // against the same call with an agent that reads.
-    collector_runtime::set_error_handler(std::sync::Arc::new(|_| {}));
+    collector_runtime::error::set_error_handler(std::sync::Arc::new(|_| {}));
     let mut group = c.benchmark_group("annotated/ten_series_twice_unix");
     group.bench_function("ours_agent_reading", |b| {
         b.iter(|| annotated_ten_series_unix(false, black_box(7)))
@@ -240,13 +235,13 @@ fn annotated_fn(c: &mut Criterion) {
                 run();
             }
             // What the background threads still owe for these calls.
-            collector_runtime::flush();
+            collector_runtime::wait_for_delivery();
             std::thread::sleep(std::time::Duration::from_millis(5));
             drain.process_cpu_but_reader() - before
         })
     };
     let mut group = c.benchmark_group("annotated_cpu/ten_series_twice");
-    let before = collector_runtime::flush();
+    let before = collector_runtime::wait_for_delivery();
     group.bench_function("ours_annotated_fn", |b| {
         cpu(b, &|| {
             annotated_ten_series(black_box(7));
@@ -279,7 +274,7 @@ fn annotated_fn(c: &mut Criterion) {
     group.finish();
 
     let mut group = c.benchmark_group("annotated_cpu/mixed");
-    let before = collector_runtime::flush();
+    let before = collector_runtime::wait_for_delivery();
     group.bench_function("ours_annotated_fn", |b| {
         cpu(b, &|| {
             annotated_mixed(black_box(7));

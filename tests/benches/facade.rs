@@ -13,7 +13,7 @@ mod common;
 
 use std::hint::black_box;
 
-use collector_runtime::{Collector, MetricsRecorder};
+use collector_runtime::{metrics::MetricsRecorder, Collector};
 use criterion::{criterion_group, criterion_main, Criterion};
 use metrics_exporter_dogstatsd::DogStatsDBuilder;
 

@@ -24,7 +24,7 @@ mod common;
 
 use std::hint::black_box;
 
-use collector_runtime::{Collector, EnterGuard, FlushReport};
+use collector_runtime::{collector::EnterGuard, telemetry::FlushReport, Collector};
 use gungraun::{library_benchmark, library_benchmark_group, main};
 use tracing::subscriber::DefaultGuard;
 
@@ -46,13 +46,13 @@ fn quiet_global_client() {
 /// Waits until what the set-up handed to the outboxes is sent, so that the
 /// measured call finds every sender thread idle.
 fn settle() {
-    collector_runtime::flush();
+    collector_runtime::wait_for_delivery();
 }
 
 /// An entered collector holding the series `RECORD_NAME` with `tags`,
 /// recorded once through the free function (which warms this thread's
 /// context). The collector lives for the process.
-fn entered_with_series(tags: impl collector_runtime::Tags) -> EnterGuard<'static> {
+fn entered_with_series(tags: impl collector_runtime::tags::Tags) -> EnterGuard<'static> {
     quiet_global_client();
     let collector: &'static Collector = Box::leak(Box::new(nop_collector()));
     let current = collector.enter();

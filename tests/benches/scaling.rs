@@ -88,7 +88,7 @@ fn threads(c: &mut Criterion) {
         .build();
     record_from(&collector, 2, 1_000_000, true);
     collector.flush();
-    collector_runtime::flush();
+    collector_runtime::wait_for_delivery();
     let sent: Vec<String> = received
         .try_iter()
         .map(|d| String::from_utf8(d).expect("utf-8"))

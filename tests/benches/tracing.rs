@@ -15,7 +15,7 @@
 
 mod common;
 
-use collector_runtime::MetricsRecorder;
+use collector_runtime::metrics::MetricsRecorder;
 use criterion::{criterion_group, criterion_main, Criterion};
 use metrics_exporter_dogstatsd::DogStatsDBuilder;
 use metrics_tracing_context::{MetricsLayer, TracingContextLayer};

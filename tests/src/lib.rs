@@ -431,3 +431,10 @@ impl cadence::MetricSink for FailingSink {
         ))
     }
 }
+
+/// The README's `rust` blocks, compiled by `cargo test --workspace` as
+/// doctests of this crate, which has every feature of the runtime and the
+/// examples' dependencies (axum, tokio).
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

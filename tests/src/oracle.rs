@@ -3,7 +3,8 @@
 //! the parsed datagrams with the model, line for line.
 //!
 //! The sanitizing rules are re-implemented here from their documentation
-//! (DESIGN.md, "Safety and failure"), not taken from the runtime: in a tag,
+//! (the guide's errors chapter, "Safety": collector-runtime/docs/errors.md),
+//! not taken from the runtime: in a tag,
 //! every character that is not a letter or a digit (Unicode ones included),
 //! `_`, `-`, `:`, `/` or `.` becomes `_`; a name follows the same rule
 //! without `:`. A name with no letter or digit is refused, and so is a
@@ -20,7 +21,7 @@ use std::rc::Rc;
 
 use cadence::BufferedSpyMetricSink;
 use collector_runtime::Client;
-use collector_runtime::{Collector, Error, TagRef};
+use collector_runtime::{tags::TagRef, Collector, Error};
 
 use crate::parse_datagram;
 
@@ -265,7 +266,7 @@ pub(crate) fn checking_collector(
     Arc<Mutex<Vec<String>>>,
 ) {
     let (client, received) = SPY.with(|(client, received)| (client.clone(), Rc::clone(received)));
-    collector_runtime::flush();
+    collector_runtime::wait_for_delivery();
     drop(received());
     let errors: Arc<Mutex<Vec<String>>> = Arc::default();
     let seen = Arc::clone(&errors);
@@ -316,7 +317,7 @@ pub fn check(base: &[TagIn], records: &[Record]) -> Result<Observed, String> {
     let want = expected(base, records);
     let mut observed = Observed::default();
     let mut got = Vec::new();
-    collector_runtime::flush();
+    collector_runtime::wait_for_delivery();
     for datagram in received() {
         observed.datagrams += 1;
         for line in parse_datagram(&datagram)? {

@@ -11,7 +11,9 @@
 //! payload is cut at a character boundary (and reported). Every line is
 //! whole in one datagram of at most 1432 bytes.
 
-use collector_runtime::{Event, ServiceCheck, Status, TagRef};
+use collector_runtime::{
+    checks_events::Event, checks_events::ServiceCheck, checks_events::Status, tags::TagRef,
+};
 
 use crate::notices::{parse_datagram_any, Sent};
 use crate::oracle::{clean_name, clean_tag, TagIn};
@@ -136,7 +138,7 @@ pub fn check_notices(base: &[TagIn], notices: &[NoticeIn]) -> Result<(), String>
     }
     collector.flush();
     drop(collector);
-    collector_runtime::flush();
+    collector_runtime::wait_for_delivery();
 
     let mut got = Vec::new();
     for datagram in received() {

@@ -9,10 +9,10 @@ use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use collector_runtime::{collect_metrics, Client, ClientConfig, Target};
+use collector_runtime::{collect_metrics, config::Target, Client, ClientConfig};
 use collector_tests::{parse_all, Line, UdpReceiver, UnixReceiver};
 
-/// `collector_runtime::flush` waits for every client of the process: the
+/// `collector_runtime::wait_for_delivery` waits for every client of the process: the
 /// tests take turns, so that one's receiver does not wait on another's.
 fn turn() -> MutexGuard<'static, ()> {
     static TURN: Mutex<()> = Mutex::new(());
@@ -20,14 +20,12 @@ fn turn() -> MutexGuard<'static, ()> {
 }
 
 fn client_for(target: Target, flush_interval: Duration, multi_value: bool) -> Client {
-    ClientConfig {
-        target,
-        tags: vec!["env:test".to_owned()],
-        flush_interval,
-        multi_value,
-    }
-    .build()
-    .unwrap()
+    ClientConfig::new(target)
+        .tags(["env:test"])
+        .flush_interval(flush_interval)
+        .multi_value(multi_value)
+        .build()
+        .unwrap()
 }
 
 fn udp_target(receiver: &UdpReceiver) -> Target {
@@ -99,7 +97,7 @@ fn run_calls(client: &Client) {
             });
         }
     });
-    let report = collector_runtime::flush();
+    let report = collector_runtime::wait_for_delivery();
     assert_eq!(report.lines_pending, 0, "{report:?}");
 }
 

@@ -9,20 +9,20 @@
 
 use std::time::Duration;
 
-use collector_runtime::{collect_metrics, Client, ClientConfig, Target, UDP_PAYLOAD};
+use collector_runtime::{
+    collect_metrics, config::Target, config::UDP_PAYLOAD, Client, ClientConfig,
+};
 use collector_tests::{parse_all, Line, UdpReceiver};
 
 fn client_for(receiver: &UdpReceiver, multi_value: bool) -> Client {
-    ClientConfig {
-        target: Target::Udp {
-            host: receiver.addr().ip().to_string(),
-            port: receiver.addr().port(),
-        },
-        tags: vec!["env:test".to_owned()],
-        // One interval longer than the test: the flush at the end sends it.
-        flush_interval: Duration::from_secs(600),
-        multi_value,
-    }
+    ClientConfig::new(Target::Udp {
+        host: receiver.addr().ip().to_string(),
+        port: receiver.addr().port(),
+    })
+    .tags(["env:test"])
+    // One interval longer than the test: the flush at the end sends it.
+    .flush_interval(Duration::from_secs(600))
+    .multi_value(multi_value)
     .build()
     .unwrap()
 }
@@ -40,7 +40,7 @@ fn calls_within_one_interval_send_one_line_per_counter_context() {
     for id in 0..10_000 {
         ten_counters(&client, id);
     }
-    collector_runtime::flush();
+    collector_runtime::wait_for_delivery();
     let lines = parse_all(&receiver.datagrams(Duration::from_millis(300)));
     assert_eq!(lines.len(), 10, "{lines:?}");
     let sum: u64 = (0..10_000).map(|id| id % 3 + 1).sum();
@@ -64,7 +64,7 @@ fn a_packed_sample_costs_its_digits_and_a_colon_and_lines_split_only_at_the_payl
     for id in 0..SAMPLES {
         one_sample(&client, id);
     }
-    collector_runtime::flush();
+    collector_runtime::wait_for_delivery();
     let datagrams = receiver.datagrams(Duration::from_millis(300));
     let lines: Vec<&str> = datagrams
         .iter()
@@ -103,7 +103,7 @@ fn without_packing_each_sample_is_a_line_and_counters_still_merge() {
         one_sample(&client, id);
         ten_counters(&client, id);
     }
-    collector_runtime::flush();
+    collector_runtime::wait_for_delivery();
     let lines = parse_all(&receiver.datagrams(Duration::from_millis(300)));
     let histograms: Vec<&Line> = lines.iter().filter(|l| l.kind == "h").collect();
     assert_eq!(histograms.len(), 500);

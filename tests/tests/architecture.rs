@@ -3,8 +3,11 @@
 //! import each other.
 //!
 //! The order is the order of the `mod` lines in the runtime's `lib.rs`
-//! (each with a sentence on what the floor holds); the README's "Layout"
-//! picture must list the same folders in the same order. The checker reads
+//! (each with a sentence on what the floor holds); ARCHITECTURE.md's
+//! "Layout" picture must list the same folders in the same order. The
+//! public facade modules that `lib.rs` writes inline (`pub mod config {
+//! pub use crate::send::...; }`) are not floors: they only re-export, and
+//! no floor may reach the floors below through them. The checker reads
 //! `use crate::...` items (grouped ones too) and every other `crate::` path
 //! in code. Comments and doc links are not arrows, and neither are unit test
 //! modules (`#[cfg(test)] mod ... { }`), which drive the code from above as a
@@ -33,6 +36,8 @@ struct Tree {
     /// Root names re-exported by `lib.rs` (`pub use a::b::{C, d}`), to the
     /// path they come from.
     reexports: BTreeMap<String, Vec<String>>,
+    /// The facade modules `lib.rs` writes inline (`pub mod config { ... }`).
+    facades: Vec<String>,
     /// Module path (`["store", "flush"]`) to (file name, source).
     modules: BTreeMap<Vec<String>, (String, String)>,
 }
@@ -72,6 +77,7 @@ fn read_tree(src: &Path) -> Tree {
     Tree {
         floors: floors(&lib),
         reexports: reexports(&lib),
+        facades: facades(&lib),
         modules,
     }
 }
@@ -88,11 +94,24 @@ fn floors(lib: &str) -> Vec<String> {
         .collect()
 }
 
+/// The modules `lib.rs` writes inline at its root (`pub mod name {`).
+fn facades(lib: &str) -> Vec<String> {
+    lib.lines()
+        .filter_map(|line| {
+            let rest = line.strip_prefix("pub mod ")?;
+            Some(rest.strip_suffix('{')?.trim().to_owned())
+        })
+        .collect()
+}
+
 /// `pub use a::b::{C, d};` in `lib.rs`: `C` -> `a::b::C`, `d` -> `a::b::d`.
 fn reexports(lib: &str) -> BTreeMap<String, Vec<String>> {
     let mut out = BTreeMap::new();
     for (_, body) in use_items(lib, "") {
-        for path in expand(&body) {
+        for mut path in expand(&body) {
+            if path.first().is_some_and(|s| s == "crate") {
+                path.remove(0);
+            }
             if let Some(name) = path.last() {
                 out.insert(name.clone(), path.clone());
             }
@@ -376,6 +395,16 @@ fn check(tree: &Tree) -> Vec<String> {
             continue; // lib.rs declares and re-exports every floor.
         }
         for arrow in arrows(file, source) {
+            if let Some(facade) = arrow.path.first().filter(|f| tree.facades.contains(f)) {
+                problems.push(format!(
+                    "{}:{}: `{}` reaches through the public facade `{facade}` (crate::{}); name the floor's path",
+                    arrow.file,
+                    arrow.line,
+                    module.join("::"),
+                    arrow.path.join("::"),
+                ));
+                continue;
+            }
             let Some(to) = target(&arrow.path) else {
                 continue;
             };
@@ -444,14 +473,14 @@ fn every_file_of_the_runtime_sits_in_a_floor_but_the_root_s() {
 }
 
 #[test]
-fn the_readme_pictures_the_floors_in_the_order_lib_rs_gives() {
+fn architecture_md_pictures_the_floors_in_the_order_lib_rs_gives() {
     let tree = read_tree(&runtime_src());
-    let readme =
-        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md")).unwrap();
-    let layout = readme
-        .split("\n## Layout\n")
+    let doc = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../ARCHITECTURE.md"))
+        .unwrap();
+    let layout = doc
+        .split("\n## Layout")
         .nth(1)
-        .expect("the README has a Layout section");
+        .expect("ARCHITECTURE.md has a Layout section");
     let picture = layout.split("```").nth(1).expect("with a picture");
     let pictured: Vec<String> = picture
         .lines()
@@ -476,6 +505,7 @@ fn a_wrong_use_and_a_pair_importing_each_other_fail_with_file_line_and_folders()
             "bottom/reach.rs:3: `bottom` reaches up to `top` (crate::top::entry::Entry)",
             "bottom/reach.rs:7: `bottom` reaches up to `middle` (crate::middle::held)",
             "bottom/reach.rs:14: `bottom` reaches up to `top` (crate::Entry::default)",
+            "bottom/reach.rs:17: `bottom::reach` reaches through the public facade `api` (crate::api::Level); name the floor's path",
             "middle/held.rs:3 and middle/keep.rs:1: `middle::held` and `middle::keep` import each other",
         ],
         "{problems:#?}"

@@ -10,7 +10,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use attribute_common::Recorder;
-use collector_runtime::{collect_metrics, incr, Event};
+use collector_runtime::{checks_events::Event, collect_metrics, incr};
 
 #[derive(Debug)]
 struct Locked;

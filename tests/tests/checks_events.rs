@@ -7,7 +7,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, UNIX_EPOCH};
 
 use collector_runtime::{
-    testing, AlertType, Client, Collector, Error, Event, Priority, ServiceCheck, Status,
+    checks_events::AlertType, checks_events::Event, checks_events::Priority,
+    checks_events::ServiceCheck, checks_events::Status, testing, Client, Collector, Error,
 };
 use collector_tests::notices::{parse_check, parse_event};
 use collector_tests::{parse_datagram_any, Sent, UdpReceiver};
@@ -21,7 +22,7 @@ fn at(secs: u64) -> std::time::SystemTime {
 fn over_udp(send: impl FnOnce(Client)) -> (Vec<Vec<u8>>, Vec<Sent>) {
     let receiver = UdpReceiver::bind();
     send(receiver.client());
-    collector_runtime::flush();
+    collector_runtime::wait_for_delivery();
     let datagrams = receiver.datagrams(Duration::from_millis(300));
     let sent = datagrams
         .iter()

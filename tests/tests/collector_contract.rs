@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use cadence::SpyMetricSink;
 use collector_runtime::Client;
-use collector_runtime::{Collector, Error, DROPPED_RECORDS_METRIC};
+use collector_runtime::{telemetry::DROPPED_RECORDS_METRIC, Collector, Error};
 use collector_tests::{by_series, parse_datagram, FailingSink, Line, UdpReceiver};
 
 /// A collector sending through cadence's spy sink, and a way to read what it
@@ -16,7 +16,7 @@ fn spied() -> (Collector, impl Fn() -> Vec<Line>) {
     let (received, sink) = SpyMetricSink::new();
     let collector = Collector::builder().client(Client::new(sink)).build();
     let read = move || {
-        collector_runtime::flush();
+        collector_runtime::wait_for_delivery();
         received
             .try_iter()
             .flat_map(|d| parse_datagram(&d).unwrap())
@@ -189,7 +189,7 @@ fn records_past_max_series_are_counted_and_the_count_is_sent() {
     assert_eq!(collector.len(), 3);
     let report = collector.flush();
     assert_eq!((report.series_sent, report.records_dropped), (3, 7));
-    collector_runtime::flush();
+    collector_runtime::wait_for_delivery();
     let lines: Vec<Line> = received
         .try_iter()
         .flat_map(|d| parse_datagram(&d).unwrap())
@@ -231,7 +231,7 @@ fn a_failing_sink_leaves_the_result_untouched_and_reaches_the_handler() {
     // The sender's hand-over of the one payload holding both lines failed,
     // and so did the sink's flush; each reached the collector's handler,
     // the payload's error with the lines it lost.
-    let delivery = collector_runtime::flush();
+    let delivery = collector_runtime::wait_for_delivery();
     assert!(delivery.lines_dropped >= 2, "{delivery:?}");
     let errors = errors.lock().unwrap();
     assert_eq!(errors.len(), 2);
@@ -264,7 +264,7 @@ fn empty_names_and_non_finite_values_are_refused_through_the_handler() {
     collector.incr("fine", ());
     collector.flush();
     assert_eq!(refused.load(Ordering::Relaxed), 5);
-    collector_runtime::flush();
+    collector_runtime::wait_for_delivery();
     let lines: Vec<Line> = received
         .try_iter()
         .flat_map(|d| parse_datagram(&d).unwrap())
@@ -276,6 +276,6 @@ fn empty_names_and_non_finite_values_are_refused_through_the_handler() {
 fn collectors_and_their_reports_cross_threads_and_tasks() {
     fn send_sync<T: Send + Sync + 'static>() {}
     send_sync::<Collector>();
-    send_sync::<collector_runtime::FlushReport>();
+    send_sync::<collector_runtime::telemetry::FlushReport>();
     send_sync::<collector_runtime::Error>();
 }

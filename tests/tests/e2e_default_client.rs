@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use collector_runtime::collect_metrics;
-use collector_runtime::{Collector, UDP_PAYLOAD, UNIX_PAYLOAD};
+use collector_runtime::{config::UDP_PAYLOAD, config::UNIX_PAYLOAD, Collector};
 use collector_tests::{
     by_series, is_child, parse_all, run_child, series, UdpReceiver, UnixReceiver,
 };

@@ -25,7 +25,7 @@ fn a_malformed_url_is_written_to_stderr_once_and_names_the_value() {
         assert_eq!(flush_one("second"), 1);
         // Outside any collector: the same kind of error, counted silently.
         collector_runtime::incr("outside", ());
-        assert_eq!(collector_runtime::errors_seen(), 3);
+        assert_eq!(collector_runtime::error::errors_seen(), 3);
         return;
     }
     let (_, stderr) = run_child_with_stderr(
@@ -38,7 +38,7 @@ fn a_malformed_url_is_written_to_stderr_once_and_names_the_value() {
          usable: it has no scheme; write udp://localhost:8125 (or unix:///path/to/dsd.socket \
          for a Unix socket); no metrics are sent until it is fixed \
          (collector_runtime::ClientConfig::from_env() checks it at start-up). Only the first \
-         error of each kind is written here; call collector_runtime::set_error_handler to \
+         error of each kind is written here; call collector_runtime::error::set_error_handler to \
          handle every error yourself.\n"
     );
 }
@@ -46,7 +46,7 @@ fn a_malformed_url_is_written_to_stderr_once_and_names_the_value() {
 #[test]
 fn a_handler_set_by_the_user_silences_stderr() {
     if is_child() {
-        collector_runtime::set_error_handler(std::sync::Arc::new(|_| {}));
+        collector_runtime::error::set_error_handler(std::sync::Arc::new(|_| {}));
         assert_eq!(flush_one("first"), 1);
         return;
     }
@@ -71,16 +71,16 @@ fn a_unix_socket_that_appears_after_start_receives_the_later_flushes() {
         // counted; only the first failure is reported, with the path.
         for name in ["before", "still.before"] {
             assert_eq!(flush_one(name), 0, "handed to the outbox");
-            let delivery = collector_runtime::flush();
+            let delivery = collector_runtime::wait_for_delivery();
             assert_eq!(delivery.lines_pending, 0, "{delivery:?}");
         }
-        assert_eq!(collector_runtime::flush().lines_dropped, 2);
+        assert_eq!(collector_runtime::wait_for_delivery().lines_dropped, 2);
         let agent = UnixDatagram::bind(socket_path()).unwrap();
         agent
             .set_read_timeout(Some(Duration::from_millis(500)))
             .unwrap();
         assert_eq!(flush_one("after"), 0);
-        collector_runtime::flush();
+        collector_runtime::wait_for_delivery();
         let mut lines = Vec::new();
         let mut buf = vec![0; 65_536];
         while let Ok(n) = agent.recv(&mut buf) {

@@ -77,14 +77,15 @@ fn series_of(lines: &[Line]) -> Series {
     out
 }
 
-/// The first `text` block of the README after `marker`: the output it
-/// shows for an example.
-fn readme_output_after(marker: &str) -> String {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md");
-    let readme = std::fs::read_to_string(path).expect("read README.md");
+/// The first `text` block after `marker` in `file` (from the workspace's
+/// root: the README, or a chapter of the guide under
+/// `collector-runtime/docs/`): the output it shows for an example.
+fn doc_output_after(file: &str, marker: &str) -> String {
+    let path = format!("{}/../{file}", env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {path}: {e}"));
     let section = readme
         .split_once(marker)
-        .unwrap_or_else(|| panic!("README has {marker:?}"))
+        .unwrap_or_else(|| panic!("{file} has {marker:?}"))
         .1;
     let block = section
         .split_once("```text\n")
@@ -100,7 +101,7 @@ fn readme_output_after(marker: &str) -> String {
 /// The README's quickstart output: the first `text` block after the
 /// heading "Set up and run".
 fn readme_quickstart_output() -> String {
-    readme_output_after("## Set up and run")
+    doc_output_after("README.md", "## Set up and run")
 }
 
 /// The output's lines, each metric line checked by the independent parser,
@@ -180,7 +181,7 @@ fn quickstart() {
 #[test]
 fn worker_threads() {
     let stdout = run_example("worker_threads", &[], &[]);
-    // The README shows what it prints; only the order of the lines varies
+    // The guide (patterns) shows what it prints; only the order of the lines varies
     // (which worker records a series first).
     let sorted = |output: &str| {
         let mut lines = comparable(output);
@@ -188,9 +189,12 @@ fn worker_threads() {
         lines
     };
     assert_eq!(
-        sorted(&readme_output_after("(the `worker_threads` example)")),
+        sorted(&doc_output_after(
+            "collector-runtime/docs/patterns.md",
+            "(the `worker_threads` example)"
+        )),
         sorted(&stdout),
-        "the README's worker_threads output (left) is not what the example prints (right)"
+        "the guide's worker_threads output (left) is not what the example prints (right)"
     );
     assert!(
         stdout.contains("1000 images on 4 threads: 5 series"),
@@ -225,7 +229,7 @@ fn worker_threads() {
 fn web_request() {
     let stdout = run_example("web_request", &["tower"], &[]);
 
-    // What the README shows is what it prints, durations aside, and where
+    // What the guide (per request) shows is what it prints, durations aside, and where
     // the lines fall into datagrams (that follows the flush interval).
     let without_datagram_breaks = |output: &str| -> Vec<String> {
         comparable(output)
@@ -234,11 +238,12 @@ fn web_request() {
             .collect()
     };
     assert_eq!(
-        without_datagram_breaks(&readme_output_after(
+        without_datagram_breaks(&doc_output_after(
+            "collector-runtime/docs/per_request.md",
             "**The layer and the attribute together.**"
         )),
         without_datagram_breaks(&stdout),
-        "the README's web_request output (left) is not what the example prints (right)"
+        "the guide's web_request output (left) is not what the example prints (right)"
     );
 
     let (datagrams, lines) = received(&stdout);
@@ -379,13 +384,16 @@ fn background_jobs() {
 #[test]
 fn tracing_service() {
     let stdout = run_example("tracing_service", &["tracing"], &[]);
-    // The README shows one order's flush: each of its lines is printed,
+    // The guide (per span) shows one order's flush: each of its lines is printed,
     // durations aside.
     let printed = comparable(&stdout);
-    for line in comparable(&readme_output_after("`cargo run --example tracing_service")) {
+    for line in comparable(&doc_output_after(
+        "collector-runtime/docs/per_span.md",
+        "`cargo run --example tracing_service",
+    )) {
         assert!(
             printed.contains(&line),
-            "the README's {line:?} is not printed:\n{stdout}"
+            "the guide's {line:?} is not printed:\n{stdout}"
         );
     }
     assert!(stdout.contains("3 orders placed, 1 rejected"), "{stdout}");

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::net::UdpSocket;
 use std::time::{Duration, Instant};
 
-use collector_runtime::{collect_metrics, MetricsRecorder};
+use collector_runtime::{collect_metrics, metrics::MetricsRecorder};
 use collector_tests::{by_series, series, Line, SeriesId, UdpReceiver};
 use metrics_exporter_dogstatsd::DogStatsDBuilder;
 

@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use collector_runtime::{collect_metrics, MetricsRecorder};
+use collector_runtime::{collect_metrics, metrics::MetricsRecorder};
 use collector_tests::{by_series, series, UdpReceiver};
 
 #[collect_metrics(name = "sync", tags("job:sync"))]

@@ -153,7 +153,7 @@ fn a_collector_handed_out_keeps_the_tags_known_when_its_call_ended() {
     // The call ended inside `outer`; its collector is flushed by the
     // worker's handle, on the worker's thread, outside any collector.
     worker.join().unwrap();
-    collector_runtime::flush();
+    collector_runtime::wait_for_delivery();
     let datagrams = receiver.datagrams_within(Duration::from_secs(10), Duration::from_millis(200));
     let lines = parse_all(&datagrams);
     assert_eq!(lines.len(), 1, "{lines:?}");
@@ -185,7 +185,7 @@ fn work_on_another_thread_inherits_through_the_collector_handed_to_it() {
         let _current = outer.enter();
         batch(receiver.client());
     }
-    collector_runtime::flush();
+    collector_runtime::wait_for_delivery();
     let datagrams = receiver.datagrams_within(Duration::from_secs(10), Duration::from_millis(200));
     let lines = parse_all(&datagrams);
     assert_eq!(lines.len(), 1, "{lines:?}");

@@ -7,10 +7,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use collector_runtime::{collect_metrics, Client, ClientConfig, Target, UDP_PAYLOAD, UNIX_PAYLOAD};
+use collector_runtime::{
+    collect_metrics, config::Target, config::UDP_PAYLOAD, config::UNIX_PAYLOAD, Client,
+    ClientConfig,
+};
 use collector_tests::{parse_all, UdpReceiver, UnixReceiver};
 
-/// `collector_runtime::flush` reports on every outbox of the process: the
+/// `collector_runtime::wait_for_delivery` reports on every outbox of the process: the
 /// tests take turns, so that one's figures are not another's.
 fn turn() -> MutexGuard<'static, ()> {
     static TURN: Mutex<()> = Mutex::new(());
@@ -27,14 +30,7 @@ fn udp_client(receiver: &UdpReceiver) -> Client {
 }
 
 fn client_for(target: Target) -> Client {
-    ClientConfig {
-        target,
-        tags: vec![],
-        flush_interval: collector_runtime::DEFAULT_FLUSH_INTERVAL,
-        multi_value: true,
-    }
-    .build()
-    .unwrap()
+    ClientConfig::new(target).build().unwrap()
 }
 
 #[collect_metrics(name = "pack", tags(call = id), client = client)]
@@ -92,7 +88,7 @@ fn four_threads_of_a_thousand_calls_over_udp_arrive_in_full_payloads() {
     let receiver = UdpReceiver::bind_with_buffer(4 << 20);
     let client = udp_client(&receiver);
     run(&client, 4, 1_000);
-    let delivered = collector_runtime::flush();
+    let delivered = collector_runtime::wait_for_delivery();
     assert_eq!(delivered.lines_pending, 0);
     let datagrams = receiver.datagrams(Duration::from_millis(300));
     check_every_line(&datagrams, UDP_PAYLOAD, 4_000);
@@ -129,7 +125,7 @@ fn eight_threads_of_ten_thousand_calls_over_a_unix_socket_lose_nothing() {
         })
     };
     run(&client, 8, 10_000);
-    let delivered = collector_runtime::flush();
+    let delivered = collector_runtime::wait_for_delivery();
     done.store(true, Ordering::Release);
     let datagrams = reader.join().unwrap();
     assert_eq!(delivered.lines_pending, 0);
@@ -168,7 +164,7 @@ fn telemetry_sends_what_the_sender_did_with_the_clients_tags_only() {
     let mut lines = Vec::new();
     for id in 0..3_000 {
         call(&client, id);
-        collector_runtime::flush();
+        collector_runtime::wait_for_delivery();
         lines.extend(parse_all(&receiver.datagrams_within(
             Duration::from_millis(20),
             Duration::from_millis(20),

@@ -269,7 +269,7 @@ fn ten_thousand_calls_of_ten_tasks_each_flush_once_with_exact_totals_in_flat_mem
     let before = rss();
     run(WARM_UP..WARM_UP + CALLS);
     let after = rss();
-    collector_runtime::flush();
+    collector_runtime::wait_for_delivery();
 
     // One line per call, from the call's one flush: the calls share the
     // client's payloads, so the sink is flushed once per run of payloads.
@@ -291,13 +291,13 @@ fn ten_thousand_calls_of_ten_tasks_each_flush_once_with_exact_totals_in_flat_mem
     );
 }
 
-/// Stands in for one sub-query of the README's per-request example.
+/// Stands in for one sub-query of the guide's per-request fan-out.
 async fn query(_index: &str, _text: &str) -> Result<usize, String> {
     tokio::task::yield_now().await;
     Ok(2)
 }
 
-/// The README's per-request fan-out, with a client of the test's.
+/// The guide's per-request fan-out (patterns), with a client of the test's.
 #[collect_metrics(name = "search", client = rec.client(), tags("api:v1"), outcome)]
 async fn search(rec: Recorder, text: String) -> Result<usize, String> {
     let mut parts = Vec::new();
@@ -320,9 +320,13 @@ async fn search(rec: Recorder, text: String) -> Result<usize, String> {
     Ok(rows)
 }
 
-/// The first `text` block after `heading` in the README, one line each.
-fn readme_block(heading: &str) -> Vec<String> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md");
+/// The first `text` block after `heading` in the guide's patterns chapter,
+/// one line each.
+fn guide_block(heading: &str) -> Vec<String> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../collector-runtime/docs/patterns.md"
+    );
     let readme = std::fs::read_to_string(path).unwrap();
     let after = readme.split_once(heading).expect("the heading").1;
     let block = after.split_once("```text\n").expect("a text block").1;
@@ -331,13 +335,13 @@ fn readme_block(heading: &str) -> Vec<String> {
 }
 
 #[test]
-fn the_readmes_per_request_fan_out_sends_the_lines_it_shows() {
+fn the_guides_per_request_fan_out_sends_the_lines_it_shows() {
     let rec = Recorder::new();
     let rows = multi_thread(2).block_on(search(rec.clone(), "shoes".into()));
     assert_eq!(rows, Ok(6));
     let flushes = rec.flushes();
     assert_eq!(flushes.len(), 1, "{flushes:?}");
-    let shown: Vec<Line> = readme_block("Per request, with parallel sub-queries")
+    let shown: Vec<Line> = guide_block("Per request, with parallel sub-queries")
         .iter()
         .map(|l| parse_line(l).unwrap())
         .collect();

@@ -1,7 +1,7 @@
-//! The README's "Testing your instrumentation" example, compiled and run
+//! The guide's "Testing your instrumentation" chapter (collector_runtime::guide::testing), compiled and run
 //! here as the tests a user would write (on the function's result and on
 //! its lines, timings matched by name); the last test checks that the
-//! README shows this file's code, character for character.
+//! guide shows this file's code, character for character.
 
 use collector_runtime::{collect_metrics, histogram, incr, testing, timing};
 
@@ -54,12 +54,12 @@ fn an_empty_import_is_an_error_and_says_so() {
 // README example ends here.
 
 #[test]
-fn the_readme_shows_this_example() {
-    let readme = include_str!("../../README.md");
+fn the_guide_shows_this_example() {
+    let readme = include_str!("../../collector-runtime/docs/testing.md");
     let section = readme
-        .split("## Testing your instrumentation")
+        .split("# Testing your instrumentation")
         .nth(1)
-        .expect("the README has a \"Testing your instrumentation\" section");
+        .expect("the guide has a \"Testing your instrumentation\" chapter");
     let block = section
         .split("```rust\n")
         .nth(1)
@@ -71,6 +71,6 @@ fn the_readme_shows_this_example() {
     assert_eq!(
         block.trim_end(),
         this[start..end].trim_end(),
-        "the README's example (left) is not this test's code (right)"
+        "the guide's example (left) is not this test's code (right)"
     );
 }

@@ -6,7 +6,7 @@
 
 use cadence::SpyMetricSink;
 use collector_runtime::Client;
-use collector_runtime::{Collector, DEFAULT_MAX_SERIES, DROPPED_RECORDS_METRIC};
+use collector_runtime::{config::DEFAULT_MAX_SERIES, telemetry::DROPPED_RECORDS_METRIC, Collector};
 use collector_tests::{by_series, parse_datagram, Line};
 
 /// The process's resident set size in KiB, from `/proc/self/status`.
@@ -71,7 +71,7 @@ fn a_million_distinct_tag_values_stay_within_max_series() {
     assert_eq!(report.series_sent, DEFAULT_MAX_SERIES);
     assert_eq!(report.records_dropped, dropped);
     assert_eq!(report.errors, 0);
-    collector_runtime::flush();
+    collector_runtime::wait_for_delivery();
     let lines: Vec<Line> = received
         .try_iter()
         .flat_map(|d| parse_datagram(&d).unwrap())

@@ -80,7 +80,7 @@ fn eight_threads_share_one_collector_while_it_is_flushed() {
         flushes = flusher.join().unwrap();
     });
     collector.flush();
-    collector_runtime::flush();
+    collector_runtime::wait_for_delivery();
     let got = totals(&drain(received.try_iter()));
     let rows_per_thread: u64 = (0..ROUNDS).map(|r| r % 10).sum();
     assert_eq!(
@@ -135,7 +135,7 @@ fn ten_thousand_async_calls_on_a_multi_threaded_runtime() {
     drop(runtime);
     assert_eq!(steps, (0..CALLS).map(|id| id % 5 + 1).sum::<u64>());
 
-    collector_runtime::flush();
+    collector_runtime::wait_for_delivery();
     let lines = drain(received.try_iter());
     // Two series per call, each sent once (a repeat would be a second flush).
     assert_eq!(lines.len(), 2 * CALLS as usize);

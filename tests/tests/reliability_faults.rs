@@ -19,7 +19,8 @@ use cadence::MetricSink;
 use collector_runtime::collect_metrics;
 use collector_runtime::Client;
 use collector_runtime::{
-    error_handler_panics, errors_seen, ClientConfig, Collector, ConfigError, Error, Target,
+    config::ConfigError, config::Target, error::error_handler_panics, error::errors_seen,
+    ClientConfig, Collector, Error,
 };
 use collector_tests::{FailingSink, UdpReceiver};
 
@@ -71,7 +72,7 @@ fn run(client: &Client, end: End) -> Seen {
     let result = catch_unwind(AssertUnwindSafe(|| job(client, end)));
     // The call handed its lines to the outbox; wait for the sender's
     // hand-over to the sink, where the faults are.
-    collector_runtime::flush();
+    collector_runtime::wait_for_delivery();
     match (end, result) {
         (End::Ok, Ok(value)) => assert_eq!(value, Ok(42)),
         (End::Err, Ok(value)) => assert_eq!(value, Err("user error".to_owned())),
@@ -146,15 +147,10 @@ fn no_agent_listening() {
         .local_addr()
         .unwrap()
         .port();
-    let config = ClientConfig {
-        target: Target::Udp {
-            host: "127.0.0.1".into(),
-            port,
-        },
-        tags: vec![],
-        flush_interval: collector_runtime::DEFAULT_FLUSH_INTERVAL,
-        multi_value: true,
-    };
+    let config = ClientConfig::new(Target::Udp {
+        host: "127.0.0.1".into(),
+        port,
+    });
     let client = Arc::new(config.build().expect("a UDP client needs no listener"));
     for end in every_end() {
         // UDP gives no answer to a datagram nobody reads: at most the
@@ -169,12 +165,7 @@ fn no_agent_listening() {
 #[test]
 fn a_unix_socket_path_that_does_not_exist() {
     let _turn = turn();
-    let config = ClientConfig {
-        target: Target::Unix("/nonexistent/dir/dsd.socket".into()),
-        tags: vec![],
-        flush_interval: collector_runtime::DEFAULT_FLUSH_INTERVAL,
-        multi_value: true,
-    };
+    let config = ClientConfig::new(Target::Unix("/nonexistent/dir/dsd.socket".into()));
     let client = Arc::new(config.build().expect("the socket is only used at send"));
     for end in every_end() {
         // The three lines are one payload; handing it over fails, and its
@@ -182,10 +173,10 @@ fn a_unix_socket_path_that_does_not_exist() {
         // is the process's: a test thread of this binary that ends meanwhile
         // waits for every outbox and may report what it found waiting, so
         // only at least one error is asserted here.)
-        let dropped = collector_runtime::flush().lines_dropped;
+        let dropped = collector_runtime::wait_for_delivery().lines_dropped;
         let seen = run(&client, end);
         assert_eq!(
-            collector_runtime::flush().lines_dropped - dropped,
+            collector_runtime::wait_for_delivery().lines_dropped - dropped,
             SERIES as u64,
             "{end:?}"
         );
@@ -197,15 +188,10 @@ fn a_unix_socket_path_that_does_not_exist() {
 #[test]
 fn an_unresolvable_host_is_a_config_error_not_a_panic() {
     let _turn = turn();
-    let config = ClientConfig {
-        target: Target::Udp {
-            host: "x.invalid".into(),
-            port: 8125,
-        },
-        tags: vec![],
-        flush_interval: collector_runtime::DEFAULT_FLUSH_INTERVAL,
-        multi_value: true,
-    };
+    let config = ClientConfig::new(Target::Udp {
+        host: "x.invalid".into(),
+        port: 8125,
+    });
     let Err(err) = config.build() else {
         panic!("x.invalid never resolves")
     };
@@ -269,7 +255,7 @@ fn an_error_handler_that_panics_with_a_failing_or_panicking_sink() {
                     assert_eq!(payload.downcast_ref::<UserPanic>(), Some(&UserPanic(9)));
                 }
             }
-            collector_runtime::flush();
+            collector_runtime::wait_for_delivery();
             // One refused record, three failed sends, one failed flush: all
             // five counted. The handler hears of the refusal, of the first
             // failed send (the next two, the same episode, are only
@@ -299,7 +285,7 @@ fn a_panicking_sink_flushed_from_drop_while_another_thread_unwinds() {
     };
     let payload = worker.join().expect_err("the worker panicked");
     assert_eq!(payload.downcast_ref::<&str>(), Some(&"worker failed"));
-    collector_runtime::flush();
+    collector_runtime::wait_for_delivery();
     // One send and one flush, both panicked and were contained.
     assert_eq!(errors_seen() - errors, 2);
 }
@@ -309,29 +295,24 @@ fn a_line_too_long_for_a_payload_is_refused_alone_and_the_rest_arrives() {
     let _turn = turn();
     let receiver = UdpReceiver::bind();
     let addr = receiver.addr();
-    let config = ClientConfig {
-        target: Target::Udp {
-            host: addr.ip().to_string(),
-            port: addr.port(),
-        },
-        tags: vec![],
-        flush_interval: collector_runtime::DEFAULT_FLUSH_INTERVAL,
-        multi_value: true,
-    };
+    let config = ClientConfig::new(Target::Udp {
+        host: addr.ip().to_string(),
+        port: addr.port(),
+    });
     let collector = Collector::builder().client(config.build().unwrap()).build();
     let huge = "v".repeat(70_000);
     collector.incr("before", ());
     collector.incr("huge", [("k", huge.as_str())]);
     collector.incr("after", ());
     let errors = errors_seen();
-    let dropped_before = collector_runtime::flush().lines_dropped;
+    let dropped_before = collector_runtime::wait_for_delivery().lines_dropped;
     let report = collector.flush();
     // The three series go to the client's aggregator; its lines are written
     // at the end of the interval (or the wait below), where the huge one is
     // refused alone, before any datagram: one error, one line dropped.
     let counts = (report.series_sent, report.lines_dropped, report.errors);
     assert_eq!(counts, (3, 0, 0), "{report:?}");
-    let delivery = collector_runtime::flush();
+    let delivery = collector_runtime::wait_for_delivery();
     assert_eq!(delivery.lines_pending, 0);
     assert_eq!(delivery.lines_dropped - dropped_before, 1, "{delivery:?}");
     assert_eq!(errors_seen() - errors, 1);

@@ -24,7 +24,9 @@ use std::time::Duration;
 use cadence::{MetricSink, SinkStats, UdpMetricSink};
 use collector_runtime::collect_metrics;
 use collector_runtime::Client;
-use collector_runtime::{errors_seen, ClientConfig, Target, UDP_PAYLOAD, UNIX_PAYLOAD};
+use collector_runtime::{
+    config::Target, config::UDP_PAYLOAD, config::UNIX_PAYLOAD, error::errors_seen, ClientConfig,
+};
 use collector_tests::parse_datagram;
 
 const CALLS: u64 = 100_000;
@@ -157,11 +159,11 @@ fn a_hundred_thousand_calls_over_loopback_udp() {
     let drained = drain(move |buf| receiver.recv(buf), Arc::clone(&done));
     let kernel_before = udp_rcvbuf_errors();
     let errors_before = errors_seen();
-    let delivered_before = collector_runtime::flush();
+    let delivered_before = collector_runtime::wait_for_delivery();
     for id in 0..CALLS {
         call(&client, id);
     }
-    let delivered = collector_runtime::flush();
+    let delivered = collector_runtime::wait_for_delivery();
     done.store(true, Ordering::Release);
     let received = drained.join().unwrap();
     let errors = errors_seen() - errors_before;
@@ -198,12 +200,7 @@ fn a_hundred_thousand_calls_over_a_unix_socket_lose_nothing() {
     receiver
         .set_read_timeout(Some(Duration::from_millis(300)))
         .unwrap();
-    let config = ClientConfig {
-        target: Target::Unix(path.clone()),
-        tags: vec![],
-        flush_interval: collector_runtime::DEFAULT_FLUSH_INTERVAL,
-        multi_value: true,
-    };
+    let config = ClientConfig::new(Target::Unix(path.clone()));
     let client = Arc::new(config.build().unwrap());
 
     let done = Arc::new(AtomicBool::new(false));
@@ -212,7 +209,7 @@ fn a_hundred_thousand_calls_over_a_unix_socket_lose_nothing() {
     for id in 0..CALLS {
         call(&client, id);
     }
-    let delivered = collector_runtime::flush();
+    let delivered = collector_runtime::wait_for_delivery();
     done.store(true, Ordering::Release);
     let received = drained.join().unwrap();
     let errors = errors_seen() - errors_before;

@@ -8,8 +8,8 @@
 
 use cadence::SpyMetricSink;
 use collector_runtime::collect_metrics;
+use collector_runtime::tags::{sanitize_name, sanitize_tag};
 use collector_runtime::Client;
-use collector_runtime::{sanitize_name, sanitize_tag};
 use collector_tests::oracle::{check, clean_chars, clean_name, clean_tag, Record, TagIn, Value};
 use collector_tests::parse_datagram;
 use proptest::prelude::*;
@@ -171,7 +171,7 @@ proptest! {
         let client = Client::new(sink);
         let result = handler(&client, &user, fail);
         prop_assert_eq!(result.is_err(), fail);
-        collector_runtime::flush();
+        collector_runtime::wait_for_delivery();
         let lines: Vec<_> = received
             .try_iter()
             .map(|d| parse_datagram(&d).map_err(TestCaseError::fail))

@@ -18,7 +18,7 @@ fn spied(base: &[&str]) -> (Collector, Arc<Mutex<Vec<String>>>, impl Fn() -> Vec
         .error_handler(move |err: &Error| seen.lock().unwrap().push(err.to_string()))
         .build();
     let read = move || {
-        collector_runtime::flush();
+        collector_runtime::wait_for_delivery();
         received
             .try_iter()
             .flat_map(|d| parse_datagram(&d).unwrap_or_else(|e| panic!("{e}")))
@@ -110,7 +110,7 @@ fn tagged_call(client: Client) {
 fn an_annotated_calls_static_tag_recorded_again_is_the_same_series() {
     let (received, sink) = SpyMetricSink::new();
     tagged_call(Client::new(sink));
-    collector_runtime::flush();
+    collector_runtime::wait_for_delivery();
     let lines: Vec<Line> = received
         .try_iter()
         .flat_map(|d| parse_datagram(&d).unwrap())
@@ -132,14 +132,14 @@ struct Fickle {
     answers: [&'static str; 3],
 }
 
-impl collector_runtime::Tags for Fickle {
+impl collector_runtime::tags::Tags for Fickle {
     fn tag_count(&self) -> usize {
         1
     }
-    fn tag_at(&self, _index: usize) -> collector_runtime::TagRef<'_> {
+    fn tag_at(&self, _index: usize) -> collector_runtime::tags::TagRef<'_> {
         let asked = self.asked.get();
         self.asked.set(asked + 1);
-        collector_runtime::TagRef::Whole(self.answers[asked % self.answers.len()])
+        collector_runtime::tags::TagRef::Whole(self.answers[asked % self.answers.len()])
     }
 }
 

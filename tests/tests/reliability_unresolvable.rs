@@ -10,7 +10,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
 
 use collector_runtime::collect_metrics;
-use collector_runtime::{errors_seen, global_client, set_error_handler, Collector, Error};
+use collector_runtime::{
+    error::errors_seen, error::set_error_handler, global_client, Collector, Error,
+};
 
 #[derive(Debug, PartialEq)]
 struct UserPanic;

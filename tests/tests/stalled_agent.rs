@@ -14,7 +14,7 @@ use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::Duration;
 
-use collector_runtime::{collect_metrics, Client, ClientConfig, Target};
+use collector_runtime::{collect_metrics, config::Target, Client, ClientConfig};
 use collector_tests::{parse_all, UnixReceiver};
 
 const STALL: &str = env!("CARGO_BIN_EXE_stall_calls");
@@ -105,21 +105,14 @@ fn when_the_agent_reads_again_sending_resumes_and_the_drop_count_arrives() {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("dsd.socket");
     let agent = UnixDatagram::bind(&path).unwrap();
-    let client = ClientConfig {
-        target: Target::Unix(path),
-        tags: vec![],
-        flush_interval: collector_runtime::DEFAULT_FLUSH_INTERVAL,
-        multi_value: true,
-    }
-    .build()
-    .unwrap();
+    let client = ClientConfig::new(Target::Unix(path)).build().unwrap();
 
     // The agent does not read: the socket's queue fills, the rest drops.
-    let before = collector_runtime::flush();
+    let before = collector_runtime::wait_for_delivery();
     for id in 0..5_000 {
         call(&client, id);
     }
-    let stalled = collector_runtime::flush();
+    let stalled = collector_runtime::wait_for_delivery();
     let dropped = stalled.lines_dropped - before.lines_dropped;
     assert!(dropped > 0, "{stalled:?}");
     assert_eq!(stalled.lines_pending, 0);
@@ -154,7 +147,7 @@ fn when_the_agent_reads_again_sending_resumes_and_the_drop_count_arrives() {
     for id in 5_000..10_000 {
         call(&client, id);
     }
-    let resumed = collector_runtime::flush();
+    let resumed = collector_runtime::wait_for_delivery();
     assert_eq!(resumed.lines_pending, 0);
     done.store(true, Ordering::Release);
     let lines = parse_all(&reader.join().unwrap());
@@ -164,7 +157,7 @@ fn when_the_agent_reads_again_sending_resumes_and_the_drop_count_arrives() {
     let mut after: HashMap<u64, u16> = HashMap::new();
     let mut counted = 0.0;
     for line in &lines {
-        if line.name == collector_runtime::LINES_DROPPED_METRIC {
+        if line.name == collector_runtime::telemetry::LINES_DROPPED_METRIC {
             counted += line.value;
             continue;
         }

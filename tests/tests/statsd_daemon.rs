@@ -42,7 +42,7 @@ use std::time::{Duration, Instant};
 
 use cadence::BufferedUdpMetricSink;
 use collector_runtime::Client;
-use collector_runtime::{collect_metrics, Event};
+use collector_runtime::{checks_events::Event, collect_metrics};
 
 mod statsd_install;
 use statsd_install::{node, statsd_script, NEED_NODE};
@@ -354,7 +354,7 @@ fn the_reference_statsd_daemon_receives_every_series_exactly() {
     hostile();
     cron(false).unwrap();
     cron(true).unwrap_err();
-    collector_runtime::flush();
+    collector_runtime::wait_for_delivery();
 
     let notices = 2 * CRON_NOTICES;
     let sent = 3 * CHECKOUT_SERIES + HOSTILE_SERIES + 2 * CRON_SERIES + notices;

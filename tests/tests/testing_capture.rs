@@ -89,7 +89,7 @@ fn a_collector_with_a_client_of_its_own_is_captured_and_its_sink_receives_nothin
             "app.collector.records_dropped:1|c|#env:test,job:x"
         ]
     );
-    collector_runtime::flush();
+    collector_runtime::wait_for_delivery();
     assert!(
         received.try_recv().is_err(),
         "the collector's sink received a payload"
@@ -97,7 +97,7 @@ fn a_collector_with_a_client_of_its_own_is_captured_and_its_sink_receives_nothin
     // After the capture, the same collector sends through its sink again.
     collector.incr("after", ());
     collector.flush();
-    collector_runtime::flush();
+    collector_runtime::wait_for_delivery();
     assert_eq!(
         String::from_utf8(received.try_recv().unwrap()).unwrap(),
         "app.after:1|c|#env:test,job:x"

@@ -11,7 +11,7 @@ use std::time::Duration;
 use axum::extract::{MatchedPath, Path};
 use axum::routing::get;
 use axum::Router;
-use collector_runtime::{collect_metrics, CollectorLayer};
+use collector_runtime::{collect_metrics, tower::CollectorLayer};
 use collector_tests::{parse_all, Line, UdpReceiver};
 
 mod axum_common;
@@ -52,7 +52,7 @@ fn an_annotated_handler_under_the_layer_carries_the_requests_method_and_route() 
     let (server, runtime) = serve(app);
     assert_eq!(request(server, "GET", "/users/7", ""), 200);
     drop(runtime);
-    collector_runtime::flush();
+    collector_runtime::wait_for_delivery();
 
     let datagrams = receiver.datagrams_within(Duration::from_secs(10), Duration::from_millis(300));
     let mut lines = parse_all(&datagrams);

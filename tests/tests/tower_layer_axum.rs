@@ -13,7 +13,7 @@ use axum::extract::{MatchedPath, Path};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
-use collector_runtime::CollectorLayer;
+use collector_runtime::tower::CollectorLayer;
 use collector_tests::{parse_datagram, series, UdpReceiver};
 
 mod axum_common;

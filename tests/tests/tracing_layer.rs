@@ -9,7 +9,9 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use collector_runtime::{collect_metrics, count, incr, testing, Collector, SpanCollectorLayer};
+use collector_runtime::{
+    collect_metrics, count, incr, testing, tracing::SpanCollectorLayer, Collector,
+};
 use collector_tests::{by_series, is_child, parse_all, run_child, series, Line, UdpReceiver};
 use tracing::dispatcher::{self, DefaultGuard, Dispatch};
 use tracing::Instrument;
@@ -534,7 +536,7 @@ fn an_event_outside_any_collector_goes_through_the_layers_client() {
 
 #[test]
 fn the_metrics_facade_inside_a_chosen_span_gets_its_tags() {
-    let recorder = collector_runtime::MetricsRecorder::new();
+    let recorder = collector_runtime::metrics::MetricsRecorder::new();
     let _recorder = metrics::set_default_local_recorder(&recorder);
     let subscriber = tracing_subscriber::registry().with(SpanCollectorLayer::new());
     let ((), lines) = tracing::subscriber::with_default(subscriber, || {

@@ -156,7 +156,7 @@ fn a_timing_the_wire_cannot_carry_is_refused_with_an_error_and_the_rest_is_sent(
     }
     let report = collector.flush();
     assert_eq!(report.errors, 1, "the sum refused at the flush: {report:?}");
-    collector_runtime::flush();
+    collector_runtime::wait_for_delivery();
     let datagrams = receiver.datagrams(std::time::Duration::from_millis(200));
     let mut lines: Vec<String> = datagrams
         .iter()

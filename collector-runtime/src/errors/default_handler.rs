@@ -32,7 +32,7 @@ pub(crate) fn write_first_of_kind(written: &AtomicU32, error: &Error, out: &mut 
     let _ = writeln!(
         out,
         "collector-runtime: {error}; {consequence} Only the first error of each kind is \
-         written here; call collector_runtime::set_error_handler to handle every error yourself."
+         written here; call collector_runtime::error::set_error_handler to handle every error yourself."
     );
 }
 
@@ -130,7 +130,7 @@ mod tests {
              it has no scheme; no metrics are sent until it is fixed \
              (collector_runtime::ClientConfig::from_env() checks it at start-up). \
              Only the first error of each kind is written here; call \
-             collector_runtime::set_error_handler to handle every error yourself."
+             collector_runtime::error::set_error_handler to handle every error yourself."
         );
         assert!(lines[1].starts_with("collector-runtime: metric name \"|\" refused"));
         assert!(lines[2].contains("value NaN refused"));

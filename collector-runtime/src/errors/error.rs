@@ -3,7 +3,7 @@
 //! Recording and flushing never return errors to the caller and never panic:
 //! a metrics library must not turn a user's success into a failure. Every
 //! problem is instead handed to an
-//! [`ErrorHandler`](crate::ErrorHandler) (see
+//! [`ErrorHandler`](crate::error::ErrorHandler) (see
 //! `errors/handler.rs`).
 
 use std::fmt;
@@ -43,7 +43,7 @@ pub enum Error {
         elapsed: std::time::Duration,
     },
     /// The sink failed to take a payload: its lines were dropped (counted
-    /// and sent as [`LINES_DROPPED_METRIC`](crate::LINES_DROPPED_METRIC)
+    /// and sent as [`LINES_DROPPED_METRIC`](crate::telemetry::LINES_DROPPED_METRIC)
     /// once a flush has room).
     Send {
         /// The name of the payload's first metric.

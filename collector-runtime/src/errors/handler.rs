@@ -16,7 +16,7 @@ use crate::errors::error::Error;
 ///
 /// ```
 /// use std::sync::Arc;
-/// use collector_runtime::ErrorHandler;
+/// use collector_runtime::error::ErrorHandler;
 ///
 /// let handler: ErrorHandler = Arc::new(|err| eprintln!("metrics: {err}"));
 /// # let _ = handler;
@@ -32,10 +32,10 @@ static GLOBAL_HANDLER: RwLock<Option<ErrorHandler>> = RwLock::new(None);
 ///
 /// ```
 /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
-/// let before = collector_runtime::errors_seen();
+/// let before = collector_runtime::error::errors_seen();
 /// let collector = collector_runtime::Collector::builder().build();
 /// collector.incr("", ()); // an empty name is refused and counted
-/// assert!(collector_runtime::errors_seen() > before);
+/// assert!(collector_runtime::error::errors_seen() > before);
 /// ```
 pub fn errors_seen() -> u64 {
     ERRORS_SEEN.load(Ordering::Relaxed)
@@ -44,7 +44,7 @@ pub fn errors_seen() -> u64 {
 /// How many times an error handler panicked (the panics were contained).
 ///
 /// ```
-/// assert_eq!(collector_runtime::error_handler_panics(), 0);
+/// assert_eq!(collector_runtime::error::error_handler_panics(), 0);
 /// ```
 pub fn error_handler_panics() -> u64 {
     HANDLER_PANICS.load(Ordering::Relaxed)
@@ -58,7 +58,7 @@ pub fn error_handler_panics() -> u64 {
 /// with what it costs and what to do, for example:
 ///
 /// ```text
-/// collector-runtime: no metrics client: DD_DOGSTATSD_URL="localhost:8125" is not usable: it has no scheme; write udp://localhost:8125 (or unix:///path/to/dsd.socket for a Unix socket); no metrics are sent until it is fixed (collector_runtime::ClientConfig::from_env() checks it at start-up). Only the first error of each kind is written here; call collector_runtime::set_error_handler to handle every error yourself.
+/// collector-runtime: no metrics client: DD_DOGSTATSD_URL="localhost:8125" is not usable: it has no scheme; write udp://localhost:8125 (or unix:///path/to/dsd.socket for a Unix socket); no metrics are sent until it is fixed (collector_runtime::ClientConfig::from_env() checks it at start-up). Only the first error of each kind is written here; call collector_runtime::error::set_error_handler to handle every error yourself.
 /// ```
 ///
 /// and only counts the rest ([`errors_seen`]). A handler set here receives
@@ -67,9 +67,9 @@ pub fn error_handler_panics() -> u64 {
 ///
 /// ```
 /// use std::sync::Arc;
-/// collector_runtime::set_error_handler(Arc::new(|err| eprintln!("metrics: {err}")));
+/// collector_runtime::error::set_error_handler(Arc::new(|err| eprintln!("metrics: {err}")));
 /// // Or, to count errors without a word:
-/// collector_runtime::set_error_handler(Arc::new(|_| {}));
+/// collector_runtime::error::set_error_handler(Arc::new(|_| {}));
 /// ```
 pub fn set_error_handler(handler: ErrorHandler) {
     *GLOBAL_HANDLER.write().unwrap_or_else(|e| e.into_inner()) = Some(handler);

@@ -9,7 +9,7 @@ use crate::input::tags::Tags;
 /// The status of a [`ServiceCheck`], sent as its number.
 ///
 /// ```
-/// use collector_runtime::Status;
+/// use collector_runtime::checks_events::Status;
 ///
 /// assert_eq!(Status::Ok as u8, 0);
 /// assert_eq!(Status::Critical as u8, 2);
@@ -31,13 +31,13 @@ pub enum Status {
 /// [`Collector::service_check`](crate::Collector::service_check).
 ///
 /// Tags follow the tag rule of every line (see
-/// [`sanitize_tag`](crate::sanitize_tag)); the name follows the name rule;
+/// [`sanitize_tag`](crate::tags::sanitize_tag)); the name follows the name rule;
 /// the message may hold any text: its line breaks are sent as `\n` and a
 /// `|` as `¦`, so that it ends only where the line does.
 ///
 /// ```
 /// use std::time::{Duration, UNIX_EPOCH};
-/// use collector_runtime::{testing, ServiceCheck, Status};
+/// use collector_runtime::{testing, checks_events::ServiceCheck, checks_events::Status};
 ///
 /// let ((), lines) = testing::capture(|| {
 ///     collector_runtime::service_check(
@@ -68,7 +68,7 @@ impl ServiceCheck {
     /// A check named `name` with `status`, and nothing else yet.
     ///
     /// ```
-    /// use collector_runtime::{ServiceCheck, Status};
+    /// use collector_runtime::{checks_events::ServiceCheck, checks_events::Status};
     /// let check = ServiceCheck::new("app.db.reachable", Status::Ok);
     /// # let _ = check;
     /// ```
@@ -87,7 +87,7 @@ impl ServiceCheck {
     /// collector's base tags are added when it is sent.
     ///
     /// ```
-    /// use collector_runtime::{ServiceCheck, Status};
+    /// use collector_runtime::{checks_events::ServiceCheck, checks_events::Status};
     /// let check = ServiceCheck::new("app.up", Status::Ok).tags(&["db:main"]);
     /// # let _ = check;
     /// ```
@@ -99,7 +99,7 @@ impl ServiceCheck {
     /// A message: what a monitor shows as `{{check_message}}`.
     ///
     /// ```
-    /// use collector_runtime::{ServiceCheck, Status};
+    /// use collector_runtime::{checks_events::ServiceCheck, checks_events::Status};
     /// let check = ServiceCheck::new("app.up", Status::Critical).message("no route to db");
     /// # let _ = check;
     /// ```
@@ -111,7 +111,7 @@ impl ServiceCheck {
     /// The host the check is about, instead of the agent's.
     ///
     /// ```
-    /// use collector_runtime::{ServiceCheck, Status};
+    /// use collector_runtime::{checks_events::ServiceCheck, checks_events::Status};
     /// let check = ServiceCheck::new("app.up", Status::Ok).hostname("db-1");
     /// # let _ = check;
     /// ```
@@ -124,7 +124,7 @@ impl ServiceCheck {
     /// epoch); the agent's clock at reception otherwise.
     ///
     /// ```
-    /// use collector_runtime::{ServiceCheck, Status};
+    /// use collector_runtime::{checks_events::ServiceCheck, checks_events::Status};
     /// let check = ServiceCheck::new("app.up", Status::Ok).timestamp(std::time::SystemTime::now());
     /// # let _ = check;
     /// ```

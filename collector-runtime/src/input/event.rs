@@ -10,7 +10,7 @@ use crate::input::tags::Tags;
 /// How an [`Event`] is ranked in the event stream (`p:`).
 ///
 /// ```
-/// use collector_runtime::{Event, Priority};
+/// use collector_runtime::{checks_events::Event, checks_events::Priority};
 /// let event = Event::new("cache warmed", "").priority(Priority::Low);
 /// # let _ = event;
 /// ```
@@ -25,7 +25,7 @@ pub enum Priority {
 /// What kind of news an [`Event`] is (`t:`).
 ///
 /// ```
-/// use collector_runtime::{AlertType, Event};
+/// use collector_runtime::{checks_events::AlertType, checks_events::Event};
 /// let event = Event::new("import failed", "3 rows refused").alert_type(AlertType::Error);
 /// # let _ = event;
 /// ```
@@ -52,7 +52,7 @@ pub enum AlertType {
 ///
 /// ```
 /// use std::time::{Duration, UNIX_EPOCH};
-/// use collector_runtime::{testing, AlertType, Event, Priority};
+/// use collector_runtime::{testing, checks_events::AlertType, checks_events::Event, checks_events::Priority};
 ///
 /// let ((), lines) = testing::capture(|| {
 ///     collector_runtime::event(
@@ -91,7 +91,7 @@ impl Event {
     /// else yet.
     ///
     /// ```
-    /// let event = collector_runtime::Event::new("deployed", "v2.1 is live");
+    /// let event = collector_runtime::checks_events::Event::new("deployed", "v2.1 is live");
     /// # let _ = event;
     /// ```
     pub fn new(title: impl Into<String>, text: impl Into<String>) -> Event {
@@ -112,7 +112,7 @@ impl Event {
     /// collector's base tags are added when it is sent.
     ///
     /// ```
-    /// let event = collector_runtime::Event::new("deployed", "").tags(&[("version", "2.1")]);
+    /// let event = collector_runtime::checks_events::Event::new("deployed", "").tags(&[("version", "2.1")]);
     /// # let _ = event;
     /// ```
     pub fn tags(mut self, tags: impl Tags) -> Event {
@@ -124,7 +124,7 @@ impl Event {
     /// clock at reception otherwise.
     ///
     /// ```
-    /// let event = collector_runtime::Event::new("deployed", "").timestamp(std::time::SystemTime::now());
+    /// let event = collector_runtime::checks_events::Event::new("deployed", "").timestamp(std::time::SystemTime::now());
     /// # let _ = event;
     /// ```
     pub fn timestamp(mut self, at: SystemTime) -> Event {
@@ -135,7 +135,7 @@ impl Event {
     /// The host it is about, instead of the agent's.
     ///
     /// ```
-    /// let event = collector_runtime::Event::new("disk full", "").hostname("db-1");
+    /// let event = collector_runtime::checks_events::Event::new("disk full", "").hostname("db-1");
     /// # let _ = event;
     /// ```
     pub fn hostname(mut self, hostname: &str) -> Event {
@@ -147,7 +147,7 @@ impl Event {
     /// shown together.
     ///
     /// ```
-    /// let event = collector_runtime::Event::new("retry", "").aggregation_key("import-42");
+    /// let event = collector_runtime::checks_events::Event::new("retry", "").aggregation_key("import-42");
     /// # let _ = event;
     /// ```
     pub fn aggregation_key(mut self, key: &str) -> Event {
@@ -158,7 +158,7 @@ impl Event {
     /// Its [`Priority`].
     ///
     /// ```
-    /// use collector_runtime::{Event, Priority};
+    /// use collector_runtime::{checks_events::Event, checks_events::Priority};
     /// let event = Event::new("retry", "").priority(Priority::Normal);
     /// # let _ = event;
     /// ```
@@ -171,7 +171,7 @@ impl Event {
     /// `my_apps`...).
     ///
     /// ```
-    /// let event = collector_runtime::Event::new("run", "").source_type("cron");
+    /// let event = collector_runtime::checks_events::Event::new("run", "").source_type("cron");
     /// # let _ = event;
     /// ```
     pub fn source_type(mut self, source: &str) -> Event {
@@ -182,7 +182,7 @@ impl Event {
     /// Its [`AlertType`].
     ///
     /// ```
-    /// use collector_runtime::{AlertType, Event};
+    /// use collector_runtime::{checks_events::AlertType, checks_events::Event};
     /// let event = Event::new("run", "").alert_type(AlertType::Success);
     /// # let _ = event;
     /// ```

@@ -97,7 +97,7 @@ impl Rule {
 /// replaced by `_` too.
 ///
 /// ```
-/// use collector_runtime::sanitize_tag;
+/// use collector_runtime::tags::sanitize_tag;
 ///
 /// assert_eq!(sanitize_tag("a:b|c"), "a:b_c");
 /// assert_eq!(sanitize_tag("x,y:z"), "x_y:z");
@@ -130,7 +130,7 @@ pub(crate) fn with_a_key(tag: Cow<'_, str>) -> Cow<'_, str> {
 /// A metric name as it is sent: the tag rule, with `:` replaced too.
 ///
 /// ```
-/// use collector_runtime::sanitize_name;
+/// use collector_runtime::tags::sanitize_name;
 ///
 /// assert_eq!(sanitize_name("db.query"), "db.query");
 /// assert_eq!(sanitize_name("a:1|c\nb"), "a_1_c_b");

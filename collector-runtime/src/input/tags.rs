@@ -4,14 +4,14 @@
 //! value pairs (`&[("db", "main")]`) or as owned strings (`Vec<String>`); all
 //! of them are read in place, so recording into an existing series copies and
 //! allocates nothing (for text already in its sent form; see
-//! [`sanitize_tag`](crate::sanitize_tag)).
+//! [`sanitize_tag`](crate::tags::sanitize_tag)).
 
 use std::borrow::Cow;
 
 /// One tag, borrowed from the caller.
 ///
 /// ```
-/// use collector_runtime::{AsTag, TagRef};
+/// use collector_runtime::{tags::AsTag, tags::TagRef};
 ///
 /// assert_eq!("db:main".as_tag(), TagRef::Whole("db:main"));
 /// assert_eq!(("db", "main").as_tag(), TagRef::Pair("db", "main"));
@@ -38,7 +38,7 @@ impl<'a> TagRef<'a> {
 /// Anything that is one tag.
 ///
 /// ```
-/// use collector_runtime::{AsTag, TagRef};
+/// use collector_runtime::{tags::AsTag, tags::TagRef};
 ///
 /// let owned = String::from("region:eu");
 /// assert_eq!(owned.as_tag(), TagRef::Whole("region:eu"));
@@ -96,7 +96,7 @@ impl<K: AsRef<str>, V: AsRef<str>> AsTag for (K, V) {
 /// `()` means no tags.
 ///
 /// ```
-/// use collector_runtime::Tags;
+/// use collector_runtime::tags::Tags;
 ///
 /// assert_eq!(().tag_count(), 0);
 /// assert_eq!((&["a:1", "b:2"]).tag_count(), 2);

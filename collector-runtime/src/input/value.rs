@@ -37,7 +37,7 @@ pub trait Value: Copy + sealed::Sealed {
     /// The value as it is kept and sent.
     ///
     /// ```
-    /// use collector_runtime::Value;
+    /// use collector_runtime::values::Value;
     ///
     /// assert_eq!(7u8.to_f64(), 7.0);
     /// assert_eq!(0.1f32.to_f64(), 0.1);
@@ -65,7 +65,7 @@ pub trait Integer: Value {
     /// The count as a counter holds it, saturated into `i64`.
     ///
     /// ```
-    /// use collector_runtime::Integer;
+    /// use collector_runtime::values::Integer;
     ///
     /// assert_eq!(40usize.saturating_i64(), 40);
     /// assert_eq!(u64::MAX.saturating_i64(), i64::MAX);

@@ -13,17 +13,17 @@ static LOGGED: AtomicU32 = AtomicU32::new(0);
 
 /// An error handler that forwards errors to the [`log`] crate, under the
 /// target `collector_runtime`: the first error of each kind at
-/// [`log::Level::Warn`], and the ones after it at [`log::Level::Debug`], so
+/// [`log::Level::Warn`](https://docs.rs/log/0.4/log/enum.Level.html#variant.Warn), and the ones after it at [`log::Level::Debug`](https://docs.rs/log/0.4/log/enum.Level.html#variant.Debug), so
 /// that an agent that stays down does not flood the log at the usual level.
 ///
-/// Install it with [`set_error_handler`](crate::set_error_handler) (or per
+/// Install it with [`set_error_handler`](crate::error::set_error_handler) (or per
 /// collector with
-/// [`CollectorBuilder::error_handler`](crate::CollectorBuilder::error_handler)):
+/// [`CollectorBuilder::error_handler`](crate::collector::CollectorBuilder::error_handler)):
 ///
 /// ```
 /// use std::sync::Arc;
 ///
-/// collector_runtime::set_error_handler(Arc::new(collector_runtime::log_error));
+/// collector_runtime::error::set_error_handler(Arc::new(collector_runtime::error::log_error));
 /// ```
 #[cfg_attr(docsrs, doc(cfg(feature = "log")))]
 pub fn log_error(error: &Error) {

@@ -35,7 +35,7 @@ struct Config {
     timing: Option<Cow<'static, str>>,
 }
 
-/// A [`tower_layer::Layer`] that gives every request its own [`Collector`].
+/// A [`tower_layer::Layer`](https://docs.rs/tower-layer/0.3/tower_layer/trait.Layer.html) that gives every request its own [`Collector`].
 ///
 /// Whatever the handler records through the free functions
 /// ([`crate::incr`] and friends) during the request goes to that request's
@@ -54,7 +54,7 @@ struct Config {
 /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
 /// use axum::{extract::MatchedPath, routing::get, Router};
 /// use cadence::SpyMetricSink;
-/// use collector_runtime::{Client, CollectorLayer};
+/// use collector_runtime::{Client, tower::CollectorLayer};
 /// use tower::ServiceExt;
 ///
 /// async fn get_user() -> &'static str {
@@ -79,7 +79,7 @@ struct Config {
 /// let response = app.oneshot(request).await.unwrap();
 /// assert_eq!(response.status(), 200);
 /// # });
-/// collector_runtime::flush();
+/// collector_runtime::wait_for_delivery();
 /// let sent: Vec<String> = received.try_iter().map(|d| String::from_utf8(d).unwrap()).collect();
 /// assert_eq!(sent, ["db.query:2|c|#method:GET,route:/users/_id_,status:200,table:users"]);
 /// ```
@@ -113,7 +113,7 @@ impl CollectorLayer {
     ///
     /// ```
     /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
-    /// let layer = collector_runtime::CollectorLayer::new();
+    /// let layer = collector_runtime::tower::CollectorLayer::new();
     /// # let _ = layer;
     /// ```
     pub fn new() -> CollectorLayer {
@@ -155,7 +155,7 @@ impl CollectorLayer {
     ///
     /// ```
     /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
-    /// let layer = collector_runtime::CollectorLayer::new().method();
+    /// let layer = collector_runtime::tower::CollectorLayer::new().method();
     /// # let _ = layer;
     /// ```
     #[must_use]
@@ -167,7 +167,7 @@ impl CollectorLayer {
     ///
     /// ```
     /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
-    /// let layer = collector_runtime::CollectorLayer::new().status();
+    /// let layer = collector_runtime::tower::CollectorLayer::new().status();
     /// # let _ = layer;
     /// ```
     #[must_use]
@@ -184,7 +184,7 @@ impl CollectorLayer {
     /// ```
     /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
     /// // tonic: the path is the gRPC method, a bounded set.
-    /// let layer = collector_runtime::CollectorLayer::new()
+    /// let layer = collector_runtime::tower::CollectorLayer::new()
     ///     .route_with(|_extensions, uri| Some(uri.path().to_owned()));
     /// # let _ = layer;
     /// ```
@@ -201,7 +201,7 @@ impl CollectorLayer {
     ///
     /// ```
     /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
-    /// let layer = collector_runtime::CollectorLayer::new().timing("http.request.duration");
+    /// let layer = collector_runtime::tower::CollectorLayer::new().timing("http.request.duration");
     /// # let _ = layer;
     /// ```
     #[must_use]
@@ -214,7 +214,7 @@ impl CollectorLayer {
     ///
     /// ```
     /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
-    /// let layer = collector_runtime::CollectorLayer::new().tag(("api", "public"));
+    /// let layer = collector_runtime::tower::CollectorLayer::new().tag(("api", "public"));
     /// # let _ = layer;
     /// ```
     #[must_use]
@@ -233,7 +233,7 @@ impl CollectorLayer {
     /// ```
     /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
     /// let client = collector_runtime::Client::new(cadence::NopMetricSink);
-    /// let layer = collector_runtime::CollectorLayer::new().client(client);
+    /// let layer = collector_runtime::tower::CollectorLayer::new().client(client);
     /// # let _ = layer;
     /// ```
     #[must_use]
@@ -247,7 +247,7 @@ impl CollectorLayer {
     ///
     /// ```
     /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
-    /// let layer = collector_runtime::CollectorLayer::new().max_series(100);
+    /// let layer = collector_runtime::tower::CollectorLayer::new().max_series(100);
     /// # let _ = layer;
     /// ```
     #[must_use]
@@ -295,7 +295,7 @@ impl<S> Layer<S> for CollectorLayer {
 ///
 /// ```
 /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
-/// use collector_runtime::{CollectorLayer, CollectorService};
+/// use collector_runtime::{tower::CollectorLayer, tower::CollectorService};
 /// use tower::{service_fn, Layer};
 ///
 /// let inner = service_fn(|_req: http::Request<()>| async {
@@ -374,7 +374,7 @@ pin_project! {
     ///
     /// ```
     /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
-    /// use collector_runtime::{CollectorLayer, ResponseFuture};
+    /// use collector_runtime::{tower::CollectorLayer, tower::ResponseFuture};
     /// use tower::{service_fn, Layer, Service};
     ///
     /// let inner = service_fn(|_req: http::Request<()>| async {
@@ -509,7 +509,7 @@ mod tests {
             let polled = Pin::new(&mut future).poll(&mut Context::from_waker(&waker));
             assert!(polled.is_ready());
         }
-        crate::flush();
+        crate::wait_for_delivery();
         assert_eq!(
             sent(received.try_iter()),
             [
@@ -526,7 +526,7 @@ mod tests {
         let mut service = layer.layer(never_completes());
         let future = service.call(Request::get("/").body(()).unwrap());
         drop(future);
-        crate::flush();
+        crate::wait_for_delivery();
         assert_eq!(sent(received.try_iter()), ["started:1|c", "dropped:1|c"]);
     }
 

@@ -14,7 +14,7 @@ use crate::store::flush::{flush_series, Contents, LineTags};
 /// it at once through the global client.
 ///
 /// ```
-/// use collector_runtime::{testing, Collector, ServiceCheck, Status};
+/// use collector_runtime::{testing, Collector, checks_events::ServiceCheck, checks_events::Status};
 ///
 /// let ((), lines) = testing::capture(|| {
 ///     let collector = Collector::builder().tag("job:import").build();
@@ -36,7 +36,7 @@ pub fn service_check(check: ServiceCheck) {
 /// global client.
 ///
 /// ```
-/// use collector_runtime::{testing, Event};
+/// use collector_runtime::{testing, checks_events::Event};
 ///
 /// let ((), lines) = testing::capture(|| {
 ///     collector_runtime::event(Event::new("cache rebuilt", "12 MB"));

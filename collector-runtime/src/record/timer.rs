@@ -176,7 +176,7 @@ mod tests {
     /// Flushes `collector`, then splits what its spy sink took into lines.
     fn lines(collector: &Collector, received: impl FnOnce() -> Vec<Vec<u8>>) -> Vec<String> {
         collector.flush();
-        crate::flush();
+        crate::wait_for_delivery();
         received()
             .into_iter()
             .flat_map(|d| {

@@ -22,7 +22,7 @@ use crate::store::KeyBase;
 /// How many series a collector holds unless told otherwise.
 ///
 /// ```
-/// assert_eq!(collector_runtime::DEFAULT_MAX_SERIES, 10_000);
+/// assert_eq!(collector_runtime::config::DEFAULT_MAX_SERIES, 10_000);
 /// ```
 pub const DEFAULT_MAX_SERIES: usize = 10_000;
 
@@ -55,7 +55,7 @@ pub const DEFAULT_MAX_SERIES: usize = 10_000;
 /// collector.flush();
 ///
 /// // One datagram, one line per series.
-/// collector_runtime::flush();
+/// collector_runtime::wait_for_delivery();
 /// let datagram = String::from_utf8(received.try_recv().unwrap()).unwrap();
 /// assert_eq!(datagram, "query:1|h|#database:master,env:test,verb:insert\n\
 ///                       query:2|h|#database:master,env:test,verb:update");
@@ -63,7 +63,7 @@ pub const DEFAULT_MAX_SERIES: usize = 10_000;
 /// // Dropped unflushed, the last handle sends what is left.
 /// collector.incr("jobs.done", ());
 /// drop(collector);
-/// collector_runtime::flush();
+/// collector_runtime::wait_for_delivery();
 /// let datagram = String::from_utf8(received.try_recv().unwrap()).unwrap();
 /// assert_eq!(datagram, "jobs.done:1|c|#env:test");
 /// ```
@@ -229,7 +229,7 @@ impl Collector {
     /// the order recorded (see [`ServiceCheck`]).
     ///
     /// ```
-    /// use collector_runtime::{testing, Collector, ServiceCheck, Status};
+    /// use collector_runtime::{testing, Collector, checks_events::ServiceCheck, checks_events::Status};
     ///
     /// let ((), lines) = testing::capture(|| {
     ///     let collector = Collector::builder().tag("job:sync").build();
@@ -246,7 +246,7 @@ impl Collector {
     /// order recorded; two events are two events (see [`Event`]).
     ///
     /// ```
-    /// use collector_runtime::{testing, Collector, Event};
+    /// use collector_runtime::{testing, Collector, checks_events::Event};
     ///
     /// let ((), lines) = testing::capture(|| {
     ///     let collector = Collector::new();
@@ -364,7 +364,7 @@ impl Collector {
     /// Sends every series once, through this collector's client or else the
     /// global one, with the base tags merged: the lines are handed to the
     /// client's outbox, and its sender thread puts them on the wire (see
-    /// [`flush`](crate::flush) to wait for that, and
+    /// [`wait_for_delivery`](crate::wait_for_delivery) to wait for that, and
     /// [`Client::synchronous`] for a flush that does). The collector is left
     /// empty and can serve the next execution.
     ///
@@ -555,7 +555,7 @@ impl CollectorBuilder {
 
     /// Bounds the series held (default [`DEFAULT_MAX_SERIES`]). Records for
     /// new series past the bound are counted, and the count is sent at flush
-    /// as [`DROPPED_RECORDS_METRIC`](crate::DROPPED_RECORDS_METRIC).
+    /// as [`DROPPED_RECORDS_METRIC`](crate::telemetry::DROPPED_RECORDS_METRIC).
     ///
     /// ```
     /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));

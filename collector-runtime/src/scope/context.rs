@@ -690,7 +690,7 @@ mod tests {
         }
         assert_eq!(collector.len(), 2);
         collector.flush();
-        crate::flush();
+        crate::wait_for_delivery();
         let datagram = String::from_utf8(received.try_recv().unwrap()).unwrap();
         assert_eq!(datagram, "x:2|c\ny:1|c");
     }

@@ -8,7 +8,7 @@ use crate::send::exit::end_of_process;
 /// annotated calls and entered collectors of this thread have been flushed
 /// (each call's series with its `timing`, and `outcome:ok` for a `code` of
 /// 0, `outcome:error` otherwise) and every outbox has sent what it holds
-/// (see [`flush`](crate::flush)).
+/// (see [`wait_for_delivery`](crate::wait_for_delivery)).
 ///
 /// `std::process::exit` inside an annotated call skips the call's end, and
 /// with it every line the call recorded: call this instead. An async call

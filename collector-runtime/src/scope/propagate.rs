@@ -40,7 +40,7 @@ use crate::scope::collector::Collector;
 /// # async fn main() {
 /// let (received, sink) = SpyMetricSink::new();
 /// handle(Client::new(sink)).await;
-/// collector_runtime::flush();
+/// collector_runtime::wait_for_delivery();
 /// let datagram = String::from_utf8(received.try_recv().unwrap()).unwrap();
 /// let mut lines: Vec<&str> = datagram.lines().collect();
 /// lines.sort(); // the tasks ran in any order
@@ -79,7 +79,7 @@ pub trait WithCollector: Future + Sized {
     ///     task.await.unwrap();
     /// }
     /// job.flush();
-    /// collector_runtime::flush();
+    /// collector_runtime::wait_for_delivery();
     /// let datagram = String::from_utf8(received.try_recv().unwrap()).unwrap();
     /// assert_eq!(datagram, "chunks.done:4|c");
     /// # }
@@ -111,7 +111,7 @@ pub trait WithCollector: Future + Sized {
     /// };
     /// task.await.unwrap();
     /// request.flush();
-    /// collector_runtime::flush();
+    /// collector_runtime::wait_for_delivery();
     /// let datagram = String::from_utf8(received.try_recv().unwrap()).unwrap();
     /// assert_eq!(datagram, "cache.refresh:1|c");
     /// # }
@@ -132,7 +132,7 @@ impl<F: Future> WithCollector for F {}
 ///
 /// ```
 /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
-/// use collector_runtime::{Collector, WithCollector, WithCollectorFuture};
+/// use collector_runtime::{Collector, WithCollector, collector::WithCollectorFuture};
 ///
 /// let fut: WithCollectorFuture<_> = async { 1 }.with_collector(Collector::new());
 /// # let _ = fut;

@@ -32,7 +32,7 @@ use crate::send::target::Target;
 /// through the client and its clones, and returns; the client's sender
 /// thread (`collector-sender`, started on the first flush) hands whole
 /// payloads to the sink, and a partly filled one after at most the
-/// [flush interval](Client::flush_interval). [`flush`](crate::flush) waits
+/// [flush interval](Client::flush_interval). [`wait_for_delivery`](crate::wait_for_delivery) waits
 /// for them; so does the end of the process. Build a client once and clone
 /// it: each client made with `new` has an outbox and a thread of its own.
 ///
@@ -46,9 +46,9 @@ use crate::send::target::Target;
 /// let collector = Collector::builder().client(client).build();
 /// collector.incr("invoices.sent", &[("plan", "pro")]);
 /// collector.flush();
-/// collector_runtime::flush();
+/// collector_runtime::wait_for_delivery();
 ///
-/// collector_runtime::flush();
+/// collector_runtime::wait_for_delivery();
 /// let datagram = String::from_utf8(received.try_recv().unwrap()).unwrap();
 /// assert_eq!(datagram, "billing.invoices.sent:1|c|#env:prod,plan:pro");
 /// ```
@@ -96,11 +96,11 @@ impl From<&Client> for Client {
 
 impl Client {
     /// A client that sends through `sink`, with no prefix, no tags, and
-    /// payloads of [`UDP_PAYLOAD`](crate::UDP_PAYLOAD) bytes.
+    /// payloads of [`UDP_PAYLOAD`](crate::config::UDP_PAYLOAD) bytes.
     ///
     /// ```
     /// let client = collector_runtime::Client::new(cadence::NopMetricSink);
-    /// assert_eq!(client.max_payload(), collector_runtime::UDP_PAYLOAD);
+    /// assert_eq!(client.max_payload(), collector_runtime::config::UDP_PAYLOAD);
     /// ```
     pub fn new(sink: impl MetricSink + Send + Sync + 'static) -> Client {
         Client::from_arc(Arc::new(sink))
@@ -208,14 +208,14 @@ impl Client {
     /// # let _ = client;
     /// ```
     ///
-    /// [`DEFAULT_FLUSH_INTERVAL`]: crate::DEFAULT_FLUSH_INTERVAL
+    /// [`DEFAULT_FLUSH_INTERVAL`]: crate::config::DEFAULT_FLUSH_INTERVAL
     pub fn flush_interval(self, interval: Duration) -> Client {
         self.with_settings(|settings| settings.interval = interval)
     }
 
-    /// The most bytes of lines waiting for the agent (default
-    /// [`DEFAULT_QUEUED_PAYLOADS`] payloads: 2.8 MiB for UDP, 16 MiB for a
-    /// Unix socket, as datadog-go). Past it, new lines are
+    /// The most bytes of lines waiting for the agent (default: 2,048 times
+    /// the payload size, as datadog-go's queue of 2,048 payloads: 2.8 MiB
+    /// for UDP, 16 MiB for a Unix socket). Past it, new lines are
     /// dropped, counted, reported once, and their count is sent as
     /// [`LINES_DROPPED_METRIC`] when there is room again: a slow or absent
     /// agent never blocks a caller nor grows memory without end.
@@ -226,13 +226,12 @@ impl Client {
     /// # let _ = client;
     /// ```
     ///
-    /// [`DEFAULT_QUEUED_PAYLOADS`]: crate::DEFAULT_QUEUED_PAYLOADS
-    /// [`LINES_DROPPED_METRIC`]: crate::LINES_DROPPED_METRIC
+    /// [`LINES_DROPPED_METRIC`]: crate::telemetry::LINES_DROPPED_METRIC
     pub fn max_queued_bytes(self, bytes: usize) -> Client {
         self.with_settings(|settings| settings.max_queued = Some(bytes))
     }
 
-    /// How long [`flush`](crate::flush), the end of the process and a
+    /// How long [`wait_for_delivery`](crate::wait_for_delivery), the end of the process and a
     /// synchronous flush wait for this client's sender (default
     /// [`DEFAULT_FLUSH_TIMEOUT`], one second). What is still waiting then
     /// is reported.
@@ -244,7 +243,7 @@ impl Client {
     /// # let _ = client;
     /// ```
     ///
-    /// [`DEFAULT_FLUSH_TIMEOUT`]: crate::DEFAULT_FLUSH_TIMEOUT
+    /// [`DEFAULT_FLUSH_TIMEOUT`]: crate::config::DEFAULT_FLUSH_TIMEOUT
     pub fn flush_timeout(self, timeout: Duration) -> Client {
         self.with_settings(|settings| settings.timeout = timeout)
     }
@@ -266,7 +265,7 @@ impl Client {
     /// let collector = Collector::builder().client(client).build();
     /// collector.incr("invocations", ());
     /// collector.flush();
-    /// collector_runtime::flush();
+    /// collector_runtime::wait_for_delivery();
     /// assert_eq!(received.try_recv().unwrap(), b"invocations:1|c");
     /// ```
     pub fn synchronous(self, synchronous: bool) -> Client {
@@ -301,7 +300,7 @@ impl Client {
     /// prefix and tags. They go
     /// out with the first flush after each interval. Off by default: the
     /// loss that matters, lines dropped, is always sent (as
-    /// [`LINES_DROPPED_METRIC`](crate::LINES_DROPPED_METRIC)), and these six
+    /// [`LINES_DROPPED_METRIC`](crate::telemetry::LINES_DROPPED_METRIC)), and these six
     /// lines cost every client's users a series each.
     ///
     /// ```
@@ -380,7 +379,7 @@ impl Client {
     ///
     /// ```
     /// let client = collector_runtime::Client::new(cadence::NopMetricSink);
-    /// assert_eq!(client.max_payload(), collector_runtime::UDP_PAYLOAD);
+    /// assert_eq!(client.max_payload(), collector_runtime::config::UDP_PAYLOAD);
     /// ```
     pub fn max_payload(&self) -> usize {
         self.settings.payload_size

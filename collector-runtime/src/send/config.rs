@@ -17,10 +17,14 @@ use crate::send::unix_sink::BoundedUnixSink;
 
 use crate::input::sanitize::sanitize_tag;
 
-/// A client configuration read from `DD_*` variables.
+/// A client configuration: read from `DD_*` variables
+/// ([`ClientConfig::from_env`]), or built from a [`Target`] with
+/// [`ClientConfig::new`] and the builder methods. Its fields can be read and
+/// changed; it is `#[non_exhaustive]`, so a new setting is not a breaking
+/// change, and it is built through those functions, not a struct literal.
 ///
 /// ```
-/// use collector_runtime::{ClientConfig, Target};
+/// use collector_runtime::config::{ClientConfig, Target};
 ///
 /// let config = ClientConfig::from_lookup(|var| match var {
 ///     "DD_DOGSTATSD_URL" => Some("unix:///var/run/datadog/dsd.socket".to_owned()),
@@ -32,6 +36,7 @@ use crate::input::sanitize::sanitize_tag;
 /// assert_eq!(config.tags, ["env:prod"]);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ClientConfig {
     /// Where metrics go.
     pub target: Target,
@@ -42,7 +47,7 @@ pub struct ClientConfig {
     /// ([`Client::flush_interval`]); [`DEFAULT_FLUSH_INTERVAL`] from the
     /// environment.
     ///
-    /// [`DEFAULT_FLUSH_INTERVAL`]: crate::DEFAULT_FLUSH_INTERVAL
+    /// [`DEFAULT_FLUSH_INTERVAL`]: crate::config::DEFAULT_FLUSH_INTERVAL
     pub flush_interval: Duration,
     /// Whether a histogram's, distribution's or timing's samples go out
     /// packed on one line ([`Client::multi_value`]): `true` unless
@@ -84,6 +89,77 @@ pub(crate) fn tags_from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Vec<S
 }
 
 impl ClientConfig {
+    /// A configuration sending to `target`, with no tags, the default flush
+    /// interval and packed samples on: what [`ClientConfig::from_env`] gives
+    /// when only the target is set.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use collector_runtime::config::{ClientConfig, Target, DEFAULT_FLUSH_INTERVAL};
+    ///
+    /// let config = ClientConfig::new(Target::Unix("/var/run/datadog/dsd.socket".into()))
+    ///     .tags(["env:prod"])
+    ///     .flush_interval(Duration::from_millis(50))
+    ///     .multi_value(false);
+    /// assert_eq!(config.tags, ["env:prod"]);
+    /// assert!(!config.multi_value);
+    /// assert_ne!(config.flush_interval, DEFAULT_FLUSH_INTERVAL);
+    /// ```
+    pub fn new(target: Target) -> ClientConfig {
+        ClientConfig {
+            target,
+            tags: Vec::new(),
+            flush_interval: DEFAULT_FLUSH_INTERVAL,
+            multi_value: true,
+        }
+    }
+
+    /// The tags added to every metric, sanitized as any tag; they replace
+    /// the ones set before.
+    ///
+    /// ```
+    /// use collector_runtime::config::{ClientConfig, Target};
+    ///
+    /// let config = ClientConfig::new(Target::Unix("/tmp/dsd.socket".into())).tags(["env:prod", "team|a"]);
+    /// assert_eq!(config.tags, ["env:prod", "team_a"]);
+    /// ```
+    pub fn tags<T: AsRef<str>>(mut self, tags: impl IntoIterator<Item = T>) -> ClientConfig {
+        self.tags = tags
+            .into_iter()
+            .map(|tag| sanitize_tag(tag.as_ref()).into_owned())
+            .collect();
+        self
+    }
+
+    /// How long a partly filled payload waits for more lines.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use collector_runtime::config::{ClientConfig, Target};
+    ///
+    /// let config = ClientConfig::new(Target::Unix("/tmp/dsd.socket".into()))
+    ///     .flush_interval(Duration::from_millis(10));
+    /// assert_eq!(config.flush_interval, Duration::from_millis(10));
+    /// ```
+    pub fn flush_interval(mut self, interval: Duration) -> ClientConfig {
+        self.flush_interval = interval;
+        self
+    }
+
+    /// Whether a context's histogram, distribution and timing samples go
+    /// out packed on one line ([`Client::multi_value`]).
+    ///
+    /// ```
+    /// use collector_runtime::config::{ClientConfig, Target};
+    ///
+    /// let config = ClientConfig::new(Target::Unix("/tmp/dsd.socket".into())).multi_value(false);
+    /// assert!(!config.multi_value);
+    /// ```
+    pub fn multi_value(mut self, on: bool) -> ClientConfig {
+        self.multi_value = on;
+        self
+    }
+
     /// Reads the process environment.
     ///
     /// ```
@@ -100,7 +176,7 @@ impl ClientConfig {
     /// Reads the variables through `lookup`, which returns a variable's value.
     ///
     /// ```
-    /// use collector_runtime::{ClientConfig, Target};
+    /// use collector_runtime::config::{ClientConfig, Target};
     ///
     /// let config = ClientConfig::from_lookup(|var| match var {
     ///     "DD_AGENT_HOST" => Some("agent.local".to_owned()),
@@ -152,17 +228,13 @@ impl ClientConfig {
     /// once it appears, and sends fail, reported, until then.
     ///
     /// ```
-    /// use collector_runtime::{ClientConfig, Target};
+    /// use collector_runtime::config::{ClientConfig, Target, UDP_PAYLOAD};
     ///
-    /// let config = ClientConfig {
-    ///     target: Target::Udp { host: "127.0.0.1".into(), port: 8125 },
-    ///     tags: vec!["env:prod".to_owned()],
-    ///     flush_interval: collector_runtime::DEFAULT_FLUSH_INTERVAL,
-    ///     multi_value: true,
-    /// };
+    /// let config = ClientConfig::new(Target::Udp { host: "127.0.0.1".into(), port: 8125 })
+    ///     .tags(["env:prod"]);
     /// let client = config.build().unwrap();
     /// assert_eq!(client.default_tags(), ["env:prod"]);
-    /// assert_eq!(client.max_payload(), collector_runtime::UDP_PAYLOAD);
+    /// assert_eq!(client.max_payload(), UDP_PAYLOAD);
     /// ```
     pub fn build(&self) -> Result<Client, ConfigError> {
         let target = self.target.to_string();

@@ -21,11 +21,11 @@
 //! flush (a thread-local's `Drop` that records) waits for its own lines.
 //! What still waits then is said once, with the true count read from each
 //! client's ledger ([`crate::send::ledger`]), and no write starts after it,
-//! so the count stays true. Any other thread's end, and [`flush`], wait
+//! so the count stays true. Any other thread's end, and [`wait_for_delivery`], wait
 //! the same way but report nothing as lost: the process goes on and so does
 //! the sender. What this cannot see: `std::process::exit` called on another
 //! thread while the main thread is elsewhere, and detached threads still
-//! recording when the process ends. [`flush`] (or [`exit`]) is for those.
+//! recording when the process ends. [`wait_for_delivery`] (or [`exit`]) is for those.
 //!
 //! [`exit`]: crate::exit
 
@@ -39,7 +39,7 @@ use crate::errors::handler::report;
 use crate::send::outbox::Outbox;
 use crate::send::this_process::{this_process, PerProcess};
 
-/// Every outbox of this process whose sender runs: what [`flush`] and the
+/// Every outbox of this process whose sender runs: what [`wait_for_delivery`] and the
 /// guards wait for. A forked child has its own list, empty at first.
 static OUTBOXES: PerProcess<Mutex<Vec<Arc<Outbox>>>> = PerProcess::new(Default::default);
 
@@ -110,13 +110,13 @@ pub(crate) fn watch_this_thread() {
     let _ = GUARD.try_with(|_| ());
 }
 
-/// What [`flush`] found: totals since the process started (a child made by
+/// What [`wait_for_delivery`] found: totals since the process started (a child made by
 /// `fork` starts its own), over every client, and what was still pending
 /// when it returned. Every line a client took is sent, dropped or pending:
 /// the three add up to every line handed over.
 ///
 /// ```
-/// let report = collector_runtime::flush();
+/// let report = collector_runtime::wait_for_delivery();
 /// assert_eq!(report.lines_pending, 0);
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -128,7 +128,7 @@ pub struct DeliveryReport {
     pub lines_sent: u64,
     /// Lines dropped: refused by a full outbox, refused as longer than a
     /// payload, or in a payload the sink refused (each reported through the
-    /// error handler or counted in [`errors_seen`](crate::errors_seen)).
+    /// error handler or counted in [`errors_seen`](crate::error::errors_seen)).
     pub lines_dropped: u64,
     /// Lines neither sent nor dropped when the wait ended: waiting for the
     /// sender, or in flight. Not lost: the sender goes on with them.
@@ -150,8 +150,10 @@ pub struct DeliveryReport {
 /// again and reports what it could not send. A sink that finished nothing
 /// during a whole wait is not waited for again until it finishes something.
 ///
-/// The end of the process does this by itself (see the crate's docs, "When
-/// lines leave"): call it before `std::process::exit` on a thread other
+/// Not [`Collector::flush`](crate::Collector::flush), which hands a
+/// collector's lines to the outbox and returns. The end of the process does
+/// this by itself (see the guide, [when lines
+/// leave](crate::guide::when_lines_leave)): call it before `std::process::exit` on a thread other
 /// than the main one, or before a serverless runtime freezes the process,
 /// or in a test before reading what a sink received.
 ///
@@ -164,11 +166,11 @@ pub struct DeliveryReport {
 /// let collector = Collector::builder().client(Client::new(sink)).build();
 /// collector.incr("jobs.done", ());
 /// collector.flush(); // handed to the client's outbox
-/// let report = collector_runtime::flush(); // and now on the wire
+/// let report = collector_runtime::wait_for_delivery(); // and now on the wire
 /// assert_eq!(received.try_recv().unwrap(), b"jobs.done:1|c");
 /// assert_eq!((report.lines_pending, report.lines_in_flight), (0, 0));
 /// ```
-pub fn flush() -> DeliveryReport {
+pub fn wait_for_delivery() -> DeliveryReport {
     // The thread that flushes last waits again at its end: for the main
     // thread, that is the end of the process.
     watch_this_thread();

@@ -5,7 +5,7 @@
 //! written), *in flight* (inside a write to the sink that has not
 //! returned), *sent*, or *dropped* (refused by a full outbox or as too
 //! long, or in a payload the sink refused). Waiting and in flight together
-//! are *pending*. [`flush`](crate::flush), the waits at the end of a thread
+//! are *pending*. [`wait_for_delivery`](crate::wait_for_delivery), the waits at the end of a thread
 //! and of the process, and their messages all read the same counts, so a
 //! line that arrived is never reported lost and a line lost is never left
 //! out.
@@ -14,7 +14,7 @@
 //! counted as sent and as pending like any line, but not as dropped: their
 //! count is carried again by a later one.
 //!
-//! [`LINES_DROPPED_METRIC`]: crate::LINES_DROPPED_METRIC
+//! [`LINES_DROPPED_METRIC`]: crate::telemetry::LINES_DROPPED_METRIC
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;

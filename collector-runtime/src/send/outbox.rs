@@ -29,7 +29,7 @@ use crate::send::upstream::Upstream;
 /// there is room again.
 ///
 /// ```
-/// assert_eq!(collector_runtime::LINES_DROPPED_METRIC, "collector.lines_dropped");
+/// assert_eq!(collector_runtime::telemetry::LINES_DROPPED_METRIC, "collector.lines_dropped");
 /// ```
 pub const LINES_DROPPED_METRIC: &str = "collector.lines_dropped";
 
@@ -37,25 +37,24 @@ pub const LINES_DROPPED_METRIC: &str = "collector.lines_dropped";
 /// otherwise: datadog-go's buffer flush interval.
 ///
 /// ```
-/// assert_eq!(collector_runtime::DEFAULT_FLUSH_INTERVAL.as_millis(), 100);
+/// assert_eq!(collector_runtime::config::DEFAULT_FLUSH_INTERVAL.as_millis(), 100);
 /// ```
 pub const DEFAULT_FLUSH_INTERVAL: Duration = Duration::from_millis(100);
 
 /// How many payloads' worth of lines an outbox holds for the agent, unless
-/// told otherwise: datadog-go's sender queue size. With the default payload
-/// sizes that is about 2.8 MiB for UDP and 16 MiB for a Unix socket, enough
-/// for a burst of tens of thousands of calls while the sender catches up.
+/// told otherwise in bytes ([`Client::max_queued_bytes`]): datadog-go's
+/// sender queue size. With the default payload sizes that is about 2.8 MiB
+/// for UDP and 16 MiB for a Unix socket, enough for a burst of tens of
+/// thousands of calls while the sender catches up.
 ///
-/// ```
-/// assert_eq!(collector_runtime::DEFAULT_QUEUED_PAYLOADS, 2048);
-/// ```
-pub const DEFAULT_QUEUED_PAYLOADS: usize = 2048;
+/// [`Client::max_queued_bytes`]: crate::Client::max_queued_bytes
+pub(crate) const DEFAULT_QUEUED_PAYLOADS: usize = 2048;
 
-/// How long [`flush`](crate::flush), a synchronous client's flush and the
+/// How long [`wait_for_delivery`](crate::wait_for_delivery), a synchronous client's flush and the
 /// end of the process wait for the sender, unless told otherwise.
 ///
 /// ```
-/// assert_eq!(collector_runtime::DEFAULT_FLUSH_TIMEOUT.as_secs(), 1);
+/// assert_eq!(collector_runtime::config::DEFAULT_FLUSH_TIMEOUT.as_secs(), 1);
 /// ```
 pub const DEFAULT_FLUSH_TIMEOUT: Duration = Duration::from_secs(1);
 
@@ -90,7 +89,7 @@ impl Settings {
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            payload_size: crate::UDP_PAYLOAD,
+            payload_size: crate::send::target::UDP_PAYLOAD,
             interval: DEFAULT_FLUSH_INTERVAL,
             max_queued: None,
             timeout: DEFAULT_FLUSH_TIMEOUT,

@@ -7,26 +7,26 @@ use std::path::PathBuf;
 /// The DogStatsD port when none is configured.
 ///
 /// ```
-/// assert_eq!(collector_runtime::DEFAULT_PORT, 8125);
+/// assert_eq!(collector_runtime::config::DEFAULT_PORT, 8125);
 /// ```
 pub const DEFAULT_PORT: u16 = 8125;
 /// Bytes per UDP datagram: fits a 1500-byte Ethernet frame after headers.
 ///
 /// ```
-/// assert!(collector_runtime::UDP_PAYLOAD + 20 + 8 <= 1500); // IPv4 + UDP headers
+/// assert!(collector_runtime::config::UDP_PAYLOAD + 20 + 8 <= 1500); // IPv4 + UDP headers
 /// ```
 pub const UDP_PAYLOAD: usize = 1432;
 /// Bytes per Unix datagram, as the Datadog Agent expects.
 ///
 /// ```
-/// assert_eq!(collector_runtime::UNIX_PAYLOAD, 8192);
+/// assert_eq!(collector_runtime::config::UNIX_PAYLOAD, 8192);
 /// ```
 pub const UNIX_PAYLOAD: usize = 8192;
 
 /// Where metrics go.
 ///
 /// ```
-/// use collector_runtime::Target;
+/// use collector_runtime::config::Target;
 ///
 /// let target = Target::Udp { host: "127.0.0.1".into(), port: 8125 };
 /// assert_eq!(target.to_string(), "udp://127.0.0.1:8125");

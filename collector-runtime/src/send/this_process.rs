@@ -49,7 +49,7 @@ impl<T: Send + Sync> PerProcess<T> {
 }
 
 /// The totals of one process, over every client, read by
-/// [`flush`](crate::flush)'s report.
+/// [`wait_for_delivery`](crate::wait_for_delivery)'s report.
 #[derive(Default)]
 pub(crate) struct Process {
     pub(crate) payloads_sent: AtomicU64,

@@ -5,7 +5,7 @@
 //! per flush interval. The aggregator sits on a higher floor than the
 //! outbox, so the outbox holds it behind this trait: the sender asks it to
 //! write its lines into the outbox when they are due, and every wait for the
-//! outbox ([`flush`](crate::flush), the exit guards) asks it first.
+//! outbox ([`wait_for_delivery`](crate::wait_for_delivery), the exit guards) asks it first.
 
 use std::any::Any;
 

@@ -27,7 +27,7 @@ use crate::store::series::Series;
 /// held `max_series` series already.
 ///
 /// ```
-/// assert_eq!(collector_runtime::DROPPED_RECORDS_METRIC, "collector.records_dropped");
+/// assert_eq!(collector_runtime::telemetry::DROPPED_RECORDS_METRIC, "collector.records_dropped");
 /// ```
 pub const DROPPED_RECORDS_METRIC: &str = "collector.records_dropped";
 
@@ -47,19 +47,19 @@ pub const DROPPED_RECORDS_METRIC: &str = "collector.records_dropped";
 pub struct FlushReport {
     /// Series handed to the client's outbox (or, in a capture, to its
     /// sink). Whether they then reach the agent is the sender's to report:
-    /// see [`flush`](crate::flush).
+    /// see [`wait_for_delivery`](crate::wait_for_delivery).
     pub series_sent: usize,
     /// Records not kept because the collector was full (sent as
     /// [`DROPPED_RECORDS_METRIC`]).
     pub records_dropped: u64,
     /// Lines refused because the client's outbox was full (sent as a count
-    /// in [`LINES_DROPPED_METRIC`](crate::LINES_DROPPED_METRIC) once it has
+    /// in [`LINES_DROPPED_METRIC`](crate::telemetry::LINES_DROPPED_METRIC) once it has
     /// room).
     pub lines_dropped: usize,
     /// Refusals by a full outbox, client set-ups that failed, series
     /// refused at flush, and, in a capture, hand-overs that failed; each
     /// one reached the error handler or was counted in
-    /// [`errors_seen`](crate::errors_seen).
+    /// [`errors_seen`](crate::error::errors_seen).
     pub errors: usize,
 }
 

@@ -497,7 +497,7 @@ mod tests {
 
     #[test]
     fn notices_are_kept_in_order_apart_from_the_full_series() {
-        use crate::{Event, ServiceCheck, Status};
+        use crate::{checks_events::Event, checks_events::ServiceCheck, checks_events::Status};
         let mut store = Store::new(1);
         incr(&mut store, "q", &["a"]).unwrap();
         assert_eq!(incr(&mut store, "q", &["b"]), Err(Refused::Full));

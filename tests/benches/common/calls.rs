@@ -61,7 +61,7 @@ pub(crate) fn annotated_ten_series_nop_sink(x: u64) -> u64 {
 }
 
 /// One client on cadence's `NopMetricSink` for the whole process. Its
-/// aggregator is drained by `collector_runtime::flush()` only (an interval
+/// aggregator is drained by `collector_runtime::wait_for_delivery()` only (an interval
 /// of an hour): what a call costs its caller is then the same from one run
 /// to the next, whenever the sender thread would have woken.
 pub(crate) fn nop_client() -> &'static Client {

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use cadence::{BufferedUdpMetricSink, QueuingMetricSink, StatsdClient, UdpMetricSink};
 
 /// The payload size the runtime uses for UDP (`UDP_PAYLOAD`).
-pub(crate) const PAYLOAD: usize = collector_runtime::UDP_PAYLOAD;
+pub(crate) const PAYLOAD: usize = collector_runtime::config::UDP_PAYLOAD;
 
 /// A loopback UDP socket whose datagrams are read, counted and thrown away
 /// by a background thread.
@@ -122,15 +122,10 @@ impl Drain {
     /// for `udp://` (a non-blocking socket, 1432-byte payloads, the outbox
     /// and its sender thread).
     pub(crate) fn collector_client(&self) -> collector_runtime::Client {
-        collector_runtime::ClientConfig {
-            target: collector_runtime::Target::Udp {
-                host: self.addr.ip().to_string(),
-                port: self.addr.port(),
-            },
-            tags: vec![],
-            flush_interval: collector_runtime::DEFAULT_FLUSH_INTERVAL,
-            multi_value: true,
-        }
+        collector_runtime::ClientConfig::new(collector_runtime::config::Target::Udp {
+            host: self.addr.ip().to_string(),
+            port: self.addr.port(),
+        })
         .build()
         .expect("a UDP client")
     }
@@ -185,8 +180,8 @@ pub(crate) fn tags(n: usize) -> Vec<&'static str> {
 
 /// What the outbox did during a row: a figure that dropped lines would
 /// flatter ours, so each row of ours says how many it sent and dropped.
-pub(crate) fn report_outbox(row: &str, before: collector_runtime::DeliveryReport) {
-    let after = collector_runtime::flush();
+pub(crate) fn report_outbox(row: &str, before: collector_runtime::telemetry::DeliveryReport) {
+    let after = collector_runtime::wait_for_delivery();
     eprintln!(
         "{row}: outbox sent {} lines in {} payloads, dropped {}",
         after.lines_sent - before.lines_sent,

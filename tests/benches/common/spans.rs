@@ -2,7 +2,7 @@
 //! `SpanCollectorLayer`, with 2 fields and 3 counter records.
 
 use cadence::NopMetricSink;
-use collector_runtime::{Client, SpanCollectorLayer};
+use collector_runtime::{tracing::SpanCollectorLayer, Client};
 use tracing_subscriber::prelude::*;
 
 /// A subscriber with only our layer, its collectors flushed into cadence's

@@ -11,7 +11,7 @@ use collector_runtime::Client;
 fn spy() -> (impl Fn() -> Vec<String>, Client) {
     let (received, sink) = SpyMetricSink::new();
     let lines = move || {
-        collector_runtime::flush();
+        collector_runtime::wait_for_delivery();
         let mut lines: Vec<String> = received
             .try_iter()
             .flat_map(|datagram| {

@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use collector_runtime::{collect_metrics, Client, ClientConfig, DeliveryReport};
+use collector_runtime::{collect_metrics, telemetry::DeliveryReport, Client, ClientConfig};
 
 #[collect_metrics(name = "ledger", tags(call = id))]
 fn call(id: &str) {
@@ -85,7 +85,7 @@ fn slow_exit(threads: usize, calls: usize) {
     for worker in workers {
         worker.join().unwrap();
     }
-    print("flush", &collector_runtime::flush());
+    print("flush", &collector_runtime::wait_for_delivery());
 }
 
 /// Forks; the child runs `child` and returns `true` (the caller returns
@@ -173,7 +173,7 @@ fn named_main(calls: usize) {
     for i in 0..calls {
         call(&format!("after_{i}"));
     }
-    print("flush", &collector_runtime::flush());
+    print("flush", &collector_runtime::wait_for_delivery());
 }
 
 /// A user's sink whose writes never return.
@@ -194,7 +194,7 @@ fn hung(threads: usize) {
             .join()
             .unwrap();
     }
-    print("flush", &collector_runtime::flush());
+    print("flush", &collector_runtime::wait_for_delivery());
 }
 
 fn big_tag(calls: usize) {
@@ -203,7 +203,7 @@ fn big_tag(calls: usize) {
     for i in 0..calls {
         call_with_big_tag(&format!("big_{i}"), &big);
     }
-    print("flush", &collector_runtime::flush());
+    print("flush", &collector_runtime::wait_for_delivery());
 }
 
 fn main() {

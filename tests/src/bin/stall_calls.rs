@@ -48,11 +48,11 @@ fn main() {
             peak_rss = peak_rss.max(rss_kib());
         }
     }
-    let delivery = collector_runtime::flush();
+    let delivery = collector_runtime::wait_for_delivery();
     println!(
         "calls={calls} errors_seen={} lines_dropped={} lines_sent={} lines_pending={} \
          probes_handed={handed} probes_refused={refused} peak_rss_kib={}",
-        collector_runtime::errors_seen(),
+        collector_runtime::error::errors_seen(),
         delivery.lines_dropped,
         delivery.lines_sent,
         delivery.lines_pending,

@@ -32,7 +32,7 @@ fn main() {
         unsafe { read(Client::new(sink), &value) },
         7
     );
-    collector_runtime::flush();
+    collector_runtime::wait_for_delivery();
     let sent: Vec<String> = received
         .try_iter()
         .map(|d| String::from_utf8(d).unwrap())
@@ -46,7 +46,7 @@ fn main() {
     // SAFETY: a reference is valid for reads.
     let read = runtime.block_on(unsafe { read_later(Client::new(sink), &value) });
     assert_eq!(read, 7);
-    collector_runtime::flush();
+    collector_runtime::wait_for_delivery();
     let sent: Vec<String> = received
         .try_iter()
         .map(|d| String::from_utf8(d).unwrap())

@@ -17,7 +17,7 @@ use crate::scope::context;
 use handle::Routed;
 use outside::{Fallback, Outside};
 
-/// A [`metrics::Recorder`] that records into the current collector.
+/// A [`metrics::Recorder`](https://docs.rs/metrics/0.24/metrics/trait.Recorder.html) that records into the current collector.
 ///
 /// Install it the usual way, `metrics::set_global_recorder(MetricsRecorder::new())`,
 /// and every `metrics` record made while a collector is current (inside a
@@ -58,7 +58,7 @@ use outside::{Fallback, Outside};
 ///
 /// ```
 /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
-/// use collector_runtime::{testing, Collector, MetricsRecorder};
+/// use collector_runtime::{testing, Collector, metrics::MetricsRecorder};
 ///
 /// let recorder = MetricsRecorder::new();
 /// let ((), lines) = testing::capture(|| {
@@ -100,7 +100,7 @@ impl MetricsRecorder {
     ///
     /// ```
     /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
-    /// use collector_runtime::{testing, MetricsRecorder};
+    /// use collector_runtime::{testing, metrics::MetricsRecorder};
     ///
     /// let recorder = MetricsRecorder::new();
     /// let ((), lines) = testing::capture(|| {
@@ -128,7 +128,7 @@ impl MetricsRecorder {
     ///
     /// ```
     /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
-    /// use collector_runtime::{testing, Collector, MetricsRecorder};
+    /// use collector_runtime::{testing, Collector, metrics::MetricsRecorder};
     ///
     /// // Any recorder will do; `metrics-util`'s `DebuggingRecorder` or
     /// // `metrics-exporter-dogstatsd`'s in practice.

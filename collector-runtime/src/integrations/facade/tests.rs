@@ -3,8 +3,9 @@
 
 use metrics::{with_local_recorder, Key, Label, Level, Metadata, Recorder};
 
+use crate::integrations::facade::MetricsRecorder;
 use crate::integrations::testing::{capture, Line};
-use crate::{Client, Collector, MetricsRecorder};
+use crate::{Client, Collector};
 
 /// Runs `f` with `recorder` as the `metrics` recorder of this thread and a
 /// fresh collector (tagged `call:1`) current, then flushes it.

@@ -5,7 +5,7 @@
 //! functions do.
 //!
 //! The event's other fields are not tags unless the layer names them
-//! ([`event_tags`](crate::SpanCollectorLayer::event_tags)): an event
+//! ([`event_tags`](crate::tracing::SpanCollectorLayer::event_tags)): an event
 //! carries its message, ids, error texts and whatever else a log line
 //! wants, and every distinct value of a tag is one more series for the
 //! agent to keep. A span's tags are chosen once, where the span is; an
@@ -123,7 +123,9 @@ fn sample(kind: Kind, name: &str, value: FieldValue<'_>) -> Option<Sample> {
         _ => return None,
     };
     Some(match (kind, number) {
-        (Kind::Counter, Number::Int(n)) => Sample::Count(crate::Integer::saturating_i64(n)),
+        (Kind::Counter, Number::Int(n)) => {
+            Sample::Count(crate::input::value::Integer::saturating_i64(n))
+        }
         (Kind::Counter, Number::Float(v)) if v.is_finite() => {
             // A counter is an integer on the wire: the nearest one.
             Sample::Count(v.round() as i64)
@@ -160,7 +162,7 @@ enum Number {
 impl Number {
     fn to_f64(&self) -> f64 {
         match self {
-            Number::Int(n) => crate::Value::to_f64(*n),
+            Number::Int(n) => crate::input::value::Value::to_f64(*n),
             Number::Float(v) => *v,
         }
     }

@@ -18,7 +18,7 @@ use crate::integrations::tracing_layer::span_tags::SpanTags;
 use crate::scope::context;
 use crate::send::client::Client;
 
-/// A [`tracing_subscriber::Layer`] that makes chosen spans executions.
+/// A [`tracing_subscriber::Layer`](https://docs.rs/tracing-subscriber/0.3/tracing_subscriber/layer/trait.Layer.html) that makes chosen spans executions.
 ///
 /// A chosen span gets its own [`Collector`](crate::Collector): current
 /// whenever the span is entered (so it follows an `#[instrument]`ed `async
@@ -30,7 +30,7 @@ use crate::send::client::Client;
 /// `distribution.<name>` or `timing.<name>` record that metric, into the
 /// current collector.
 ///
-/// A span is chosen by the field [`SELECT_FIELD`](crate::SELECT_FIELD)
+/// A span is chosen by the field [`SELECT_FIELD`](crate::tracing::SELECT_FIELD)
 /// (`#[instrument(fields(collect_metrics))]`), or by the layer's
 /// [`select`](SpanCollectorLayer::select) filter. A span that is not chosen
 /// changes nothing, except inside a chosen one: entered on a thread where no
@@ -42,12 +42,12 @@ use crate::send::client::Client;
 /// annotated call, and an annotated call inside a chosen span, each keep
 /// and flush their own collector.
 ///
-/// Works with [`tracing_subscriber::Registry`] and any subscriber built on
+/// Works with [`tracing_subscriber::Registry`](https://docs.rs/tracing-subscriber/0.3/tracing_subscriber/registry/struct.Registry.html) and any subscriber built on
 /// it. Use one such layer per subscriber.
 ///
 /// ```
 /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
-/// use collector_runtime::{testing, SpanCollectorLayer};
+/// use collector_runtime::{testing, tracing::SpanCollectorLayer};
 /// use tracing_subscriber::prelude::*;
 ///
 /// #[tracing::instrument(fields(collect_metrics))]
@@ -96,7 +96,7 @@ impl fmt::Debug for SpanCollectorLayer {
 
 impl SpanCollectorLayer {
     /// A layer that makes executions of the spans with the field
-    /// [`SELECT_FIELD`](crate::SELECT_FIELD), tags them with all their fields
+    /// [`SELECT_FIELD`](crate::tracing::SELECT_FIELD), tags them with all their fields
     /// (at most 16 tags of at most 200 bytes each), and sends through the
     /// global client.
     ///
@@ -105,7 +105,7 @@ impl SpanCollectorLayer {
     /// use tracing_subscriber::prelude::*;
     ///
     /// let subscriber = tracing_subscriber::registry()
-    ///     .with(collector_runtime::SpanCollectorLayer::new());
+    ///     .with(collector_runtime::tracing::SpanCollectorLayer::new());
     /// # let _ = subscriber;
     /// ```
     pub fn new() -> SpanCollectorLayer {
@@ -122,7 +122,7 @@ impl SpanCollectorLayer {
     ///
     /// ```
     /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
-    /// use collector_runtime::{Client, SpanCollectorLayer};
+    /// use collector_runtime::{Client, tracing::SpanCollectorLayer};
     ///
     /// let layer = SpanCollectorLayer::new().client(Client::new(cadence::NopMetricSink));
     /// # let _ = layer;
@@ -135,12 +135,12 @@ impl SpanCollectorLayer {
 
     /// Also makes executions of the spans `select` accepts, by their
     /// metadata: a name, a target, a level. A span whose
-    /// [`SELECT_FIELD`](crate::SELECT_FIELD) is `false` is not one, whatever
+    /// [`SELECT_FIELD`](crate::tracing::SELECT_FIELD) is `false` is not one, whatever
     /// `select` says.
     ///
     /// ```
     /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
-    /// use collector_runtime::{testing, Client, SpanCollectorLayer};
+    /// use collector_runtime::{testing, Client, tracing::SpanCollectorLayer};
     /// use tracing_subscriber::prelude::*;
     ///
     /// let layer = SpanCollectorLayer::new()
@@ -164,13 +164,13 @@ impl SpanCollectorLayer {
     }
 
     /// Only these fields of a span are its tags (for a span whose
-    /// [`SELECT_FIELD`](crate::SELECT_FIELD) does not name its own). The
+    /// [`SELECT_FIELD`](crate::tracing::SELECT_FIELD) does not name its own). The
     /// default is every field: narrow it when spans carry ids or other
     /// values with many distinct values, each of which is one more series.
     ///
     /// ```
     /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
-    /// use collector_runtime::{testing, SpanCollectorLayer};
+    /// use collector_runtime::{testing, tracing::SpanCollectorLayer};
     /// use tracing_subscriber::prelude::*;
     ///
     /// #[tracing::instrument(fields(collect_metrics, route = "/users/{id}"))]
@@ -196,7 +196,7 @@ impl SpanCollectorLayer {
     ///
     /// ```
     /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
-    /// let layer = collector_runtime::SpanCollectorLayer::new().max_tags(4);
+    /// let layer = collector_runtime::tracing::SpanCollectorLayer::new().max_tags(4);
     /// # let _ = layer;
     /// ```
     #[must_use]
@@ -209,7 +209,7 @@ impl SpanCollectorLayer {
     ///
     /// ```
     /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
-    /// let layer = collector_runtime::SpanCollectorLayer::new().max_tag_len(64);
+    /// let layer = collector_runtime::tracing::SpanCollectorLayer::new().max_tag_len(64);
     /// # let _ = layer;
     /// ```
     #[must_use]
@@ -223,7 +223,7 @@ impl SpanCollectorLayer {
     ///
     /// ```
     /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
-    /// use collector_runtime::{testing, SpanCollectorLayer};
+    /// use collector_runtime::{testing, tracing::SpanCollectorLayer};
     /// use tracing_subscriber::prelude::*;
     ///
     /// let subscriber = tracing_subscriber::registry().with(SpanCollectorLayer::new().timing());
@@ -245,7 +245,7 @@ impl SpanCollectorLayer {
     ///
     /// ```
     /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
-    /// use collector_runtime::{testing, SpanCollectorLayer};
+    /// use collector_runtime::{testing, tracing::SpanCollectorLayer};
     /// use tracing_subscriber::prelude::*;
     ///
     /// let layer = SpanCollectorLayer::new().event_tags(["table"]);
@@ -265,11 +265,11 @@ impl SpanCollectorLayer {
     }
 
     /// Bounds the series each span's collector holds (default
-    /// [`DEFAULT_MAX_SERIES`](crate::DEFAULT_MAX_SERIES)).
+    /// [`DEFAULT_MAX_SERIES`](crate::config::DEFAULT_MAX_SERIES)).
     ///
     /// ```
     /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
-    /// let layer = collector_runtime::SpanCollectorLayer::new().max_series(100);
+    /// let layer = collector_runtime::tracing::SpanCollectorLayer::new().max_series(100);
     /// # let _ = layer;
     /// ```
     #[must_use]

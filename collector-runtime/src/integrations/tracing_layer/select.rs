@@ -26,7 +26,7 @@ use crate::integrations::tracing_layer::field_value::{each_field, FieldValue};
 ///
 /// ```
 /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
-/// assert_eq!(collector_runtime::SELECT_FIELD, "collect_metrics");
+/// assert_eq!(collector_runtime::tracing::SELECT_FIELD, "collect_metrics");
 /// ```
 #[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
 pub const SELECT_FIELD: &str = "collect_metrics";
