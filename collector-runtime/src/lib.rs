@@ -94,6 +94,7 @@ pub use record::timer::{start_timer, time, time_async, Timer};
 pub use scope::collector::{Collector, CollectorBuilder, DEFAULT_MAX_SERIES};
 pub use scope::context::EnterGuard;
 pub use scope::exit::exit;
+pub use scope::outcome::Outcome;
 pub use scope::propagate::{WithCollector, WithCollectorFuture};
 pub use send::client::Client;
 pub use send::config::ClientConfig;
@@ -113,10 +114,11 @@ pub use collector_macros::collect_metrics;
 /// What `#[collect_metrics]` expands to; not a stable API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::scope::call::{
-        call_once, Body, CallFuture, CallScope, CallScopeBuilder, ErrProbe, OkProbe, OtherKind,
-        ResultKind, ReturnKind, Run,
+    pub use crate::scope::body::Body;
+    pub use crate::scope::call::{call_once, CallScope, CallScopeBuilder};
+    pub use crate::scope::call_future::{CallFuture, Run};
+    pub use crate::scope::probe::{
+        ErrProbe, ErrText, NoText, OkProbe, OtherKind, ResultKind, ReturnKind,
     };
-    pub use crate::scope::call_check::{ErrText, NoText};
     pub use core::pin::pin;
 }

@@ -85,6 +85,13 @@ pub enum Error {
         /// How many lines were waiting.
         lines: u64,
     },
+    /// [`Collector::flush`](crate::Collector::flush) was called on the
+    /// collector of an execution (an annotated call, a request of the tower
+    /// layer, a span of the tracing layer, a collector built with `timing`,
+    /// `outcome` or `service_check`): nothing was sent then. An execution's
+    /// series go out once, with its outcome and duration, when it has ended
+    /// and its last handle is dropped.
+    FlushDeferred,
 }
 
 impl fmt::Display for Error {
@@ -140,6 +147,11 @@ impl fmt::Display for Error {
                 f,
                 "{lines} metric lines were still waiting for the agent when the wait for \
                  them ended"
+            ),
+            Error::FlushDeferred => write!(
+                f,
+                "flush() sent nothing: this collector is an execution's, sent once when the \
+                 execution has ended and its last handle is dropped"
             ),
         }
     }

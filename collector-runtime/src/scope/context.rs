@@ -16,15 +16,16 @@ use crate::input::enclosing::Enclosing;
 use crate::input::notice::Notice;
 use crate::input::sample::{Kind, Sample};
 use crate::input::tags::Tags;
+use crate::scope::recipe::Recipe;
 use crate::scope::shared::Shared;
-use crate::send::client::Client;
+use crate::scope::spare::{lend_store, recycle, SpareStore};
 use crate::store::accepted::Rejected;
 use crate::store::accepted::{checked, refused, Accepted};
 use crate::store::{KeyBase, Refused, Store};
 
 /// What a frame records for when it is not a collector entered by hand: an
-/// annotated call, which decides itself where its frames' records go. The
-/// only thing this layer knows of calls.
+/// execution that decides itself where its frames' records go (an
+/// annotated call, which builds no collector until it must).
 pub(crate) trait CallTarget {
     /// Takes what one frame recorded for the call, and the collector built
     /// for it while the frame was current, if any; gives the store back to
@@ -44,21 +45,6 @@ struct Frame {
     base: KeyBase,
     max_series: usize,
     owner: Owner,
-    /// For an annotated call's frame: what ending the call adds, for
-    /// [`take_frames`].
-    ending: Option<CallEnding>,
-}
-
-/// What ending an annotated call adds to its series: its duration, when
-/// timed, its outcome and its service check, when asked for.
-#[derive(Clone, Copy)]
-pub(crate) struct CallEnding {
-    pub(crate) timed: Option<(&'static str, std::time::Instant)>,
-    pub(crate) outcome: bool,
-    /// The name of the call's service check, when it sends one.
-    pub(crate) check: Option<&'static str>,
-    /// Whether the call's lines carry the enclosing collectors' tags.
-    pub(crate) inherit: bool,
 }
 
 /// A frame taken off the stack by [`take_frames`], with what it recorded.
@@ -67,7 +53,6 @@ pub(crate) struct TakenFrame {
     pub(crate) base: KeyBase,
     pub(crate) max_series: usize,
     pub(crate) owner: Owner,
-    pub(crate) ending: Option<CallEnding>,
 }
 
 /// Whose records a frame holds.
@@ -78,16 +63,6 @@ pub(crate) enum Owner {
     /// An annotated call whose collector is not built: a call that records
     /// nothing allocates nothing.
     Call(Recipe),
-}
-
-/// What building a call's collector takes beyond the frame's store (which
-/// has the key base and the bound): nothing that costs a reference count
-/// unless the call has a client or an error handler of its own.
-pub(crate) struct Recipe {
-    /// How many of the key base's tags are the call's base tags.
-    pub(crate) base_len: usize,
-    pub(crate) client: Option<Arc<Client>>,
-    pub(crate) on_error: Option<ErrorHandler>,
 }
 
 impl Owner {
@@ -106,18 +81,8 @@ impl Owner {
     }
 }
 
-/// Emptied stores kept for the next frames, so entering allocates nothing
-/// once a thread has warmed up.
-const SPARE_STORES: usize = 8;
-/// A store grown past this many series is freed rather than kept.
-const SPARE_CAPACITY: usize = 1024;
-
-/// A spare store, boxed: it moves into a frame as one pointer.
-pub(crate) type SpareStore = Box<Store>;
-
 thread_local! {
     static STACK: RefCell<Vec<Frame>> = const { RefCell::new(Vec::new()) };
-    static SPARE: RefCell<Vec<SpareStore>> = const { RefCell::new(Vec::new()) };
 }
 
 fn id_of(shared: &Shared) -> usize {
@@ -162,7 +127,6 @@ pub(crate) fn enter(shared: &Arc<Shared>) -> EnterGuard<'static> {
         None,
         shared.max_series,
         &shared.key_base,
-        None,
     )
 }
 
@@ -207,10 +171,9 @@ pub(crate) fn enter_call<'a>(
     owner: impl FnOnce() -> Owner,
     max_series: usize,
     base: &KeyBase,
-    ending: CallEnding,
 ) -> EnterGuard<'a> {
     let id = scope as *const dyn CallTarget as *const () as usize;
-    push(id, owner, Some(scope), max_series, base, Some(ending))
+    push(id, owner, Some(scope), max_series, base)
 }
 
 #[inline(always)]
@@ -220,7 +183,6 @@ fn push<'a>(
     call: Option<&'a dyn CallTarget>,
     max_series: usize,
     base: &KeyBase,
-    ending: Option<CallEnding>,
 ) -> EnterGuard<'a> {
     // The frame is put together in its slot, its owner made there: one
     // built beside it and moved in would be read back wide from narrow
@@ -233,7 +195,6 @@ fn push<'a>(
                 base: base.clone(),
                 max_series,
                 owner: owner(),
-                ending,
             });
             true
         }
@@ -269,6 +230,7 @@ fn pop(
                 base_len: 0,
                 client: None,
                 on_error: None,
+                plan: Default::default(),
             });
             match std::mem::replace(&mut frame.owner, placeholder) {
                 Owner::Collector(shared) => Some(shared),
@@ -332,7 +294,6 @@ pub(crate) fn take_frames() -> Vec<TakenFrame> {
             base: frame.base,
             max_series: frame.max_series,
             owner: frame.owner,
-            ending: frame.ending,
         })
         .collect()
 }
@@ -357,17 +318,10 @@ pub(crate) fn current() -> Option<Arc<Shared>> {
             _ => None,
         });
         let built = built.unwrap_or_else(|| {
-            let shared = Shared::new(
-                frame.base.clone(),
-                recipe.base_len,
-                recipe.client.clone(),
-                recipe.on_error.clone(),
-                frame.max_series,
-                true,
-            );
+            let shared = Shared::from_recipe(frame.base.clone(), recipe, frame.max_series);
             // Handed out, it may go where the call's callers are not
             // current (a worker thread): it takes their tags along now.
-            if frame.ending.is_some_and(|ending| ending.inherit) {
+            if recipe.plan.inherit {
                 let below = stack[..top].iter().rev().filter(|other| other.id != id);
                 shared.set_enclosing(gather(below.map(|other| (&other.base, &other.owner))));
             }
@@ -432,33 +386,6 @@ fn gather<'f>(frames: impl Iterator<Item = (&'f KeyBase, &'f Owner)>) -> Enclosi
         }
     }
     enclosing
-}
-
-/// Keeps an emptied store for the next frame on this thread, unless it grew
-/// large or enough are kept.
-pub(crate) fn recycle(mut store: SpareStore) {
-    if store.capacity() <= SPARE_CAPACITY {
-        store.reset(0, KeyBase::default());
-        let _ = SPARE.try_with(|spare| {
-            if let Ok(mut spare) = spare.try_borrow_mut() {
-                if spare.len() < SPARE_STORES {
-                    spare.push(store);
-                }
-            }
-        });
-    }
-}
-
-/// An empty store for `max_series` series keyed without `base`, reused from
-/// this thread's spares when there is one.
-pub(crate) fn lend_store(max_series: usize, base: &KeyBase) -> SpareStore {
-    let spare = SPARE
-        .try_with(|spare| spare.try_borrow_mut().ok()?.pop())
-        .ok()
-        .flatten();
-    let mut store = spare.unwrap_or_else(|| Box::new(Store::new(max_series)));
-    store.reset(max_series, base.clone());
-    store
 }
 
 impl Frame {
