@@ -27,6 +27,7 @@ use crate::scope::collector::{Collector, CollectorBuilder};
 use crate::scope::ending::Ended;
 use crate::scope::instrumented::{drop_inside, poll_inside};
 use crate::scope::outcome::Outcome;
+use crate::scope::panic_text;
 use crate::send::client::Client;
 
 type RouteFn = dyn Fn(&Extensions, &http::Uri) -> Option<String> + Send + Sync;
@@ -488,8 +489,12 @@ pin_project! {
                 // What the inner future records while it is dropped (a
                 // guard in the handler, say) still belongs to the request.
                 drop_inside(this.inner, || collector.enter());
-                let outcome = if *this.polling { Outcome::Panic } else { Outcome::Cancelled };
-                collector.end_as(Ended::with(outcome));
+                let ended = if *this.polling {
+                    Ended { text: panic_text::take(), ..Ended::with(Outcome::Panic) }
+                } else {
+                    Ended::with(Outcome::Cancelled)
+                };
+                collector.end_as(ended);
             }
         }
     }
@@ -516,6 +521,7 @@ where
             panic!("ResponseFuture polled after it completed");
         };
         *this.polling = true;
+        panic_text::forget();
         let polled = poll_inside(this.inner, cx, || collector.enter(), "ResponseFuture");
         *this.polling = false;
         let output = std::task::ready!(polled);

@@ -23,15 +23,19 @@ pub struct Body<'a> {
     _current: EnterGuard<'a>,
 }
 
-impl<'a> Body<'a> {
+impl CallScope {
+    /// Runs a body in place (a sync call, or an async one that cannot
+    /// suspend): the collector is current until the returned guard drops,
+    /// and the guard tells how the body was left.
     #[inline]
-    pub(crate) fn new(scope: &'a CallScope, current: EnterGuard<'a>) -> Body<'a> {
+    pub fn body(&self) -> Body<'_> {
+        self.begin();
         Body {
-            scope,
+            scope: self,
             watch: PanicWatch::arm(),
             armed: Cell::new(true),
             returns_result: Cell::new(false),
-            _current: current,
+            _current: self.enter(),
         }
     }
 }

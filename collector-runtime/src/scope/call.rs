@@ -8,7 +8,8 @@
 //! How it ended is told by the call itself, never by the thread's state
 //! alone: a panic is one that left this body, `cancelled` a body dropped
 //! before it completed, `error` an `Err` the body returned. The body guard
-//! is in `body`, the futures in `call_future`, the probes in `probe`.
+//! (`CallScope::body`) is in `body`, the futures (`CallScope::run`) in
+//! `call_future`, the probes in `probe`.
 //!
 //! The steps every call takes (`builder`, `start`, `body`, `enter`, the end
 //! of a call that recorded nothing) are `#[inline]`: they run in the user's
@@ -20,14 +21,10 @@
 
 use std::borrow::Cow;
 use std::fmt::Display;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
 use crate::input::enclosing::Enclosing;
-use crate::scope::body::Body;
-use crate::scope::call_future::Run;
 use crate::scope::collector::{Collector, CollectorBuilder};
 use crate::scope::context::{self, CallTarget, EnterGuard, Owner};
 use crate::scope::ending::{send_store, Ended, Plan};
@@ -206,22 +203,6 @@ impl CallScope {
 
     fn take_parked(&self) -> Option<SpareStore> {
         self.parked.lock().unwrap_or_else(|e| e.into_inner()).take()
-    }
-
-    /// Runs a body in place (a sync call, or an async one that cannot
-    /// suspend): the collector is current until the returned guard drops,
-    /// and the guard tells how the body was left.
-    #[inline]
-    pub fn body(&self) -> Body<'_> {
-        self.begin();
-        Body::new(self, self.enter())
-    }
-
-    /// Polls an async body, held in `fut`, with the call's collector current
-    /// around every poll; `fut` is dropped in place, with the collector
-    /// current, when it completes or when the returned future is dropped.
-    pub fn run<'a, F: Future>(&'a self, fut: Pin<&'a mut Option<F>>) -> Run<'a, F> {
-        Run { scope: self, fut }
     }
 
     /// Records whether the call returned an error.

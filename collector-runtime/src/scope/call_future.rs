@@ -57,12 +57,21 @@ fn poll_body<F: Future>(
     poll
 }
 
+impl CallScope {
+    /// Polls an async body, held in `fut`, with the call's collector current
+    /// around every poll; `fut` is dropped in place, with the collector
+    /// current, when it completes or when the returned future is dropped.
+    pub fn run<'a, F: Future>(&'a self, fut: Pin<&'a mut Option<F>>) -> Run<'a, F> {
+        Run { scope: self, fut }
+    }
+}
+
 /// An async call's body, polled with the call's collector current
 /// ([`CallScope::run`]).
 #[must_use = "futures do nothing unless polled"]
 pub struct Run<'a, F> {
-    pub(crate) scope: &'a CallScope,
-    pub(crate) fut: Pin<&'a mut Option<F>>,
+    scope: &'a CallScope,
+    fut: Pin<&'a mut Option<F>>,
 }
 
 impl<F: Future> Future for Run<'_, F> {

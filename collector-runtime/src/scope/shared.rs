@@ -15,6 +15,7 @@ use crate::input::sample::{Kind, Sample};
 use crate::input::tags::Tags;
 use crate::scope::ending::{Ended, Plan};
 use crate::scope::outcome::Outcome;
+use crate::scope::panic_text;
 use crate::scope::recipe::Recipe;
 use crate::send::client::Client;
 use crate::store::accepted::{checked, refused, Accepted, Rejected};
@@ -263,12 +264,15 @@ impl Drop for Shared {
     /// [`Collector::end`]: crate::Collector::end
     fn drop(&mut self) {
         if self.execution.is_some() && self.ended.get().is_none() {
-            let outcome = if std::thread::panicking() {
-                Outcome::Panic
+            let ended = if std::thread::panicking() {
+                Ended {
+                    text: panic_text::take(),
+                    ..Ended::with(Outcome::Panic)
+                }
             } else {
-                Outcome::Cancelled
+                Ended::with(Outcome::Cancelled)
             };
-            self.end(Ended::with(outcome), Enclosing::NONE);
+            self.end(ended, Enclosing::NONE);
         }
         self.flush_ended();
     }
