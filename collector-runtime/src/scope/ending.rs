@@ -114,10 +114,9 @@ pub(crate) fn check(name: &str, outcome: Outcome, text: Option<String>) -> Notic
         Status::Critical
     };
     let mut check = ServiceCheck::new(name, status);
-    check.message = match outcome.fallback_text() {
-        None => None,
-        Some(fallback) => Some(text.unwrap_or_else(|| fallback.to_owned())),
-    };
+    check.message = outcome
+        .fallback_text()
+        .map(|fallback| text.unwrap_or_else(|| fallback.to_owned()));
     Notice::Check(Box::new(check))
 }
 
