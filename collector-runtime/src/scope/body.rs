@@ -32,7 +32,7 @@ impl CallScope {
         self.begin();
         Body {
             scope: self,
-            watch: PanicWatch::arm(),
+            watch: PanicWatch::arm(self.plan().tracks()),
             armed: Cell::new(true),
             returns_result: Cell::new(false),
             _current: self.enter(),
@@ -81,7 +81,7 @@ impl Drop for Body<'_> {
         if !self.armed.get() {
             return;
         }
-        if self.scope.plan().tracks() && self.watch.unwinding() {
+        if self.watch.unwinding() {
             self.scope.note_panic();
         } else {
             self.scope.progress().complete(self.returns_result.get());

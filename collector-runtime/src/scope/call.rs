@@ -19,7 +19,6 @@
 //!
 //! Not a stable API: reached through `__private` by generated code only.
 
-use std::borrow::Cow;
 use std::fmt::Display;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
@@ -116,11 +115,9 @@ impl CallScopeBuilder {
                 client: config.client,
                 on_error: config.on_error,
                 plan: Plan {
-                    timing: self
-                        .timing
-                        .map(|name| (Cow::Borrowed(name), Instant::now())),
+                    timing: self.timing.map(|name| (name, Instant::now())),
                     outcome: self.outcome,
-                    check: self.check.map(Cow::Borrowed),
+                    check: self.check,
                     inherit: config.inherit,
                 },
             },
@@ -226,7 +223,7 @@ impl CallScope {
     }
 
     #[inline]
-    pub(crate) fn plan(&self) -> &Plan {
+    pub(crate) fn plan(&self) -> &Plan<&'static str> {
         &self.recipe.plan
     }
 

@@ -29,7 +29,7 @@ impl<'a> Polling<'a> {
         scope.begin();
         Polling {
             scope,
-            watch: PanicWatch::arm(),
+            watch: PanicWatch::arm(scope.plan().tracks()),
             _current: scope.enter(),
         }
     }

@@ -25,15 +25,34 @@ use crate::store::Store;
 /// layers, which put it together at run time.
 pub(crate) type Name = Cow<'static, str>;
 
+/// A name a plan holds: a literal (`&'static str`, the attribute's, kept
+/// `Copy` so that entering a call costs a move), or an owned [`Name`].
+pub(crate) trait PlanName: Clone {
+    fn name(&self) -> Name;
+}
+
+impl PlanName for &'static str {
+    #[inline]
+    fn name(&self) -> Name {
+        Cow::Borrowed(self)
+    }
+}
+
+impl PlanName for Name {
+    fn name(&self) -> Name {
+        self.clone()
+    }
+}
+
 /// What ending an execution adds to its series.
-#[derive(Clone, Default)]
-pub(crate) struct Plan {
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Plan<N = Name> {
     /// The duration's metric name, and when the execution began.
-    pub(crate) timing: Option<(Name, Instant)>,
+    pub(crate) timing: Option<(N, Instant)>,
     /// Whether every series carries the outcome tag.
     pub(crate) outcome: bool,
     /// The name of the service check sent when it ends.
-    pub(crate) check: Option<Name>,
+    pub(crate) check: Option<N>,
     /// Whether the lines carry the enclosing collectors' base tags.
     pub(crate) inherit: bool,
 }
@@ -69,7 +88,21 @@ pub(crate) struct Closing {
     pub(crate) tags: Vec<Cow<'static, str>>,
 }
 
-impl Plan {
+impl Plan<&'static str> {
+    /// The same plan, for a collector that keeps it.
+    pub(crate) fn to_owned_names(self) -> Plan {
+        Plan {
+            timing: self
+                .timing
+                .map(|(name, started)| (Cow::Borrowed(name), started)),
+            outcome: self.outcome,
+            check: self.check.map(Cow::Borrowed),
+            inherit: self.inherit,
+        }
+    }
+}
+
+impl<N: PlanName> Plan<N> {
     /// Whether ending adds anything but the last handle's flush.
     #[inline]
     pub(crate) fn adds(&self) -> bool {
@@ -87,11 +120,11 @@ impl Plan {
         let timing = self
             .timing
             .as_ref()
-            .map(|(name, started)| (name.clone(), started.elapsed()));
+            .map(|(name, started)| (name.name(), started.elapsed()));
         let check = self
             .check
             .as_ref()
-            .map(|name| check(name, ended.outcome, ended.text));
+            .map(|name| check(&name.name(), ended.outcome, ended.text));
         let mut tags = Vec::new();
         if self.outcome {
             tags.push(Cow::Borrowed(ended.outcome.tag()));
@@ -199,7 +232,7 @@ mod tests {
 
     #[test]
     fn the_closing_tags_are_the_outcome_then_the_ends_own() {
-        let plan = Plan {
+        let plan: Plan = Plan {
             outcome: true,
             ..Plan::default()
         };
@@ -212,7 +245,7 @@ mod tests {
             plan.close(ended).tag_texts(),
             ["outcome:error", "status:500"]
         );
-        let quiet = Plan::default().close(Ended::with(Outcome::Panic));
+        let quiet = Plan::<Name>::default().close(Ended::with(Outcome::Panic));
         assert!(quiet.tag_texts().is_empty() && quiet.check.is_none());
     }
 }

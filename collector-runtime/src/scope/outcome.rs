@@ -128,22 +128,24 @@ impl Progress {
 /// it drops: armed where a body (or one poll of it) begins. One that began
 /// during an unwind (a body run by a `Drop`) cannot be left by a new panic
 /// without aborting, so it never reports one.
+/// Armed only where how the execution ends is wanted: the common call asks
+/// nothing of the thread's panic state.
 pub(crate) struct PanicWatch {
-    was_panicking: bool,
+    armed: bool,
 }
 
 impl PanicWatch {
     #[inline]
-    pub(crate) fn arm() -> PanicWatch {
+    pub(crate) fn arm(wanted: bool) -> PanicWatch {
         PanicWatch {
-            was_panicking: std::thread::panicking(),
+            armed: wanted && !std::thread::panicking(),
         }
     }
 
     /// Whether a panic that began after [`PanicWatch::arm`] is unwinding.
     #[inline]
     pub(crate) fn unwinding(&self) -> bool {
-        !self.was_panicking && std::thread::panicking()
+        self.armed && std::thread::panicking()
     }
 }
 

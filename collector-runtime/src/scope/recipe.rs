@@ -16,6 +16,6 @@ pub(crate) struct Recipe {
     pub(crate) base_len: usize,
     pub(crate) client: Option<Arc<Client>>,
     pub(crate) on_error: Option<ErrorHandler>,
-    /// What ending the execution adds.
-    pub(crate) plan: Plan,
+    /// What ending the call adds, its names literals.
+    pub(crate) plan: Plan<&'static str>,
 }

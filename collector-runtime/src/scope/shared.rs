@@ -107,7 +107,7 @@ impl Shared {
             recipe.client.clone(),
             recipe.on_error.clone(),
             max_series,
-            Some(Box::new(recipe.plan.clone())),
+            Some(Box::new(recipe.plan.to_owned_names())),
         )
     }
 
