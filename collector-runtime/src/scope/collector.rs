@@ -16,6 +16,7 @@ use crate::input::tags::{AsTag, Tags};
 use crate::input::value::{Integer, Value};
 use crate::scope::context::{self, EnterGuard};
 use crate::scope::ending::{Ended, Name, Plan};
+use crate::scope::frame_record;
 use crate::scope::outcome::Outcome;
 use crate::scope::panic_text;
 use crate::scope::shared::Shared;
@@ -121,7 +122,7 @@ impl Collector {
     #[inline]
     fn record<T: Tags + ?Sized>(&self, kind: Kind, name: &str, tags: &T, sample: Sample) {
         // Entered on this thread: record without taking the lock.
-        let kept = context::accept_if_current(&self.shared, kind, name, tags, sample)
+        let kept = frame_record::accept_if_current(&self.shared, kind, name, tags, sample)
             .unwrap_or_else(|| self.shared.accept(kind, name, tags, sample));
         if let Err(rejected) = kept {
             rejected.report();
@@ -267,7 +268,7 @@ impl Collector {
     fn keep(&self, notice: Notice) {
         // Entered on this thread: kept in its frame, in order with what the
         // free functions keep there.
-        let kept = context::keep_notice_if_current(&self.shared, notice)
+        let kept = frame_record::keep_notice_if_current(&self.shared, notice)
             .unwrap_or_else(|notice| self.shared.keep_notice(notice));
         if let Err(rejected) = kept {
             rejected.report();
@@ -401,7 +402,7 @@ impl Collector {
     /// assert_eq!(collector.flush().series_sent, 0);
     /// ```
     pub fn flush(&self) -> FlushReport {
-        context::absorb_here(&self.shared);
+        frame_record::absorb_here(&self.shared);
         if self.shared.execution.is_some() {
             report(self.shared.on_error.as_ref(), Error::FlushDeferred);
             return FlushReport::default();
@@ -455,7 +456,7 @@ impl Collector {
     /// Ends the execution with what `ended` says (the tower layer adds its
     /// `status` tag this way).
     pub(crate) fn end_as(self, ended: Ended) {
-        context::absorb_here(&self.shared);
+        frame_record::absorb_here(&self.shared);
         // Its enclosing tags were learnt when it was built.
         self.shared.end(ended, Enclosing::NONE);
     }
@@ -470,7 +471,7 @@ impl Collector {
     /// assert_eq!(collector.len(), 2);
     /// ```
     pub fn len(&self) -> usize {
-        context::absorb_here(&self.shared);
+        frame_record::absorb_here(&self.shared);
         self.shared.len()
     }
 

@@ -4,8 +4,8 @@
 //! inside a call.
 //!
 //! One idea per file: how an execution ended (`outcome`) and what its end
-//! adds (`ending`); the thread's frames (`context`) and its spare stores
-//! (`spare`); what an unbuilt collector takes (`recipe`); what handles
+//! adds (`ending`); the thread's frames (`context`), recording into them
+//! (`frame_record`) and its spare stores (`spare`); what an unbuilt collector takes (`recipe`); what handles
 //! share (`shared`) and the handle (`collector`); the attribute's call
 //! (`call`), its body guard (`body`), its futures (`call_future`) and its
 //! probes (`probe`); the one instrumented-future core (`instrumented`);
@@ -18,6 +18,7 @@ pub(crate) mod collector;
 pub(crate) mod context;
 pub(crate) mod ending;
 pub(crate) mod exit;
+pub(crate) mod frame_record;
 pub(crate) mod instrumented;
 pub(crate) mod outcome;
 pub(crate) mod panic_text;

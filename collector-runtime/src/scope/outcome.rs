@@ -85,12 +85,11 @@ impl Progress {
         Progress(AtomicU8::new(IDLE))
     }
 
-    /// The body began to run (again, for an async body's next poll).
+    /// The body began to run (again, for an async body's next poll: one
+    /// that panicked is never polled again).
     #[inline]
     pub(crate) fn begin(&self) {
-        if self.0.load(Ordering::Relaxed) != PANIC {
-            self.0.store(RUNNING, Ordering::Relaxed);
-        }
+        self.0.store(RUNNING, Ordering::Relaxed);
     }
 
     /// The body completed, with an error or not.
@@ -168,7 +167,6 @@ mod tests {
         let panicked = Progress::new();
         panicked.begin();
         panicked.panicked();
-        panicked.begin();
         panicked.set_error(false);
         assert_eq!(panicked.outcome(), Outcome::Panic);
     }
