@@ -96,10 +96,24 @@ pub(crate) fn accept_current<T: Tags + ?Sized>(
     tags: &T,
     sample: Sample,
 ) -> Option<Accepted> {
+    accept_where(kind, name, tags, sample, |_| true)
+}
+
+/// Records into the top frame if `wanted` takes its owner.
+#[inline(always)]
+fn accept_where<T: Tags + ?Sized>(
+    kind: Kind,
+    name: &str,
+    tags: &T,
+    sample: Sample,
+    wanted: impl FnOnce(&Owner) -> bool,
+) -> Option<Accepted> {
     with_top_frame(|frame| {
-        Some(frame.record(name, sample, move |store| {
-            store.accept(kind, name, tags, sample)
-        }))
+        wanted(&frame.owner).then(|| {
+            frame.record(name, sample, move |store| {
+                store.accept(kind, name, tags, sample)
+            })
+        })
     })
 }
 
@@ -129,13 +143,7 @@ pub(crate) fn accept_if_current<T: Tags + ?Sized>(
     tags: &T,
     sample: Sample,
 ) -> Option<Accepted> {
-    with_top_frame(|frame| {
-        frame.owner.is(shared).then(|| {
-            frame.record(name, sample, move |store| {
-                store.accept(kind, name, tags, sample)
-            })
-        })
-    })
+    accept_where(kind, name, tags, sample, |owner| owner.is(shared))
 }
 
 /// Moves what this thread recorded into `shared` so far into it, so that a
