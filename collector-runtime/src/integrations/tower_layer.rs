@@ -558,10 +558,10 @@ mod tests {
 
         fn call(&mut self, request: Request<()>) -> Self::Future {
             crate::incr("called", ());
-            let status = if request.uri().path() == "/missing" {
-                404
-            } else {
-                200
+            let status = match request.uri().path() {
+                "/missing" => 404,
+                "/broken" => 500,
+                _ => 200,
             };
             ready(Ok(Response::builder().status(status).body(()).unwrap()))
         }
@@ -598,6 +598,37 @@ mod tests {
             [
                 "called:1|c|#api:v1,method:POST,status:200",
                 "called:1|c|#api:v1,method:POST,status:404"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_server_error_ends_the_request_in_error_and_a_client_error_does_not() {
+        let (received, sink) = SpyMetricSink::new();
+        let layer = CollectorLayer::new()
+            .client(Client::new(sink))
+            .status()
+            .outcome()
+            .service_check("api");
+        let mut service = layer.layer(Echo);
+        for path in ["/missing", "/broken"] {
+            let mut future = service.call(Request::get(path).body(()).unwrap());
+            let waker = std::task::Waker::from(Arc::new(NoWake));
+            let polled = Pin::new(&mut future).poll(&mut Context::from_waker(&waker));
+            assert!(polled.is_ready());
+        }
+        // Dropped before it was polled: the client hung up.
+        drop(service.call(Request::get("/").body(()).unwrap()));
+        crate::flush();
+        assert_eq!(
+            sent(received.try_iter()),
+            [
+                "called:1|c|#outcome:ok,status:404",
+                "_sc|api|0|#outcome:ok,status:404",
+                "called:1|c|#outcome:error,status:500",
+                "_sc|api|2|#outcome:error,status:500|m:500 Internal Server Error",
+                "called:1|c|#outcome:cancelled",
+                "_sc|api|2|#outcome:cancelled|m:cancelled",
             ]
         );
     }
