@@ -107,21 +107,17 @@ impl CallScopeBuilder {
     /// Starts the call.
     #[inline]
     pub fn start(self) -> CallScope {
-        let config = self.collector;
         CallScope {
-            base: config.key_base(),
-            recipe: Recipe {
-                base_len: config.base_tags.len(),
-                client: config.client,
-                on_error: config.on_error,
-                plan: Plan {
-                    timing: self.timing.map(|name| (name, Instant::now())),
-                    outcome: self.outcome,
-                    check: self.check,
-                    inherit: config.inherit,
-                },
+            plan: Plan {
+                timing: self.timing.map(|name| (name, Instant::now())),
+                outcome: self.outcome,
+                check: self.check,
+                inherit: self.collector.inherit,
             },
-            max_series: config.max_series,
+            base: self.collector.key_base(),
+            // Moved whole: a call's start drops nothing, and stays small
+            // enough to be inlined into the annotated function.
+            config: self.collector,
             progress: Progress::new(),
             error_text: OnceLock::new(),
             collector: OnceLock::new(),
@@ -133,11 +129,12 @@ impl CallScopeBuilder {
 /// One call's collector; dropping it ends the call, and flushes unless the
 /// call handed its collector out (then the last handle does).
 pub struct CallScope {
-    /// What building its collector takes, and what ending it adds.
-    recipe: Recipe,
+    /// What ending it adds.
+    plan: Plan<&'static str>,
+    /// What building its collector takes.
+    config: CollectorBuilder,
     /// What its frames leave out of series keys (starts with its base tags).
     base: KeyBase,
-    max_series: usize,
     progress: Progress,
     /// How the call failed, in words, when it saw them: the error's
     /// `Display`, the panic's message.
@@ -168,15 +165,28 @@ impl CallScope {
     pub fn enter(&self) -> EnterGuard<'_> {
         let owner = || match self.collector.get() {
             Some(collector) => Owner::Collector(Arc::clone(collector.arc())),
-            None => Owner::Call(self.recipe.clone()),
+            None => Owner::Call(self.recipe()),
         };
-        context::enter_call(self, owner, self.max_series, &self.base)
+        context::enter_call(self, owner, self.config.max_series, &self.base)
+    }
+
+    /// What building the call's collector takes.
+    #[inline]
+    fn recipe(&self) -> Recipe {
+        let config = &self.config;
+        Recipe {
+            base_len: config.base_tags.len(),
+            client: config.client.clone(),
+            on_error: config.on_error.clone(),
+            plan: self.plan,
+        }
     }
 
     /// The call's collector, built on first use with what was parked.
     pub fn collector(&self) -> &Collector {
         self.adopt(|| {
-            let shared = Shared::from_recipe(self.base.clone(), &self.recipe, self.max_series);
+            let recipe = self.recipe();
+            let shared = Shared::from_recipe(self.base.clone(), &recipe, self.config.max_series);
             Collector::from_shared(Arc::new(shared))
         })
     }
@@ -224,14 +234,14 @@ impl CallScope {
 
     #[inline]
     pub(crate) fn plan(&self) -> &Plan<&'static str> {
-        &self.recipe.plan
+        &self.plan
     }
 
     /// The body begins to run (again, for an async body's next poll).
     #[inline]
     pub(crate) fn begin(&self) {
         self.progress.begin();
-        if self.recipe.plan.check.is_some() {
+        if self.plan.check.is_some() {
             panic_text::forget();
         }
     }
@@ -239,7 +249,7 @@ impl CallScope {
     /// A panic left the body: noted with its message, for the check.
     pub(crate) fn note_panic(&self) {
         self.progress.panicked();
-        if self.recipe.plan.check.is_some() {
+        if self.plan.check.is_some() {
             if let Some(text) = panic_text::take() {
                 let _ = self.error_text.set(text);
             }
@@ -289,7 +299,7 @@ impl Drop for CallScope {
             .get_mut()
             .unwrap_or_else(|e| e.into_inner())
             .take();
-        if parked.is_some() || self.recipe.plan.adds() || self.collector.get().is_some() {
+        if parked.is_some() || self.plan.adds() || self.collector.get().is_some() {
             self.finish(parked);
         }
     }
@@ -308,7 +318,7 @@ impl CallScope {
         // The call ends on the thread that ran it, inside its callers'
         // frames: their tags, as they are now, go with its lines, also when
         // its collector is flushed later by a handle it handed out.
-        let enclosing = if self.recipe.plan.inherit {
+        let enclosing = if self.plan.inherit {
             let call = self as *const CallScope as usize;
             let built = self
                 .collector
@@ -331,10 +341,10 @@ impl CallScope {
         }
         let mut store = match parked {
             Some(store) => store,
-            None if self.recipe.plan.adds() => spare::lend_store(self.max_series, &self.base),
+            None if self.plan.adds() => spare::lend_store(self.config.max_series, &self.base),
             None => return,
         };
-        end_unbuilt(&mut store, &self.recipe, &self.base, ended, &enclosing);
+        end_unbuilt(&mut store, &self.recipe(), &self.base, ended, &enclosing);
         spare::recycle(store);
     }
 }
