@@ -214,6 +214,20 @@ fn flushing_an_executions_handle_says_it_sent_nothing() {
     assert!(seen[0].starts_with("flush() sent nothing"), "{seen:?}");
 }
 
+#[test]
+fn a_handle_cannot_end_an_execution_started_elsewhere() {
+    #[collect_metrics(name = "job", outcome)]
+    fn job() {
+        let handle = Collector::current().unwrap();
+        handle.incr("rows", ());
+        handle.end(Outcome::Error);
+        incr("rows", ());
+    }
+
+    let ((), lines) = testing::capture(job);
+    assert_eq!(lines, ["rows:2|c|#outcome:ok"]);
+}
+
 /// Released by the test once the client has its response: the task the
 /// handler spawned records only then.
 static AFTER_RESPONSE: Mutex<Vec<tokio::sync::oneshot::Sender<()>>> = Mutex::new(Vec::new());

@@ -419,6 +419,11 @@ impl Collector {
     /// An execution's collector dropped without being ended ends when its
     /// last handle goes: `panic` during an unwind, else `cancelled`.
     ///
+    /// On a handle to an execution started elsewhere (an annotated call's
+    /// collector from [`Collector::current`], a request's, a span's), `end`
+    /// only lets go of the handle: that execution ends itself, when its
+    /// call returns, its response is ready, its span closes.
+    ///
     /// ```
     /// use collector_runtime::{testing, Collector, Outcome};
     ///
@@ -430,7 +435,7 @@ impl Collector {
     /// assert_eq!(lines, ["rows:1|c|#outcome:ok", "_sc|job.ran|0|#outcome:ok"]);
     /// ```
     pub fn end(self, outcome: Outcome) {
-        self.end_as(Ended::with(outcome));
+        self.end_by_handle(Ended::with(outcome));
     }
 
     /// [`Collector::end`], with `message` saying how it failed: the text of
@@ -446,11 +451,17 @@ impl Collector {
     /// assert_eq!(lines, ["_sc|job.ran|2|m:disk full"]);
     /// ```
     pub fn end_with(self, outcome: Outcome, message: impl Into<String>) {
-        self.end_as(Ended {
+        self.end_by_handle(Ended {
             outcome,
             text: Some(message.into()),
             tag: None,
         });
+    }
+
+    fn end_by_handle(self, ended: Ended) {
+        if self.shared.ends_by_handle {
+            self.end_as(ended);
+        }
     }
 
     /// Ends the execution with what `ended` says (the tower layer adds its
@@ -798,7 +809,7 @@ impl CollectorBuilder {
     /// ```
     pub fn build(self) -> Collector {
         let plan = self.plan();
-        let shared = Shared::new(
+        let mut shared = Shared::new(
             self.key_base(),
             self.base_tags.len(),
             self.client,
@@ -809,6 +820,7 @@ impl CollectorBuilder {
         if self.inherit {
             shared.set_enclosing(context::enclosing(&[]));
         }
+        shared.ends_by_handle = !self.ending.as_ref().is_some_and(|ending| ending.execution);
         Collector {
             shared: Arc::new(shared),
         }

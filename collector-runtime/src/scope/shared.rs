@@ -48,6 +48,10 @@ pub(crate) struct Shared {
     /// status), sent with every series when the last handle drops; set
     /// once, when it ends.
     ended: OnceLock<Vec<Cow<'static, str>>>,
+    /// A collector built by hand as an execution: a handle's
+    /// [`Collector::end`](crate::Collector::end) ends it. Others (a call's,
+    /// a request's, a span's) are ended by what started them.
+    pub(crate) ends_by_handle: bool,
     /// The base tags of the collectors this one runs inside, learnt once:
     /// when a collector built by hand is built, when a call or a span ends
     /// (or first hands its collector out). Unset: none.
@@ -74,6 +78,7 @@ impl Shared {
             max_series,
             execution,
             ended: OnceLock::new(),
+            ends_by_handle: false,
             enclosing: OnceLock::new(),
         }
     }
