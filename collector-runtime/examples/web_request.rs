@@ -83,7 +83,7 @@ async fn main() -> std::io::Result<()> {
                         .map(|path| path.as_str().to_owned())
                 })
                 .status()
-                .timing("http.request.duration"),
+                .timing(),
         );
 
     let server = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

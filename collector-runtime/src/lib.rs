@@ -116,6 +116,7 @@ pub use integrations::testing;
 pub mod collector {
     pub use crate::scope::collector::{Collector, CollectorBuilder};
     pub use crate::scope::context::EnterGuard;
+    pub use crate::scope::outcome::Outcome;
     pub use crate::scope::propagate::{WithCollector, WithCollectorFuture};
 }
 
@@ -306,11 +307,12 @@ pub struct CollectMetricsContract;
 /// What `#[collect_metrics]` expands to; not a stable API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::scope::call::{
-        call_once, Body, CallFuture, CallScope, CallScopeBuilder, ErrProbe, OkProbe, OtherKind,
-        ResultKind, ReturnKind, Run,
+    pub use crate::scope::body::Body;
+    pub use crate::scope::call::{call_once, CallScope, CallScopeBuilder};
+    pub use crate::scope::call_future::{CallFuture, Run};
+    pub use crate::scope::probe::{
+        ErrProbe, ErrText, NoText, OkProbe, OtherKind, ResultKind, ReturnKind,
     };
-    pub use crate::scope::call_check::{ErrText, NoText};
     pub use crate::scope::returned_future::{
         BoxedDynFuture, NotAFuture, ReturnImplFutureOrPinBoxDynFutureForCollectMetricsToMeasureIt,
         UnwrappableFuture, WrapFuture,

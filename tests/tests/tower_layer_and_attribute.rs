@@ -47,7 +47,7 @@ fn an_annotated_handler_under_the_layer_carries_the_requests_method_and_route() 
                     .map(|path| path.as_str().to_owned())
             })
             .status()
-            .timing("http.request.duration"),
+            .timing(),
     );
     let (server, runtime) = serve(app);
     assert_eq!(request(server, "GET", "/users/7", ""), 200);

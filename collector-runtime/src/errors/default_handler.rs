@@ -87,6 +87,11 @@ fn describe(error: &Error) -> (u32, &'static str) {
             (4, "the record was dropped.")
         }
         Error::EmptyTitle => (3, "the event was dropped."),
+        Error::FlushDeferred => (
+            8,
+            "its series go out once the execution has ended and its last handle is dropped; \
+             call flush() on a collector of your own, or let the execution end.",
+        ),
         Error::Cut { .. } => (
             7,
             "the rest of that text was not sent; a longer text needs the Unix socket's \

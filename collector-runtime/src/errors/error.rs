@@ -110,6 +110,13 @@ pub enum Error {
         /// How many lines of the same flush were refused so.
         lines: usize,
     },
+    /// [`Collector::flush`](crate::Collector::flush) was called on the
+    /// collector of an execution (an annotated call, a request of the tower
+    /// layer, a span of the tracing layer, a collector built with `timing`,
+    /// `outcome` or `service_check`): nothing was sent then. An execution's
+    /// series go out once, with its outcome and duration, when it has ended
+    /// and its last handle is dropped.
+    FlushDeferred,
 }
 
 impl fmt::Display for Error {
@@ -184,6 +191,11 @@ impl fmt::Display for Error {
                 f,
                 "metric {name:?}: a line of {len} bytes refused, longer than a payload \
                  ({limit} bytes); {lines} such line(s) in this flush"
+            ),
+            Error::FlushDeferred => write!(
+                f,
+                "flush() sent nothing: this collector is an execution's, sent once when the \
+                 execution has ended and its last handle is dropped"
             ),
         }
     }

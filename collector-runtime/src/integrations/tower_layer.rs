@@ -1,7 +1,10 @@
 //! Per-request collection for tower services (axum, tonic, hyper): every
-//! request gets its own collector, current around the inner service's `call`
-//! and every poll of its response future, and flushed once when the response
-//! is ready or the future is dropped.
+//! request is an execution with its own collector, current around the inner
+//! service's `call` and every poll of its response future, and ended when
+//! the response is ready or the future is dropped. It ends as every
+//! execution does (the attribute's calls, the tracing layer's spans): its
+//! last handle flushes it, once, so that a task the handler spawned and
+//! handed the collector to sends its lines with the request's.
 //!
 //! Enabled by the `tower` feature.
 
@@ -11,44 +14,72 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Instant;
 
 use http::{Extensions, Request, Response};
 use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 
+use crate::errors::error::Error;
 use crate::input::sanitize::sanitize_tag;
-use crate::input::tags::AsTag;
+use crate::input::tags::{AsTag, Tags};
 use crate::scope::collector::{Collector, CollectorBuilder};
+use crate::scope::ending::Ended;
+use crate::scope::instrumented::{drop_inside, poll_inside};
+use crate::scope::outcome::Outcome;
+use crate::scope::panic_text;
 use crate::send::client::Client;
 
 type RouteFn = dyn Fn(&Extensions, &http::Uri) -> Option<String> + Send + Sync;
 
+/// The name a request's duration is sent under unless told otherwise:
+/// `http.request.duration`.
+const DEFAULT_NAME: &str = "http.request";
+
+#[derive(Clone)]
 struct Config {
-    tags: Vec<String>,
-    client: Option<Arc<Client>>,
-    max_series: Option<usize>,
+    /// Every request's collector starts from this: tags, client, bound,
+    /// error handler, inherited tags, and what its end adds.
+    builder: CollectorBuilder,
     method: bool,
     status: bool,
     route: Option<Arc<RouteFn>>,
-    timing: Option<Cow<'static, str>>,
 }
 
-/// A [`tower_layer::Layer`](https://docs.rs/tower-layer/0.3/tower_layer/trait.Layer.html) that gives every request its own [`Collector`].
+/// A [`tower_layer::Layer`] that makes every request an execution with its
+/// own [`Collector`].
 ///
 /// Whatever the handler records through the free functions
 /// ([`crate::incr`] and friends) during the request goes to that request's
-/// collector, which is flushed once when the response is ready (or when the
-/// response future is dropped: a client that hangs up still gets its request
-/// counted). Optional tags, added to every series of the request:
+/// collector. The request ends when the response is ready (or when the
+/// response future is dropped: a client that hangs up still gets its
+/// request counted, `cancelled`); its lines are then sent once, by the last
+/// handle to its collector, as an annotated call's are. Work the handler
+/// hands the collector to ([`Collector::current`],
+/// [`WithCollector::in_current_collector`](crate::WithCollector)) and that
+/// outlives the response is waited for: its lines go out in the same flush,
+/// with the request's tags (`status` included), and no series twice.
+///
+/// Tags added to every series of the request:
 ///
 /// - [`method`](CollectorLayer::method): `method:GET`;
 /// - [`route_with`](CollectorLayer::route_with): the route template, e.g.
 ///   axum's `MatchedPath`, read from the request's extensions. There is no
 ///   default: the raw path (`/users/1234`) would make one series per user;
 /// - [`status`](CollectorLayer::status): `status:200`, when the inner service
-///   returns a response (not when it fails or is dropped first).
+///   returns a response (not when it fails or is dropped first);
+/// - [`tag`](CollectorLayer::tag), [`tags`](CollectorLayer::tags): fixed
+///   ones, and those of the collectors the request runs inside, unless
+///   [`inherit_tags(false)`](CollectorLayer::inherit_tags).
+///
+/// How it ends, with the options of the attribute and of
+/// [`CollectorBuilder`]: [`timing`](CollectorLayer::timing),
+/// [`outcome`](CollectorLayer::outcome) and
+/// [`service_check`](CollectorLayer::service_check). A request ends `ok`
+/// with a response below 500; `error` when the inner service returns an
+/// `Err` (its `Display` is the check's message) or a response of 500 or
+/// more (`500 Internal Server Error`); `panic` when a poll of the inner
+/// future panicked; `cancelled` when the response future was dropped first.
 ///
 /// ```
 /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
@@ -71,7 +102,8 @@ struct Config {
 ///         .route_with(|extensions, _uri| {
 ///             extensions.get::<MatchedPath>().map(|path| path.as_str().to_owned())
 ///         })
-///         .status(),
+///         .status()
+///         .outcome(),
 /// );
 ///
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -81,7 +113,10 @@ struct Config {
 /// # });
 /// collector_runtime::wait_for_delivery();
 /// let sent: Vec<String> = received.try_iter().map(|d| String::from_utf8(d).unwrap()).collect();
-/// assert_eq!(sent, ["db.query:2|c|#method:GET,route:/users/_id_,status:200,table:users"]);
+/// assert_eq!(
+///     sent,
+///     ["db.query:2|c|#method:GET,outcome:ok,route:/users/_id_,status:200,table:users"]
+/// );
 /// ```
 #[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
 #[derive(Clone)]
@@ -92,11 +127,10 @@ pub struct CollectorLayer {
 impl fmt::Debug for CollectorLayer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CollectorLayer")
-            .field("tags", &self.config.tags)
+            .field("tags", &self.config.builder.base_tags)
             .field("method", &self.config.method)
             .field("route", &self.config.route.is_some())
             .field("status", &self.config.status)
-            .field("timing", &self.config.timing)
             .finish_non_exhaustive()
     }
 }
@@ -108,8 +142,8 @@ impl Default for CollectorLayer {
 }
 
 impl CollectorLayer {
-    /// A layer that adds no tags of its own and sends through the global
-    /// client.
+    /// A layer that adds no tags of its own, ends requests with nothing
+    /// added, and sends through the global client.
     ///
     /// ```
     /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
@@ -119,36 +153,21 @@ impl CollectorLayer {
     pub fn new() -> CollectorLayer {
         CollectorLayer {
             config: Arc::new(Config {
-                tags: Vec::new(),
-                client: None,
-                max_series: None,
+                builder: Collector::builder().name(DEFAULT_NAME).execution(),
                 method: false,
                 status: false,
                 route: None,
-                timing: None,
             }),
         }
     }
 
     fn edit(mut self, f: impl FnOnce(&mut Config)) -> Self {
-        match Arc::get_mut(&mut self.config) {
-            Some(config) => f(config),
-            None => {
-                let old = &self.config;
-                let mut config = Config {
-                    tags: old.tags.clone(),
-                    client: old.client.clone(),
-                    max_series: old.max_series,
-                    method: old.method,
-                    status: old.status,
-                    route: old.route.clone(),
-                    timing: old.timing.clone(),
-                };
-                f(&mut config);
-                self.config = Arc::new(config);
-            }
-        }
+        f(Arc::make_mut(&mut self.config));
         self
+    }
+
+    fn build(self, f: impl FnOnce(CollectorBuilder) -> CollectorBuilder) -> Self {
+        self.edit(|config| config.builder = f(config.builder.clone()))
     }
 
     /// Adds `method:<HTTP method>` to every series of a request.
@@ -196,18 +215,60 @@ impl CollectorLayer {
         self.edit(|config| config.route = Some(Arc::new(route)))
     }
 
-    /// Sends each request's duration, in milliseconds, as a timer named
-    /// `name`.
+    /// The requests' name, as the attribute's `name` (default
+    /// `http.request`): the duration is sent as `<name>.duration`.
     ///
     /// ```
     /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
-    /// let layer = collector_runtime::tower::CollectorLayer::new().timing("http.request.duration");
+    /// // Durations sent as `api.request.duration`.
+    /// let layer = collector_runtime::tower::CollectorLayer::new().name("api.request").timing();
     /// # let _ = layer;
     /// ```
     #[must_use]
-    pub fn timing(self, name: impl Into<Cow<'static, str>>) -> Self {
-        let name = name.into();
-        self.edit(|config| config.timing = Some(name))
+    pub fn name(self, name: impl Into<Cow<'static, str>>) -> Self {
+        self.build(|builder| builder.name(name))
+    }
+
+    /// Sends each request's duration, in milliseconds, as a timer named
+    /// `<name>.duration` (`http.request.duration` by default), as the
+    /// attribute's `timing` does.
+    ///
+    /// ```
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
+    /// let layer = collector_runtime::tower::CollectorLayer::new().timing();
+    /// # let _ = layer;
+    /// ```
+    #[must_use]
+    pub fn timing(self) -> Self {
+        self.build(CollectorBuilder::timing)
+    }
+
+    /// Adds `outcome:ok|error|panic|cancelled` to every series of a
+    /// request, as the attribute's `outcome` does (see [`CollectorLayer`]
+    /// for what each means for a request).
+    ///
+    /// ```
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
+    /// let layer = collector_runtime::tower::CollectorLayer::new().outcome();
+    /// # let _ = layer;
+    /// ```
+    #[must_use]
+    pub fn outcome(self) -> Self {
+        self.build(CollectorBuilder::outcome)
+    }
+
+    /// Sends one service check named `name` when each request ends, as the
+    /// attribute's `service_check` does: `OK` when it ended `ok`, `CRITICAL`
+    /// with how it ended otherwise.
+    ///
+    /// ```
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
+    /// let layer = collector_runtime::tower::CollectorLayer::new().service_check("api.health");
+    /// # let _ = layer;
+    /// ```
+    #[must_use]
+    pub fn service_check(self, name: impl Into<Cow<'static, str>>) -> Self {
+        self.build(|builder| builder.service_check(name))
     }
 
     /// Adds a tag to every series of every request.
@@ -221,11 +282,46 @@ impl CollectorLayer {
     pub fn tag(self, tag: impl AsTag) -> Self {
         let (joint, [key, value]) = tag.as_tag().parts();
         let tag = sanitize_tag(&format!("{key}{joint}{value}")).into_owned();
-        self.edit(|config| {
-            if !config.tags.contains(&tag) {
-                config.tags.push(tag);
-            }
-        })
+        self.build(|builder| builder.tag(tag.as_str()))
+    }
+
+    /// Adds tags to every series of every request.
+    ///
+    /// ```
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
+    /// let layer = collector_runtime::tower::CollectorLayer::new().tags(&["api:public", "team:core"]);
+    /// # let _ = layer;
+    /// ```
+    #[must_use]
+    pub fn tags(self, tags: impl Tags) -> Self {
+        self.build(|builder| builder.tags(tags))
+    }
+
+    /// Whether the requests' lines carry the base tags of the collectors
+    /// current where the request starts (default `true`), as the
+    /// attribute's `inherit_tags` does.
+    ///
+    /// ```
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
+    /// let layer = collector_runtime::tower::CollectorLayer::new().inherit_tags(false);
+    /// # let _ = layer;
+    /// ```
+    #[must_use]
+    pub fn inherit_tags(self, inherit: bool) -> Self {
+        self.build(|builder| builder.inherit_tags(inherit))
+    }
+
+    /// Sends the requests' errors to `handler` instead of the global one.
+    ///
+    /// ```
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
+    /// let layer = collector_runtime::tower::CollectorLayer::new()
+    ///     .error_handler(|err| eprintln!("request metrics: {err}"));
+    /// # let _ = layer;
+    /// ```
+    #[must_use]
+    pub fn error_handler(self, handler: impl Fn(&Error) + Send + Sync + 'static) -> Self {
+        self.build(|builder| builder.error_handler(handler))
     }
 
     /// Sends through `client` instead of the global client.
@@ -239,7 +335,7 @@ impl CollectorLayer {
     #[must_use]
     pub fn client(self, client: impl Into<Client>) -> Self {
         let client = Arc::new(client.into());
-        self.edit(|config| config.client = Some(client))
+        self.build(|builder| builder.shared_client(client))
     }
 
     /// Bounds the series one request's collector holds (see
@@ -252,22 +348,13 @@ impl CollectorLayer {
     /// ```
     #[must_use]
     pub fn max_series(self, max_series: usize) -> Self {
-        self.edit(|config| config.max_series = Some(max_series))
+        self.build(|builder| builder.max_series(max_series))
     }
 }
 
 impl Config {
     fn collector_for<B>(&self, request: &Request<B>) -> Collector {
-        let mut builder: CollectorBuilder = Collector::builder();
-        if let Some(client) = &self.client {
-            builder = builder.shared_client(Arc::clone(client));
-        }
-        if let Some(max_series) = self.max_series {
-            builder = builder.max_series(max_series);
-        }
-        for tag in &self.tags {
-            builder = builder.tag(tag.as_str());
-        }
+        let mut builder = self.builder.clone();
         if self.method {
             builder = builder.tag(("method", request.method().as_str()));
         }
@@ -277,6 +364,26 @@ impl Config {
             }
         }
         builder.build()
+    }
+
+    /// How a request that got `output` ended.
+    fn ended<B, E: fmt::Display>(&self, output: &Result<Response<B>, E>) -> Ended {
+        match output {
+            Ok(response) => {
+                let status = response.status();
+                let failed = status.is_server_error();
+                Ended {
+                    outcome: if failed { Outcome::Error } else { Outcome::Ok },
+                    text: failed.then(|| status.to_string()),
+                    tag: self.status.then(|| format!("status:{}", status.as_u16())),
+                }
+            }
+            Err(error) => Ended {
+                outcome: Outcome::Error,
+                text: Some(error.to_string()),
+                tag: None,
+            },
+        }
     }
 }
 
@@ -295,7 +402,7 @@ impl<S> Layer<S> for CollectorLayer {
 ///
 /// ```
 /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
-/// use collector_runtime::{tower::CollectorLayer, tower::CollectorService};
+/// use collector_runtime::tower::{CollectorLayer, CollectorService};
 /// use tower::{service_fn, Layer};
 ///
 /// let inner = service_fn(|_req: http::Request<()>| async {
@@ -322,6 +429,7 @@ impl<S: fmt::Debug> fmt::Debug for CollectorService<S> {
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for CollectorService<S>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    S::Error: fmt::Display,
 {
     type Response = S::Response;
     type Error = S::Error;
@@ -332,7 +440,6 @@ where
     }
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
-        let started = self.config.timing.is_some().then(Instant::now);
         let collector = self.config.collector_for(&request);
         let inner = {
             let _current = collector.enter();
@@ -340,41 +447,20 @@ where
         };
         ResponseFuture {
             inner: Some(inner),
-            scope: Some(RequestScope {
-                collector,
-                started,
-                config: Arc::clone(&self.config),
-            }),
+            collector: Some(collector),
+            polling: false,
+            config: Arc::clone(&self.config),
         }
-    }
-}
-
-/// One request's collector, until the request ends.
-struct RequestScope {
-    collector: Collector,
-    started: Option<Instant>,
-    config: Arc<Config>,
-}
-
-impl RequestScope {
-    fn finish(self, status: Option<http::StatusCode>) {
-        if let (Some(started), Some(name)) = (self.started, &self.config.timing) {
-            self.collector.timing(name, started.elapsed(), ());
-        }
-        let status = status
-            .filter(|_| self.config.status)
-            .map(|code| format!("status:{}", code.as_u16()));
-        self.collector.flush_with(status.as_deref().as_slice());
     }
 }
 
 pin_project! {
     /// The response future of [`CollectorService`]: polls the inner future
-    /// with the request's collector current, and flushes it once.
+    /// with the request's collector current, and ends the request once.
     ///
     /// ```
     /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
-    /// use collector_runtime::{tower::CollectorLayer, tower::ResponseFuture};
+    /// use collector_runtime::tower::{CollectorLayer, ResponseFuture};
     /// use tower::{service_fn, Layer, Service};
     ///
     /// let inner = service_fn(|_req: http::Request<()>| async {
@@ -388,20 +474,27 @@ pin_project! {
     pub struct ResponseFuture<F> {
         #[pin]
         inner: Option<F>,
-        scope: Option<RequestScope>,
+        // The request's own handle, until it ends.
+        collector: Option<Collector>,
+        // Set around a poll of the inner future: still set when the future
+        // is dropped, that poll panicked.
+        polling: bool,
+        config: Arc<Config>,
     }
 
     impl<F> PinnedDrop for ResponseFuture<F> {
         fn drop(this: Pin<&mut Self>) {
-            let mut this = this.project();
-            if let Some(scope) = this.scope.take() {
+            let this = this.project();
+            if let Some(collector) = this.collector.take() {
                 // What the inner future records while it is dropped (a
                 // guard in the handler, say) still belongs to the request.
-                {
-                    let _current = scope.collector.enter();
-                    this.inner.set(None);
-                }
-                scope.finish(None);
+                drop_inside(this.inner, || collector.enter());
+                let ended = if *this.polling {
+                    Ended { text: panic_text::take(), ..Ended::with(Outcome::Panic) }
+                } else {
+                    Ended::with(Outcome::Cancelled)
+                };
+                collector.end_as(ended);
             }
         }
     }
@@ -410,7 +503,7 @@ pin_project! {
 impl<F> fmt::Debug for ResponseFuture<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ResponseFuture")
-            .field("done", &self.scope.is_none())
+            .field("done", &self.collector.is_none())
             .finish_non_exhaustive()
     }
 }
@@ -418,32 +511,22 @@ impl<F> fmt::Debug for ResponseFuture<F> {
 impl<F, B, E> Future for ResponseFuture<F>
 where
     F: Future<Output = Result<Response<B>, E>>,
+    E: fmt::Display,
 {
     type Output = F::Output;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut this = self.project();
-        let Some(scope) = this.scope.as_ref() else {
+        let this = self.project();
+        let Some(collector) = this.collector.as_ref() else {
             panic!("ResponseFuture polled after it completed");
         };
-        let polled = {
-            let _current = scope.collector.enter();
-            match this.inner.as_mut().as_pin_mut() {
-                Some(inner) => inner.poll(cx),
-                None => panic!("ResponseFuture polled after it completed"),
-            }
-        };
-        let output = match polled {
-            Poll::Ready(output) => output,
-            Poll::Pending => return Poll::Pending,
-        };
-        {
-            let _current = scope.collector.enter();
-            this.inner.set(None);
-        }
-        let status = output.as_ref().ok().map(Response::status);
-        if let Some(scope) = this.scope.take() {
-            scope.finish(status);
+        *this.polling = true;
+        panic_text::forget();
+        let polled = poll_inside(this.inner, cx, || collector.enter(), "ResponseFuture");
+        *this.polling = false;
+        let output = std::task::ready!(polled);
+        if let Some(collector) = this.collector.take() {
+            collector.end_as(this.config.ended(&output));
         }
         Poll::Ready(output)
     }
@@ -475,10 +558,10 @@ mod tests {
 
         fn call(&mut self, request: Request<()>) -> Self::Future {
             crate::incr("called", ());
-            let status = if request.uri().path() == "/missing" {
-                404
-            } else {
-                200
+            let status = match request.uri().path() {
+                "/missing" => 404,
+                "/broken" => 500,
+                _ => 200,
             };
             ready(Ok(Response::builder().status(status).body(()).unwrap()))
         }
@@ -515,6 +598,37 @@ mod tests {
             [
                 "called:1|c|#api:v1,method:POST,status:200",
                 "called:1|c|#api:v1,method:POST,status:404"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_server_error_ends_the_request_in_error_and_a_client_error_does_not() {
+        let (received, sink) = SpyMetricSink::new();
+        let layer = CollectorLayer::new()
+            .client(Client::new(sink))
+            .status()
+            .outcome()
+            .service_check("api");
+        let mut service = layer.layer(Echo);
+        for path in ["/missing", "/broken"] {
+            let mut future = service.call(Request::get(path).body(()).unwrap());
+            let waker = std::task::Waker::from(Arc::new(NoWake));
+            let polled = Pin::new(&mut future).poll(&mut Context::from_waker(&waker));
+            assert!(polled.is_ready());
+        }
+        // Dropped before it was polled: the client hung up.
+        drop(service.call(Request::get("/").body(()).unwrap()));
+        crate::wait_for_delivery();
+        assert_eq!(
+            sent(received.try_iter()),
+            [
+                "called:1|c|#outcome:ok,status:404",
+                "_sc|api|0|#outcome:ok,status:404",
+                "called:1|c|#outcome:error,status:500",
+                "_sc|api|2|#outcome:error,status:500|m:500 Internal Server Error",
+                "called:1|c|#outcome:cancelled",
+                "_sc|api|2|#outcome:cancelled|m:cancelled",
             ]
         );
     }

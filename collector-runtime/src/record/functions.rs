@@ -10,7 +10,7 @@ use crate::input::sample::{Kind, Sample};
 use crate::input::sanitize::is_usable_name;
 use crate::input::tags::Tags;
 use crate::input::value::{Integer, Value};
-use crate::scope::context::accept_current;
+use crate::scope::frame_record::accept_current;
 use crate::store::accepted::check_value;
 use crate::store::flush::{flush_series, Contents, LineTags};
 use crate::store::series::{Key, Series};

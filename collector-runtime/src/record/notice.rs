@@ -6,7 +6,7 @@ use crate::errors::handler::report;
 use crate::input::check::ServiceCheck;
 use crate::input::event::Event;
 use crate::input::notice::Notice;
-use crate::scope::context;
+use crate::scope::frame_record;
 use crate::store::flush::{flush_series, Contents, LineTags};
 
 /// Records a service check into the current collector, sent once at its
@@ -48,7 +48,7 @@ pub fn event(event: Event) {
 }
 
 fn keep(notice: Notice) {
-    match context::keep_notice_current(notice) {
+    match frame_record::keep_notice_current(notice) {
         Ok(Ok(())) => {}
         Ok(Err(rejected)) => rejected.report(),
         Err(notice) => send_now(notice),

@@ -1,12 +1,15 @@
 //! What `#[collect_metrics]` expands to call: one collector per call, made
 //! current for the body (around every poll, for an async call or a returned
-//! future), and flushed exactly once when the call ends, however it ends,
-//! or, if the call handed its collector out (`Collector::current`), when
-//! the last handle to it is dropped after that.
+//! future), and ended exactly once when the call ends, however it ends,
+//! through the one ending every execution has (`ending`); if the call
+//! handed its collector out (`Collector::current`), the last handle to it
+//! flushes, after that.
 //!
 //! How it ended is told by the call itself, never by the thread's state
 //! alone: a panic is one that left this body, `cancelled` a body dropped
-//! before it completed, `error` an `Err` the body returned.
+//! before it completed, `error` an `Err` the body returned. The body guard
+//! (`CallScope::body`) is in `body`, the futures (`CallScope::run`) in
+//! `call_future`, the probes in `probe`.
 //!
 //! The steps every call takes (`builder`, `start`, `body`, `enter`, the end
 //! of a call that recorded nothing) are `#[inline]`: they run in the user's
@@ -16,29 +19,20 @@
 //!
 //! Not a stable API: reached through `__private` by generated code only.
 
-use std::cell::Cell;
 use std::fmt::Display;
-use std::future::Future;
-use std::marker::PhantomData;
-use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::input::enclosing::Enclosing;
-use crate::input::notice::Notice;
-use crate::input::sample::{Kind, Sample};
-use crate::scope::call_check::call_check;
 use crate::scope::collector::{Collector, CollectorBuilder};
-use crate::scope::context::{
-    self, CallEnding, CallTarget, EnterGuard, Owner, Recipe, SpareStore, TakenFrame,
-};
+use crate::scope::context::{self, CallTarget, EnterGuard, Owner};
+use crate::scope::ending::{send_store, Ended, Plan};
+use crate::scope::outcome::Progress;
 use crate::scope::panic_text;
+use crate::scope::recipe::Recipe;
 use crate::scope::shared::Shared;
+use crate::scope::spare::{self, SpareStore};
 use crate::send::client::Client;
-use crate::store::accepted::refused;
-use crate::store::flush::{flush_series, Contents, LineTags};
 use crate::store::KeyBase;
 
 /// Configures one call's scope.
@@ -114,54 +108,44 @@ impl CallScopeBuilder {
     #[inline]
     pub fn start(self) -> CallScope {
         CallScope {
-            timed: self.timing.map(|name| (name, Instant::now())),
-            outcome: self.outcome,
-            check: self.check,
-            error_text: OnceLock::new(),
+            plan: Plan {
+                timing: self.timing.map(|name| (name, Instant::now())),
+                outcome: self.outcome,
+                check: self.check,
+                inherit: self.collector.inherit,
+            },
             base: self.collector.key_base(),
+            // Moved whole: a call's start drops nothing, and stays small
+            // enough to be inlined into the annotated function.
             config: self.collector,
+            progress: Progress::new(),
+            error_text: OnceLock::new(),
             collector: OnceLock::new(),
             parked: Mutex::new(None),
-            is_error: AtomicBool::new(false),
-            begun: AtomicBool::new(false),
-            completed: AtomicBool::new(false),
-            panicked: AtomicBool::new(false),
         }
     }
 }
 
-/// One call's collector; dropping it flushes, or leaves the flush to the
-/// last handle the call handed out.
+/// One call's collector; dropping it ends the call, and flushes unless the
+/// call handed its collector out (then the last handle does).
 pub struct CallScope {
-    /// The duration's metric name and when the call started, when timed.
-    timed: Option<(&'static str, Instant)>,
-    outcome: bool,
-    /// The name of the service check sent when the call ends, if any.
-    check: Option<&'static str>,
+    /// What ending it adds.
+    plan: Plan<&'static str>,
+    /// What building its collector takes.
+    config: CollectorBuilder,
+    /// What its frames leave out of series keys (starts with its base tags).
+    base: KeyBase,
+    progress: Progress,
     /// How the call failed, in words, when it saw them: the error's
     /// `Display`, the panic's message.
     error_text: OnceLock<String>,
-    /// The call's collector, built on first use from `config`: a call that
-    /// records nothing allocates nothing.
-    config: CollectorBuilder,
-    /// What its frames leave out of series keys.
-    base: KeyBase,
+    /// The call's collector, built on first use: a call that records
+    /// nothing allocates nothing.
     collector: OnceLock<Collector>,
     /// What the call's frames recorded while no collector was built: the
     /// first frame's store itself, kept until the call ends and flushed from
     /// there, so a call recorded on one thread never builds a collector.
     parked: Mutex<Option<SpareStore>>,
-    // Atomics, not cells: an async call's future holds `&CallScope` across
-    // awaits and must stay `Send`.
-    /// The call ended by returning an `Err`.
-    is_error: AtomicBool,
-    /// The body began to run: at once for a sync call, at the first poll
-    /// for an async one, at the call for a returned future.
-    begun: AtomicBool,
-    /// The body ended without a panic: by its value, `return`, `?`.
-    completed: AtomicBool,
-    /// A panic left the body.
-    panicked: AtomicBool,
 }
 
 impl CallScope {
@@ -179,36 +163,31 @@ impl CallScope {
     /// Makes the call's collector current on this thread.
     #[inline]
     pub fn enter(&self) -> EnterGuard<'_> {
-        let config = &self.config;
         let owner = || match self.collector.get() {
             Some(collector) => Owner::Collector(Arc::clone(collector.arc())),
-            None => Owner::Call(Recipe {
-                base_len: config.base_tags.len(),
-                client: config.client.clone(),
-                on_error: config.on_error.clone(),
-            }),
+            None => Owner::Call(self.recipe()),
         };
-        let ending = CallEnding {
-            timed: self.timed,
-            outcome: self.outcome,
-            check: self.check,
-            inherit: config.inherit,
-        };
-        context::enter_call(self, owner, config.max_series, &self.base, ending)
+        context::enter_call(self, owner, self.config.max_series, &self.base)
+    }
+
+    /// What building the call's collector takes.
+    #[inline]
+    fn recipe(&self) -> Recipe {
+        let config = &self.config;
+        Recipe {
+            base_len: config.base_tags.len(),
+            client: config.client.clone(),
+            on_error: config.on_error.clone(),
+            plan: self.plan,
+        }
     }
 
     /// The call's collector, built on first use with what was parked.
     pub fn collector(&self) -> &Collector {
         self.adopt(|| {
-            let config = &self.config;
-            Collector::from_shared(Arc::new(Shared::new(
-                self.base.clone(),
-                config.base_tags.len(),
-                config.client.clone(),
-                config.on_error.clone(),
-                config.max_series,
-                true,
-            )))
+            let recipe = self.recipe();
+            let shared = Shared::from_recipe(self.base.clone(), &recipe, self.config.max_series);
+            Collector::from_shared(Arc::new(shared))
         })
     }
 
@@ -223,7 +202,7 @@ impl CallScope {
         if fresh {
             if let Some(mut parked) = self.take_parked() {
                 collector.shared().absorb(&mut parked);
-                context::recycle(parked);
+                spare::recycle(parked);
             }
         }
         collector
@@ -233,39 +212,10 @@ impl CallScope {
         self.parked.lock().unwrap_or_else(|e| e.into_inner()).take()
     }
 
-    /// Runs a body in place (a sync call, or an async one that cannot
-    /// suspend): the collector is current until the returned guard drops,
-    /// and the guard tells how the body was left.
-    #[inline]
-    pub fn body(&self) -> Body<'_> {
-        self.begun.store(true, Ordering::Relaxed);
-        if self.check.is_some() {
-            panic_text::forget();
-        }
-        Body {
-            scope: self,
-            // Only a panic that starts inside the body can be unwinding when
-            // the guard drops without having been told the body ended: one
-            // already unwinding when the body began (a body called from a
-            // `Drop` during an unwind) cannot leave it without aborting.
-            was_panicking: self.tracks() && std::thread::panicking(),
-            armed: Cell::new(true),
-            returns_result: Cell::new(false),
-            _current: self.enter(),
-        }
-    }
-
-    /// Polls an async body, held in `fut`, with the call's collector current
-    /// around every poll; `fut` is dropped in place, with the collector
-    /// current, when it completes or when the returned future is dropped.
-    pub fn run<'a, F: Future>(&'a self, fut: Pin<&'a mut Option<F>>) -> Run<'a, F> {
-        Run { scope: self, fut }
-    }
-
     /// Records whether the call returned an error.
     #[inline]
     pub fn set_error(&self, is_error: bool) {
-        self.is_error.store(is_error, Ordering::Relaxed);
+        self.progress.set_error(is_error);
     }
 
     /// Records how the call failed, in words (the error's `Display`), when
@@ -277,37 +227,32 @@ impl CallScope {
         }
     }
 
-    /// Whether how the call ends is wanted: for the outcome tag or the
-    /// service check.
     #[inline]
-    fn tracks(&self) -> bool {
-        self.outcome || self.check.is_some()
+    pub(crate) fn progress(&self) -> &Progress {
+        &self.progress
     }
 
-    /// A panic left the body: noted with its message, for the check.
-    fn note_panic(&self) {
-        self.panicked.store(true, Ordering::Relaxed);
-        if self.check.is_some() {
-            if let Some(text) = panic_text::take() {
-                let _ = self.error_text.set(text);
-            }
+    #[inline]
+    pub(crate) fn plan(&self) -> &Plan<&'static str> {
+        &self.plan
+    }
+
+    /// The body begins to run (again, for an async body's next poll).
+    #[inline]
+    pub(crate) fn begin(&self) {
+        self.progress.begin();
+        if self.plan.check.is_some() {
+            panic_text::forget();
         }
     }
 
-    #[inline]
-    fn complete(&self) {
-        self.completed.store(true, Ordering::Relaxed);
-    }
-
-    fn outcome(&self) -> &'static str {
-        if self.panicked.load(Ordering::Relaxed) {
-            "outcome:panic"
-        } else if self.is_error.load(Ordering::Relaxed) {
-            "outcome:error"
-        } else if self.begun.load(Ordering::Relaxed) && !self.completed.load(Ordering::Relaxed) {
-            "outcome:cancelled"
-        } else {
-            "outcome:ok"
+    /// A panic left the body: noted with its message, for the check.
+    pub(crate) fn note_panic(&self) {
+        self.progress.panicked();
+        if self.plan.check.is_some() {
+            if let Some(text) = panic_text::take() {
+                let _ = self.error_text.set(text);
+            }
         }
     }
 }
@@ -354,30 +299,26 @@ impl Drop for CallScope {
             .get_mut()
             .unwrap_or_else(|e| e.into_inner())
             .take();
-        if parked.is_some()
-            || self.timed.is_some()
-            || self.check.is_some()
-            || self.collector.get().is_some()
-        {
+        if parked.is_some() || self.plan.adds() || self.collector.get().is_some() {
             self.finish(parked);
         }
     }
 }
 
 impl CallScope {
-    /// Sends what the call recorded, with its duration and outcome, or
-    /// leaves that to the last handle it handed out.
+    /// Ends the call: its collector, if built, is ended and let go of (the
+    /// last handle flushes); else what it parked is sent now.
     #[inline(never)]
     fn finish(&mut self, parked: Option<SpareStore>) {
-        let timed = self.timed.map(|(name, started)| (name, started.elapsed()));
-        let outcome = self.outcome.then(|| self.outcome());
-        let check = self
-            .check
-            .map(|name| call_check(name, self.outcome(), self.error_text.take()));
+        let ended = Ended {
+            outcome: self.progress.outcome(),
+            text: self.error_text.take(),
+            tag: None,
+        };
         // The call ends on the thread that ran it, inside its callers'
         // frames: their tags, as they are now, go with its lines, also when
         // its collector is flushed later by a handle it handed out.
-        let enclosing = if self.config.inherit {
+        let enclosing = if self.plan.inherit {
             let call = self as *const CallScope as usize;
             let built = self
                 .collector
@@ -388,361 +329,40 @@ impl CallScope {
             Enclosing::NONE
         };
         if let Some(collector) = self.collector.take() {
-            collector.shared().set_enclosing(enclosing);
             if let Some(mut parked) = parked {
                 collector.shared().absorb(&mut parked);
-                context::recycle(parked);
+                spare::recycle(parked);
             }
-            if let Some((name, elapsed)) = timed {
-                collector.timing(name, elapsed, ());
-            }
-            if let Some(check) = check {
-                collector.shared().keep_call_check(check);
-            }
-            collector.shared().end_call(outcome);
-            // The call's own handle. The flush happens when the last handle
-            // drops: here, or in the work the call handed its collector to
-            // (a spawned task, a thread), with what that work recorded after
-            // the call returned.
-            drop(collector);
+            // The call's own handle goes: the flush happens when the last
+            // handle drops, here or in the work the call handed its
+            // collector to, with what that work recorded after the call.
+            collector.shared().end(ended, enclosing);
             return;
         }
-        // Everything the call recorded is in its parked store: flushed from
-        // there, with no collector built.
-        let config = &self.config;
-        let store = match parked {
+        let mut store = match parked {
             Some(store) => store,
-            None if timed.is_some() || check.is_some() => {
-                context::lend_store(config.max_series, &self.base)
-            }
+            None if self.plan.adds() => spare::lend_store(self.config.max_series, &self.base),
             None => return,
         };
-        let recipe = Recipe {
-            base_len: config.base_tags.len(),
-            client: config.client.clone(),
-            on_error: config.on_error.clone(),
-        };
-        let ending = (timed, outcome);
-        send_store(store, &recipe, &config.base_tags, ending, check, &enclosing);
+        end_unbuilt(&mut store, &self.recipe(), &self.base, ended, &enclosing);
+        spare::recycle(store);
     }
 }
 
-/// Sends the store of a call that built no collector, with the call's
-/// duration, outcome and service check and the tags of the collectors
-/// around it, and recycles it.
-fn send_store(
-    mut store: SpareStore,
+/// Ends an execution that built no collector, whose series are all in
+/// `store`: sent now, with its closing and base tags.
+pub(crate) fn end_unbuilt(
+    store: &mut crate::store::Store,
     recipe: &Recipe,
-    base_tags: &[String],
-    (timed, outcome): (Option<(&'static str, Duration)>, Option<&'static str>),
-    check: Option<Notice>,
+    base: &KeyBase,
+    ended: Ended,
     enclosing: &Enclosing,
 ) {
-    if let Some((name, elapsed)) = timed {
-        let kept = store.accept(Kind::Timing, name, &(), Sample::elapsed(elapsed));
-        if let Err(rejected) = refused(kept, name, &recipe.on_error) {
-            rejected.report();
-        }
-    }
-    // The call's own check goes out whatever the bound.
-    store.notices.extend(check);
-    let tags = LineTags {
-        base: base_tags,
-        extra: outcome.as_slice(),
-        enclosing,
-    };
-    let contents = Contents {
-        series: &store.series,
-        notices: &store.notices,
-        dropped: store.dropped,
-    };
-    flush_series(
-        recipe.client.as_ref(),
-        &tags,
-        recipe.on_error.as_ref(),
-        &contents,
-    );
-    context::recycle(store);
-}
-
-/// Ends a frame the process is ending under (see [`crate::exit`]): what it
-/// recorded is sent now, an annotated call's with its duration and the
-/// outcome the exit code gives, and the tags of the frames `enclosing` it.
-pub(crate) fn end_taken_frame(frame: TakenFrame, ok: bool, enclosing: Enclosing) {
-    let ending = frame.ending.unwrap_or(CallEnding {
-        timed: None,
-        outcome: false,
-        check: None,
-        inherit: false,
-    });
-    // A collector built by hand learnt its enclosing tags when built.
-    let enclosing = if ending.inherit {
-        enclosing
-    } else {
-        Enclosing::NONE
-    };
-    let timed = ending
-        .timed
-        .map(|(name, started)| (name, started.elapsed()));
-    let ended = if ok { "outcome:ok" } else { "outcome:error" };
-    let outcome = ending.outcome.then_some(ended);
-    let text = (!ok).then(|| "exited with a failure code".to_owned());
-    let check = ending.check.map(|name| call_check(name, ended, text));
-    match frame.owner {
-        Owner::Collector(shared) => {
-            if let Some(mut local) = frame.local {
-                shared.absorb(&mut local);
-                context::recycle(local);
-            }
-            let collector = Collector::from_shared(shared);
-            if let Some((name, elapsed)) = timed {
-                collector.timing(name, elapsed, ());
-            }
-            if let Some(check) = check {
-                collector.shared().keep_call_check(check);
-            }
-            collector.shared().end_call(outcome);
-            collector.shared().set_enclosing(enclosing);
-            collector.shared().flush(outcome.as_slice());
-        }
-        Owner::Call(recipe) => {
-            let store = match frame.local {
-                Some(store) => store,
-                None if timed.is_some() || check.is_some() => {
-                    context::lend_store(frame.max_series, &frame.base)
-                }
-                None => return,
-            };
-            let tags = frame.base.tags.as_deref().unwrap_or_default();
-            let base_tags = &tags[..recipe.base_len.min(tags.len())];
-            send_store(
-                store,
-                &recipe,
-                base_tags,
-                (timed, outcome),
-                check,
-                &enclosing,
-            );
-        }
-    }
-}
-
-/// A body running in place, with the call's collector current.
-///
-/// The expansion tells it how the body ended when it can see the value
-/// ([`Body::ended`]); dropped without that, the body was left by a panic
-/// that started inside it, or else by an exit whose value the expansion
-/// does not see (`?`, a `return` written inside a macro), which is an error
-/// exactly when the function returns a `Result` ([`Body::returns_result`]).
-#[must_use]
-pub struct Body<'a> {
-    scope: &'a CallScope,
-    was_panicking: bool,
-    armed: Cell<bool>,
-    returns_result: Cell<bool>,
-    _current: EnterGuard<'a>,
-}
-
-impl Body<'_> {
-    /// Whether the function's return type is a `Result`, for exits whose
-    /// value is not seen: `?` leaves a function that returns a `Result` only
-    /// with an `Err`.
-    #[inline]
-    pub fn returns_result(&self, returns_result: bool) {
-        self.returns_result.set(returns_result);
-    }
-
-    /// The body ended with an `Err` whose `Display` is `text` (for the
-    /// service check); called just before [`Body::ended`].
-    #[inline]
-    pub fn error_text(&self, text: Option<String>) {
-        if self.armed.get() {
-            self.scope.set_error_text(text);
-        }
-    }
-
-    /// The body ended with a value that is (or is not) an `Err`.
-    #[inline]
-    pub fn ended(&self, is_error: bool) {
-        if self.armed.replace(false) {
-            self.scope.set_error(is_error);
-            self.scope.complete();
-        }
-    }
-
-    /// Passes `value` through once the body that made it has ended without
-    /// ending the call: the construction of a returned future.
-    #[inline]
-    pub fn constructed<T>(&self, value: T) -> T {
-        self.armed.set(false);
-        value
-    }
-}
-
-impl Drop for Body<'_> {
-    #[inline]
-    fn drop(&mut self) {
-        if !self.armed.get() {
-            return;
-        }
-        if self.scope.tracks() && !self.was_panicking && std::thread::panicking() {
-            self.scope.note_panic();
-        } else {
-            self.scope.set_error(self.returns_result.get());
-            self.scope.complete();
-        }
-    }
-}
-
-/// Notes that a poll unwound: armed before the poll, disarmed after it, so
-/// only a panic out of this body counts (executors catch a task's panic and
-/// drop the future later).
-struct PanicWatch<'a>(Option<&'a CallScope>);
-
-impl PanicWatch<'_> {
-    fn disarm(mut self) {
-        self.0 = None;
-    }
-}
-
-impl Drop for PanicWatch<'_> {
-    fn drop(&mut self) {
-        if let Some(scope) = self.0 {
-            scope.note_panic();
-        }
-    }
-}
-
-/// Polls `fut` with `scope`'s collector current.
-fn poll_in<F: Future + ?Sized>(
-    scope: &CallScope,
-    fut: Pin<&mut F>,
-    cx: &mut Context<'_>,
-) -> Poll<F::Output> {
-    scope.begun.store(true, Ordering::Relaxed);
-    if scope.check.is_some() {
-        panic_text::forget();
-    }
-    let _current = scope.enter();
-    let watch = PanicWatch(Some(scope));
-    let poll = fut.poll(cx);
-    watch.disarm();
-    if poll.is_ready() {
-        scope.complete();
-    }
-    poll
-}
-
-/// An async call's body, polled with the call's collector current
-/// ([`CallScope::run`]).
-#[must_use = "futures do nothing unless polled"]
-pub struct Run<'a, F> {
-    scope: &'a CallScope,
-    fut: Pin<&'a mut Option<F>>,
-}
-
-impl<F: Future> Future for Run<'_, F> {
-    type Output = F::Output;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        let this = &mut *self;
-        let fut = this
-            .fut
-            .as_mut()
-            .as_pin_mut()
-            .expect("an annotated call's future polled after it completed");
-        let poll = poll_in(this.scope, fut, cx);
-        if poll.is_ready() {
-            let _current = this.scope.enter();
-            this.fut.set(None);
-        }
-        poll
-    }
-}
-
-impl<F> Drop for Run<'_, F> {
-    /// A body dropped before it completed (a cancelled call) drops its
-    /// locals with the call's collector current: what they record is the
-    /// call's.
-    fn drop(&mut self) {
-        if self.fut.is_some() {
-            let _current = self.scope.enter();
-            self.fut.set(None);
-        }
-    }
-}
-
-/// The future returned by an annotated non-async function that returns a
-/// future (`-> impl Future<Output = T>`, `-> Pin<Box<dyn Future<...>>>`):
-/// the call lasts until that future completes or is dropped. Its collector
-/// is current around every poll, its outcome is the future's output, and it
-/// flushes when the future completes (or is dropped: `cancelled`).
-#[must_use = "futures do nothing unless polled"]
-pub struct CallFuture<F: Future + ?Sized> {
-    scope: Option<CallScope>,
-    /// Boxed: the crate has no `unsafe` to pin a field in place.
-    fut: Option<Pin<Box<F>>>,
-    is_error: fn(&F::Output) -> bool,
-    error_text: fn(&F::Output) -> Option<String>,
-}
-
-impl<F: Future> CallFuture<F> {
-    /// Wraps the future that the call returns; `is_error` tells an `Err`.
-    pub fn new(scope: CallScope, fut: F, is_error: fn(&F::Output) -> bool) -> Self {
-        CallFuture::boxed(scope, Box::pin(fut), is_error)
-    }
-}
-
-impl<F: Future + ?Sized> CallFuture<F> {
-    /// Wraps a future the call returns already boxed.
-    pub fn boxed(scope: CallScope, fut: Pin<Box<F>>, is_error: fn(&F::Output) -> bool) -> Self {
-        CallFuture {
-            scope: Some(scope),
-            fut: Some(fut),
-            is_error,
-            error_text: |_| None,
-        }
-    }
-
-    /// Reads how the future failed, in words, from its output (for the
-    /// service check).
-    pub fn error_text(mut self, error_text: fn(&F::Output) -> Option<String>) -> Self {
-        self.error_text = error_text;
-        self
-    }
-}
-
-impl<F: Future + ?Sized> Future for CallFuture<F> {
-    type Output = F::Output;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        let this = &mut *self;
-        let (Some(scope), Some(fut)) = (&this.scope, &mut this.fut) else {
-            panic!("an annotated call's future polled after it completed");
-        };
-        let poll = poll_in(scope, fut.as_mut(), cx);
-        if let Poll::Ready(output) = &poll {
-            scope.set_error((this.is_error)(output));
-            if scope.check.is_some() {
-                scope.set_error_text((this.error_text)(output));
-            }
-            {
-                let _current = scope.enter();
-                this.fut = None;
-            }
-            this.scope = None;
-        }
-        poll
-    }
-}
-
-impl<F: Future + ?Sized> Drop for CallFuture<F> {
-    fn drop(&mut self) {
-        if let (Some(scope), Some(_)) = (&self.scope, &self.fut) {
-            let _current = scope.enter();
-            self.fut = None;
-        }
-    }
+    let tags = base.tags.as_deref().unwrap_or_default();
+    let base_tags = &tags[..recipe.base_len.min(tags.len())];
+    let closing = recipe.plan.close(ended);
+    let sender = (recipe.client.as_ref(), &recipe.on_error);
+    send_store(store, closing, sender, base_tags, enclosing);
 }
 
 /// Calls `f` once: a body that must run in a closure may then move out of
@@ -750,85 +370,4 @@ impl<F: Future + ?Sized> Drop for CallFuture<F> {
 #[inline(always)]
 pub fn call_once<R>(f: impl FnOnce() -> R) -> R {
     f()
-}
-
-/// The function's return type `R`, tied to it by a `return` that never runs,
-/// so that [`ResultKind`] can tell whether it is a `Result`.
-pub struct ReturnKind<R>(PhantomData<fn() -> R>);
-
-impl<R> ReturnKind<R> {
-    /// The kind of a return type yet to be inferred.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        ReturnKind(PhantomData)
-    }
-
-    /// A value of the return type, for a `return` that never runs.
-    pub fn never(&self) -> R {
-        unreachable!("collect_metrics: the return type probe never runs")
-    }
-}
-
-/// Tells a `Result` return type apart, by autoref:
-/// `(&&kind).__collector_returns_result()`.
-pub trait ResultKind {
-    /// Whether the return type is a `Result`.
-    fn __collector_returns_result(&self) -> bool;
-}
-
-impl<T, E> ResultKind for &ReturnKind<Result<T, E>> {
-    fn __collector_returns_result(&self) -> bool {
-        true
-    }
-}
-
-/// The fallback of [`ResultKind`]: any other return type.
-pub trait OtherKind {
-    /// Always `false`.
-    fn __collector_returns_result(&self) -> bool;
-}
-
-impl<R> OtherKind for &&ReturnKind<R> {
-    fn __collector_returns_result(&self) -> bool {
-        false
-    }
-}
-
-/// Tells a returned `Result::Err` apart, by autoref: `(&&value).__collector_is_err()`.
-pub trait ErrProbe {
-    /// Whether the value is an `Err`.
-    fn __collector_is_err(&self) -> bool;
-}
-
-impl<T, E> ErrProbe for &Result<T, E> {
-    fn __collector_is_err(&self) -> bool {
-        self.is_err()
-    }
-}
-
-/// The fallback of [`ErrProbe`]: any other value is not an error.
-pub trait OkProbe {
-    /// Always `false`.
-    fn __collector_is_err(&self) -> bool;
-}
-
-impl<T> OkProbe for &&T {
-    fn __collector_is_err(&self) -> bool {
-        false
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_probe_sees_errors_only_in_results() {
-        let err: Result<u8, ()> = Err(());
-        let ok: Result<u8, ()> = Ok(1);
-        let other = 5u8;
-        assert!((&&err).__collector_is_err());
-        assert!(!(&&ok).__collector_is_err());
-        assert!(!(&&other).__collector_is_err());
-    }
 }

@@ -1,12 +1,13 @@
 //! The collector: series recorded in memory, sent once per series at flush.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::errors::error::Error;
 
-use crate::errors::handler::ErrorHandler;
+use crate::errors::handler::{report, ErrorHandler};
 use crate::input::check::ServiceCheck;
+use crate::input::enclosing::Enclosing;
 use crate::input::event::Event;
 use crate::input::notice::Notice;
 use crate::input::sample::{Kind, Sample};
@@ -14,6 +15,10 @@ use crate::input::sanitize::clean_tag;
 use crate::input::tags::{AsTag, Tags};
 use crate::input::value::{Integer, Value};
 use crate::scope::context::{self, EnterGuard};
+use crate::scope::ending::{Ended, Name, Plan};
+use crate::scope::frame_record;
+use crate::scope::outcome::Outcome;
+use crate::scope::panic_text;
 use crate::scope::shared::Shared;
 use crate::send::client::Client;
 use crate::store::flush::FlushReport;
@@ -117,7 +122,7 @@ impl Collector {
     #[inline]
     fn record<T: Tags + ?Sized>(&self, kind: Kind, name: &str, tags: &T, sample: Sample) {
         // Entered on this thread: record without taking the lock.
-        let kept = context::accept_if_current(&self.shared, kind, name, tags, sample)
+        let kept = frame_record::accept_if_current(&self.shared, kind, name, tags, sample)
             .unwrap_or_else(|| self.shared.accept(kind, name, tags, sample));
         if let Err(rejected) = kept {
             rejected.report();
@@ -263,7 +268,7 @@ impl Collector {
     fn keep(&self, notice: Notice) {
         // Entered on this thread: kept in its frame, in order with what the
         // free functions keep there.
-        let kept = context::keep_notice_if_current(&self.shared, notice)
+        let kept = frame_record::keep_notice_if_current(&self.shared, notice)
             .unwrap_or_else(|notice| self.shared.keep_notice(notice));
         if let Err(rejected) = kept {
             rejected.report();
@@ -375,10 +380,16 @@ impl Collector {
     /// until its guard drops; that joins the series then and goes out with
     /// the next flush, or with the flush of the last handle's drop.
     ///
-    /// On a handle to an annotated call's collector (from
-    /// [`Collector::current`] inside the call) `flush` sends nothing and
-    /// returns an empty report: the call sends its series itself, once,
-    /// with its `outcome`, when it has ended and its last handle is gone.
+    /// An execution's collector (an annotated call's, from
+    /// [`Collector::current`] inside the call; a request's of the tower
+    /// layer; a span's of the tracing layer; one built with
+    /// [`timing`](CollectorBuilder::timing),
+    /// [`outcome`](CollectorBuilder::outcome) or
+    /// [`service_check`](CollectorBuilder::service_check)) cannot be flushed
+    /// by a handle: it is sent once, with what its end adds, when it has
+    /// ended and its last handle is gone. `flush` on it sends nothing,
+    /// returns an empty report and reports [`Error::FlushDeferred`] to the
+    /// error handler.
     ///
     /// ```
     /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
@@ -391,18 +402,74 @@ impl Collector {
     /// assert_eq!(collector.flush().series_sent, 0);
     /// ```
     pub fn flush(&self) -> FlushReport {
-        self.flush_with(&[])
-    }
-
-    /// [`Collector::flush`], with `extra` tags (already sanitized) added to
-    /// every series.
-    pub(crate) fn flush_with(&self, extra: &[&str]) -> FlushReport {
-        context::absorb_here(&self.shared);
-        if self.shared.for_call {
-            // The call flushes its collector, once, with its outcome.
+        frame_record::absorb_here(&self.shared);
+        if self.shared.execution.is_some() {
+            report(self.shared.on_error.as_ref(), Error::FlushDeferred);
             return FlushReport::default();
         }
-        self.shared.flush(extra)
+        self.shared.flush(&[])
+    }
+
+    /// Ends the execution this collector is, as `outcome` says, and lets go
+    /// of this handle: its duration, outcome tag and service check (as the
+    /// builder asked for them) are added now, and the last handle to go
+    /// sends everything once. A collector built without an ending is just
+    /// let go of (its last handle flushes it).
+    ///
+    /// An execution's collector dropped without being ended ends when its
+    /// last handle goes: `panic` during an unwind, else `cancelled`.
+    ///
+    /// On a handle to an execution started elsewhere (an annotated call's
+    /// collector from [`Collector::current`], a request's, a span's), `end`
+    /// only lets go of the handle: that execution ends itself, when its
+    /// call returns, its response is ready, its span closes.
+    ///
+    /// ```
+    /// use collector_runtime::{testing, Collector, collector::Outcome};
+    ///
+    /// let ((), lines) = testing::capture(|| {
+    ///     let job = Collector::builder().name("job").outcome().service_check("job.ran").build();
+    ///     job.incr("rows", ());
+    ///     job.end(Outcome::Ok);
+    /// });
+    /// assert_eq!(lines, ["rows:1|c|#outcome:ok", "_sc|job.ran|0|#outcome:ok"]);
+    /// ```
+    pub fn end(self, outcome: Outcome) {
+        self.end_by_handle(Ended::with(outcome));
+    }
+
+    /// [`Collector::end`], with `message` saying how it failed: the text of
+    /// the `CRITICAL` service check (unused for [`Outcome::Ok`]).
+    ///
+    /// ```
+    /// use collector_runtime::{testing, Collector, collector::Outcome};
+    ///
+    /// let ((), lines) = testing::capture(|| {
+    ///     let job = Collector::builder().service_check("job.ran").build();
+    ///     job.end_with(Outcome::Error, "disk full");
+    /// });
+    /// assert_eq!(lines, ["_sc|job.ran|2|m:disk full"]);
+    /// ```
+    pub fn end_with(self, outcome: Outcome, message: impl Into<String>) {
+        self.end_by_handle(Ended {
+            outcome,
+            text: Some(message.into()),
+            tag: None,
+        });
+    }
+
+    fn end_by_handle(self, ended: Ended) {
+        if self.shared.ends_by_handle {
+            self.end_as(ended);
+        }
+    }
+
+    /// Ends the execution with what `ended` says (the tower layer adds its
+    /// `status` tag this way).
+    pub(crate) fn end_as(self, ended: Ended) {
+        frame_record::absorb_here(&self.shared);
+        // Its enclosing tags were learnt when it was built.
+        self.shared.end(ended, Enclosing::NONE);
     }
 
     /// How many series the collector holds now.
@@ -415,7 +482,7 @@ impl Collector {
     /// assert_eq!(collector.len(), 2);
     /// ```
     pub fn len(&self) -> usize {
-        context::absorb_here(&self.shared);
+        frame_record::absorb_here(&self.shared);
         self.shared.len()
     }
 
@@ -464,6 +531,21 @@ pub struct CollectorBuilder {
     pub(crate) max_series: usize,
     pub(crate) on_error: Option<ErrorHandler>,
     pub(crate) inherit: bool,
+    /// What ending adds, when asked for: boxed, so that the attribute's
+    /// calls, which keep their own, move no more than a pointer for it.
+    ending: Option<Box<Ending>>,
+}
+
+/// What a hand-built collector's end adds (see [`CollectorBuilder::name`]).
+#[derive(Clone, Default)]
+struct Ending {
+    name: Option<Name>,
+    timing: bool,
+    outcome: bool,
+    check: Option<Name>,
+    /// An execution's even with nothing to add: a request, whose end adds
+    /// its status.
+    execution: bool,
 }
 
 impl Default for CollectorBuilder {
@@ -475,6 +557,7 @@ impl Default for CollectorBuilder {
             max_series: DEFAULT_MAX_SERIES,
             on_error: None,
             inherit: true,
+            ending: None,
         }
     }
 }
@@ -620,6 +703,103 @@ impl CollectorBuilder {
         self
     }
 
+    fn ending(mut self, edit: impl FnOnce(&mut Ending)) -> Self {
+        edit(self.ending.get_or_insert_with(Box::default));
+        self
+    }
+
+    /// The execution's name, as the attribute's `name`: the duration is
+    /// sent as `<name>.duration` (default name: `execution`).
+    ///
+    /// ```
+    /// use collector_runtime::{testing, Collector, collector::Outcome};
+    ///
+    /// let ((), lines) = testing::capture(|| {
+    ///     Collector::builder().name("nightly").timing().build().end(Outcome::Ok);
+    /// });
+    /// assert_eq!(lines[0].name(), "nightly.duration");
+    /// ```
+    pub fn name(self, name: impl Into<std::borrow::Cow<'static, str>>) -> Self {
+        let name = name.into();
+        self.ending(|ending| ending.name = Some(name))
+    }
+
+    /// Sends the execution's duration, from the build to
+    /// [`Collector::end`], as a timer named `<name>.duration`, as the
+    /// attribute's `timing` does. Makes the collector an execution's (see
+    /// [`Collector::end`]).
+    ///
+    /// ```
+    /// use collector_runtime::{testing, Collector, collector::Outcome};
+    ///
+    /// let ((), lines) = testing::capture(|| {
+    ///     Collector::builder().name("job").timing().build().end(Outcome::Ok);
+    /// });
+    /// assert_eq!((lines[0].name(), lines[0].kind()), ("job.duration", "ms"));
+    /// ```
+    pub fn timing(self) -> Self {
+        self.ending(|ending| ending.timing = true)
+    }
+
+    /// Adds `outcome:ok|error|panic|cancelled`, as [`Collector::end`] says,
+    /// to every series, as the attribute's `outcome` does. Makes the
+    /// collector an execution's.
+    ///
+    /// ```
+    /// use collector_runtime::{testing, Collector, collector::Outcome};
+    ///
+    /// let ((), lines) = testing::capture(|| {
+    ///     let job = Collector::builder().outcome().build();
+    ///     job.incr("rows", ());
+    ///     job.end(Outcome::Error);
+    /// });
+    /// assert_eq!(lines, ["rows:1|c|#outcome:error"]);
+    /// ```
+    pub fn outcome(self) -> Self {
+        self.ending(|ending| ending.outcome = true)
+    }
+
+    /// Sends one service check named `name` when the execution ends, as the
+    /// attribute's `service_check` does: `OK` when it ended `ok`, `CRITICAL`
+    /// with how it ended otherwise. Makes the collector an execution's.
+    ///
+    /// ```
+    /// use collector_runtime::{testing, Collector, collector::Outcome};
+    ///
+    /// let ((), lines) = testing::capture(|| {
+    ///     Collector::builder().service_check("job.ran").build().end(Outcome::Cancelled);
+    /// });
+    /// assert_eq!(lines, ["_sc|job.ran|2|m:cancelled"]);
+    /// ```
+    pub fn service_check(self, name: impl Into<std::borrow::Cow<'static, str>>) -> Self {
+        panic_text::install();
+        let name = name.into();
+        self.ending(|ending| ending.check = Some(name))
+    }
+
+    /// Builds an execution's collector even when its end adds nothing.
+    #[cfg(feature = "tower")]
+    pub(crate) fn execution(self) -> Self {
+        self.ending(|ending| ending.execution = true)
+    }
+
+    /// What ending the built collector adds, when it is an execution's.
+    fn plan(&self) -> Option<Box<Plan>> {
+        let ending = self.ending.as_deref()?;
+        if !(ending.timing || ending.outcome || ending.check.is_some() || ending.execution) {
+            return None;
+        }
+        let name = ending.name.as_deref().unwrap_or("execution");
+        Some(Box::new(Plan {
+            timing: ending
+                .timing
+                .then(|| (format!("{name}.duration").into(), Instant::now())),
+            outcome: ending.outcome,
+            check: ending.check.clone(),
+            inherit: self.inherit,
+        }))
+    }
+
     /// Builds the collector.
     ///
     /// ```
@@ -628,17 +808,19 @@ impl CollectorBuilder {
     /// assert!(c.is_empty());
     /// ```
     pub fn build(self) -> Collector {
-        let shared = Shared::new(
+        let plan = self.plan();
+        let mut shared = Shared::new(
             self.key_base(),
             self.base_tags.len(),
             self.client,
             self.on_error,
             self.max_series,
-            false,
+            plan,
         );
         if self.inherit {
             shared.set_enclosing(context::enclosing(&[]));
         }
+        shared.ends_by_handle = !self.ending.as_ref().is_some_and(|ending| ending.execution);
         Collector {
             shared: Arc::new(shared),
         }

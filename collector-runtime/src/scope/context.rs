@@ -13,18 +13,14 @@ use std::sync::Arc;
 
 use crate::errors::handler::ErrorHandler;
 use crate::input::enclosing::Enclosing;
-use crate::input::notice::Notice;
-use crate::input::sample::{Kind, Sample};
-use crate::input::tags::Tags;
+use crate::scope::recipe::Recipe;
 use crate::scope::shared::Shared;
-use crate::send::client::Client;
-use crate::store::accepted::Rejected;
-use crate::store::accepted::{checked, refused, Accepted};
-use crate::store::{KeyBase, Refused, Store};
+use crate::scope::spare::{recycle, SpareStore};
+use crate::store::{KeyBase, Store};
 
 /// What a frame records for when it is not a collector entered by hand: an
-/// annotated call, which decides itself where its frames' records go. The
-/// only thing this layer knows of calls.
+/// execution that decides itself where its frames' records go (an
+/// annotated call, which builds no collector until it must).
 pub(crate) trait CallTarget {
     /// Takes what one frame recorded for the call, and the collector built
     /// for it while the frame was current, if any; gives the store back to
@@ -33,32 +29,17 @@ pub(crate) trait CallTarget {
 }
 
 /// One entered collector on this thread.
-struct Frame {
+pub(crate) struct Frame {
     /// Which guard pushed it: the collector's address, or the call's.
     id: usize,
     /// What this thread recorded, in a store lent on the first record:
     /// entering and leaving a frame that records nothing (the common annotated
     /// call) touches no store. Boxed so that stores move as one pointer.
-    local: Option<Box<Store>>,
+    pub(crate) local: Option<Box<Store>>,
     /// What the store's series keys leave out, and its bound.
-    base: KeyBase,
-    max_series: usize,
-    owner: Owner,
-    /// For an annotated call's frame: what ending the call adds, for
-    /// [`take_frames`].
-    ending: Option<CallEnding>,
-}
-
-/// What ending an annotated call adds to its series: its duration, when
-/// timed, its outcome and its service check, when asked for.
-#[derive(Clone, Copy)]
-pub(crate) struct CallEnding {
-    pub(crate) timed: Option<(&'static str, std::time::Instant)>,
-    pub(crate) outcome: bool,
-    /// The name of the call's service check, when it sends one.
-    pub(crate) check: Option<&'static str>,
-    /// Whether the call's lines carry the enclosing collectors' tags.
-    pub(crate) inherit: bool,
+    pub(crate) base: KeyBase,
+    pub(crate) max_series: usize,
+    pub(crate) owner: Owner,
 }
 
 /// A frame taken off the stack by [`take_frames`], with what it recorded.
@@ -67,7 +48,6 @@ pub(crate) struct TakenFrame {
     pub(crate) base: KeyBase,
     pub(crate) max_series: usize,
     pub(crate) owner: Owner,
-    pub(crate) ending: Option<CallEnding>,
 }
 
 /// Whose records a frame holds.
@@ -80,19 +60,9 @@ pub(crate) enum Owner {
     Call(Recipe),
 }
 
-/// What building a call's collector takes beyond the frame's store (which
-/// has the key base and the bound): nothing that costs a reference count
-/// unless the call has a client or an error handler of its own.
-pub(crate) struct Recipe {
-    /// How many of the key base's tags are the call's base tags.
-    pub(crate) base_len: usize,
-    pub(crate) client: Option<Arc<Client>>,
-    pub(crate) on_error: Option<ErrorHandler>,
-}
-
 impl Owner {
     #[inline]
-    fn on_error(&self) -> &Option<ErrorHandler> {
+    pub(crate) fn on_error(&self) -> &Option<ErrorHandler> {
         match self {
             Owner::Collector(shared) => &shared.on_error,
             Owner::Call(recipe) => &recipe.on_error,
@@ -101,23 +71,13 @@ impl Owner {
 
     /// Whether this frame's records are `shared`'s.
     #[inline]
-    fn is(&self, shared: &Shared) -> bool {
+    pub(crate) fn is(&self, shared: &Shared) -> bool {
         matches!(self, Owner::Collector(own) if std::ptr::eq(&**own, shared))
     }
 }
 
-/// Emptied stores kept for the next frames, so entering allocates nothing
-/// once a thread has warmed up.
-const SPARE_STORES: usize = 8;
-/// A store grown past this many series is freed rather than kept.
-const SPARE_CAPACITY: usize = 1024;
-
-/// A spare store, boxed: it moves into a frame as one pointer.
-pub(crate) type SpareStore = Box<Store>;
-
 thread_local! {
     static STACK: RefCell<Vec<Frame>> = const { RefCell::new(Vec::new()) };
-    static SPARE: RefCell<Vec<SpareStore>> = const { RefCell::new(Vec::new()) };
 }
 
 fn id_of(shared: &Shared) -> usize {
@@ -162,7 +122,6 @@ pub(crate) fn enter(shared: &Arc<Shared>) -> EnterGuard<'static> {
         None,
         shared.max_series,
         &shared.key_base,
-        None,
     )
 }
 
@@ -207,10 +166,9 @@ pub(crate) fn enter_call<'a>(
     owner: impl FnOnce() -> Owner,
     max_series: usize,
     base: &KeyBase,
-    ending: CallEnding,
 ) -> EnterGuard<'a> {
     let id = scope as *const dyn CallTarget as *const () as usize;
-    push(id, owner, Some(scope), max_series, base, Some(ending))
+    push(id, owner, Some(scope), max_series, base)
 }
 
 #[inline(always)]
@@ -220,7 +178,6 @@ fn push<'a>(
     call: Option<&'a dyn CallTarget>,
     max_series: usize,
     base: &KeyBase,
-    ending: Option<CallEnding>,
 ) -> EnterGuard<'a> {
     // The frame is put together in its slot, its owner made there: one
     // built beside it and moved in would be read back wide from narrow
@@ -233,7 +190,6 @@ fn push<'a>(
                 base: base.clone(),
                 max_series,
                 owner: owner(),
-                ending,
             });
             true
         }
@@ -269,6 +225,7 @@ fn pop(
                 base_len: 0,
                 client: None,
                 on_error: None,
+                plan: Default::default(),
             });
             match std::mem::replace(&mut frame.owner, placeholder) {
                 Owner::Collector(shared) => Some(shared),
@@ -332,7 +289,6 @@ pub(crate) fn take_frames() -> Vec<TakenFrame> {
             base: frame.base,
             max_series: frame.max_series,
             owner: frame.owner,
-            ending: frame.ending,
         })
         .collect()
 }
@@ -357,17 +313,10 @@ pub(crate) fn current() -> Option<Arc<Shared>> {
             _ => None,
         });
         let built = built.unwrap_or_else(|| {
-            let shared = Shared::new(
-                frame.base.clone(),
-                recipe.base_len,
-                recipe.client.clone(),
-                recipe.on_error.clone(),
-                frame.max_series,
-                true,
-            );
+            let shared = Shared::from_recipe(frame.base.clone(), recipe, frame.max_series);
             // Handed out, it may go where the call's callers are not
             // current (a worker thread): it takes their tags along now.
-            if frame.ending.is_some_and(|ending| ending.inherit) {
+            if recipe.plan.inherit {
                 let below = stack[..top].iter().rev().filter(|other| other.id != id);
                 shared.set_enclosing(gather(below.map(|other| (&other.base, &other.owner))));
             }
@@ -434,138 +383,26 @@ fn gather<'f>(frames: impl Iterator<Item = (&'f KeyBase, &'f Owner)>) -> Enclosi
     enclosing
 }
 
-/// Keeps an emptied store for the next frame on this thread, unless it grew
-/// large or enough are kept.
-pub(crate) fn recycle(mut store: SpareStore) {
-    if store.capacity() <= SPARE_CAPACITY {
-        store.park();
-        let _ = SPARE.try_with(|spare| {
-            if let Ok(mut spare) = spare.try_borrow_mut() {
-                if spare.len() < SPARE_STORES {
-                    spare.push(store);
-                }
-            }
-        });
-    }
-}
-
-/// An empty store for `max_series` series keyed without `base`, reused from
-/// this thread's spares when there is one.
-pub(crate) fn lend_store(max_series: usize, base: &KeyBase) -> SpareStore {
-    let spare = SPARE
-        .try_with(|spare| spare.try_borrow_mut().ok()?.pop())
-        .ok()
-        .flatten();
-    let mut store = spare.unwrap_or_else(|| Box::new(Store::new(max_series)));
-    store.reset(max_series, base.clone());
-    store
-}
-
-impl Frame {
-    /// Writes one record into this frame's store (lent on its first record)
-    /// once its value is checked; a refusal comes back with the frame's
-    /// handler. Inlined into each record call, so that the sample stays in
-    /// registers; what is rare (a first record, a new series, a refusal) is
-    /// out of line.
-    #[inline(always)]
-    fn record(
-        &mut self,
-        name: &str,
-        sample: Sample,
-        write: impl FnOnce(&mut Store) -> Result<(), Refused>,
-    ) -> Accepted {
-        let Frame {
-            local,
-            base,
-            max_series,
-            owner,
-            ..
-        } = self;
-        let on_error = owner.on_error();
-        checked(name, sample, on_error)?;
-        let local = match local {
-            Some(local) => local,
-            None => local.insert(lend_store(*max_series, base)),
-        };
-        refused(write(local), name, on_error)
-    }
-}
-
-impl Frame {
-    /// Keeps a service check or an event in this frame's store (lent on
-    /// its first record), unless it cannot be sent.
-    fn keep_notice(&mut self, notice: Notice) -> Accepted {
-        let on_error = self.owner.on_error();
-        if let Some(error) = notice.problem() {
-            return Err(Rejected::new(error, on_error));
-        }
-        let local = match &mut self.local {
-            Some(local) => local,
-            None => self.local.insert(lend_store(self.max_series, &self.base)),
-        };
-        // Past the bound it is counted as dropped, as a record is.
-        let _ = local.keep_notice(notice);
-        Ok(())
-    }
-}
-
-/// Keeps `notice` in the current collector's frame; gives it back when no
-/// collector is current on this thread.
-pub(crate) fn keep_notice_current(notice: Notice) -> Result<Accepted, Notice> {
-    keep_notice_where(notice, |_| true)
-}
-
-/// Keeps `notice` in `shared`'s frame if it is the current collector on
-/// this thread; gives it back otherwise.
-pub(crate) fn keep_notice_if_current(shared: &Shared, notice: Notice) -> Result<Accepted, Notice> {
-    keep_notice_where(notice, |owner| owner.is(shared))
-}
-
-fn keep_notice_where(notice: Notice, wanted: impl Fn(&Owner) -> bool) -> Result<Accepted, Notice> {
-    let mut slot = Some(notice);
-    let kept = with_top_frame(|frame| {
-        if !wanted(&frame.owner) {
-            return None;
-        }
-        Some(frame.keep_notice(slot.take()?))
-    });
-    match (kept, slot) {
-        (Some(kept), _) => Ok(kept),
-        (None, Some(notice)) => Err(notice),
-        // Taken but not kept cannot happen: `keep_notice` always answers.
-        (None, None) => Ok(Ok(())),
-    }
-}
-
 /// Runs `with` on this thread's top frame; `None` when no collector is
 /// current (or `with` declines it).
 #[inline(always)]
-fn with_top_frame<R>(with: impl FnOnce(&mut Frame) -> Option<R>) -> Option<R> {
+pub(crate) fn with_top_frame<R>(with: impl FnOnce(&mut Frame) -> Option<R>) -> Option<R> {
     STACK
         .try_with(|stack| with(stack.try_borrow_mut().ok()?.last_mut()?))
         .ok()
         .flatten()
 }
 
-/// Records into the current collector's frame; `None` when no collector is
-/// current on this thread.
-#[inline]
-pub(crate) fn accept_current<T: Tags + ?Sized>(
-    kind: Kind,
-    name: &str,
-    tags: &T,
-    sample: Sample,
-) -> Option<Accepted> {
-    STACK
-        .try_with(|stack| {
-            let mut stack = stack.try_borrow_mut().ok()?;
-            let frame = stack.last_mut()?;
-            Some(frame.record(name, sample, move |store| {
-                store.accept(kind, name, tags, sample)
-            }))
-        })
-        .ok()
-        .flatten()
+/// Runs `with` on each of this thread's frames that hold `shared`'s records.
+pub(crate) fn each_frame_of(shared: &Shared, mut with: impl FnMut(&mut Frame)) {
+    let _ = STACK.try_with(|stack| {
+        if let Ok(mut stack) = stack.try_borrow_mut() {
+            stack
+                .iter_mut()
+                .filter(|frame| frame.owner.is(shared))
+                .for_each(&mut with);
+        }
+    });
 }
 
 /// Whether a collector is current on this thread.
@@ -574,55 +411,6 @@ pub(crate) fn has_current() -> bool {
     STACK
         .try_with(|stack| stack.try_borrow().is_ok_and(|stack| !stack.is_empty()))
         .unwrap_or(false)
-}
-
-/// Adds `delta` to the current collector's gauge (starting from 0 when this
-/// thread's frame does not hold it): the read-modify-write a `metrics`
-/// gauge increment needs. `None` when no collector is current.
-#[cfg(feature = "metrics")]
-pub(crate) fn adjust_current_gauge<T: Tags + ?Sized>(
-    name: &str,
-    tags: &T,
-    delta: f64,
-) -> Option<Accepted> {
-    with_top_frame(|frame| {
-        Some(frame.record(name, Sample::value(delta), |store| {
-            store.adjust_gauge(name, tags, delta)
-        }))
-    })
-}
-
-/// Records into `shared`'s frame if it is the current collector on this
-/// thread; `None` otherwise.
-#[inline]
-pub(crate) fn accept_if_current<T: Tags + ?Sized>(
-    shared: &Shared,
-    kind: Kind,
-    name: &str,
-    tags: &T,
-    sample: Sample,
-) -> Option<Accepted> {
-    with_top_frame(|frame| {
-        frame.owner.is(shared).then(|| {
-            frame.record(name, sample, move |store| {
-                store.accept(kind, name, tags, sample)
-            })
-        })
-    })
-}
-
-/// Moves what this thread recorded into `shared` so far into it, so that a
-/// flush or a count made while entered sees it.
-pub(crate) fn absorb_here(shared: &Shared) {
-    let _ = STACK.try_with(|stack| {
-        if let Ok(mut stack) = stack.try_borrow_mut() {
-            for frame in stack.iter_mut().filter(|frame| frame.owner.is(shared)) {
-                if let Some(local) = &mut frame.local {
-                    shared.absorb(local);
-                }
-            }
-        }
-    });
 }
 
 #[cfg(test)]

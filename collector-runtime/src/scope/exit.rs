@@ -1,7 +1,11 @@
 //! Ending the process from inside an annotated call without losing it.
 
-use crate::scope::call::end_taken_frame;
-use crate::scope::context::{enclosing_taken, take_frames};
+use crate::input::enclosing::Enclosing;
+use crate::scope::call::end_unbuilt;
+use crate::scope::context::{enclosing_taken, take_frames, Owner, TakenFrame};
+use crate::scope::ending::Ended;
+use crate::scope::outcome::Outcome;
+use crate::scope::spare;
 use crate::send::exit::end_of_process;
 
 /// Ends the process with `code`, as `std::process::exit` does, after the
@@ -35,4 +39,40 @@ pub fn exit(code: i32) -> ! {
     }
     end_of_process();
     std::process::exit(code)
+}
+
+/// Ends a frame the process is ending under: what it recorded is sent now,
+/// an execution's with the end the exit code gives (`ok` or `error`), and
+/// the tags of the frames `enclosing` it.
+fn end_taken_frame(frame: TakenFrame, ok: bool, enclosing: Enclosing) {
+    let ended = || Ended {
+        outcome: if ok { Outcome::Ok } else { Outcome::Error },
+        text: (!ok).then(|| "exited with a failure code".to_owned()),
+        tag: None,
+    };
+    match frame.owner {
+        Owner::Collector(shared) => {
+            if let Some(mut local) = frame.local {
+                shared.absorb(&mut local);
+                spare::recycle(local);
+            }
+            // A collector built by hand learnt its enclosing tags when built.
+            shared.end(ended(), enclosing);
+            shared.flush_ended();
+        }
+        Owner::Call(recipe) => {
+            let mut store = match frame.local {
+                Some(store) => store,
+                None if recipe.plan.adds() => spare::lend_store(frame.max_series, &frame.base),
+                None => return,
+            };
+            let enclosing = if recipe.plan.inherit {
+                enclosing
+            } else {
+                Enclosing::NONE
+            };
+            end_unbuilt(&mut store, &recipe, &frame.base, ended(), &enclosing);
+            spare::recycle(store);
+        }
+    }
 }

@@ -7,7 +7,10 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use pin_project_lite::pin_project;
+
 use crate::scope::collector::Collector;
+use crate::scope::instrumented::{drop_inside, poll_inside};
 
 /// Runs a future with a collector current around every poll of it.
 ///
@@ -86,7 +89,7 @@ pub trait WithCollector: Future + Sized {
     /// ```
     fn with_collector(self, collector: Collector) -> WithCollectorFuture<Self> {
         WithCollectorFuture {
-            fut: Some(Box::pin(self)),
+            fut: Some(self),
             collector: Some(collector),
         }
     }
@@ -118,7 +121,7 @@ pub trait WithCollector: Future + Sized {
     /// ```
     fn in_current_collector(self) -> WithCollectorFuture<Self> {
         WithCollectorFuture {
-            fut: Some(Box::pin(self)),
+            fut: Some(self),
             collector: Collector::current(),
         }
     }
@@ -126,25 +129,37 @@ pub trait WithCollector: Future + Sized {
 
 impl<F: Future> WithCollector for F {}
 
-/// A future with a collector current around every poll of it: made by
-/// [`WithCollector::with_collector`] and
-/// [`WithCollector::in_current_collector`].
-///
-/// ```
-/// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
-/// use collector_runtime::{Collector, WithCollector, collector::WithCollectorFuture};
-///
-/// let fut: WithCollectorFuture<_> = async { 1 }.with_collector(Collector::new());
-/// # let _ = fut;
-/// ```
-#[must_use = "futures do nothing unless polled"]
-pub struct WithCollectorFuture<F> {
-    /// Boxed: the crate has no `unsafe` to pin a field in place, and one
-    /// allocation per handed-out future is small beside spawning it.
-    fut: Option<Pin<Box<F>>>,
-    /// Let go of once the future completes: an annotated call waiting for
-    /// its handles to flush does not wait for the executor to drop this.
-    collector: Option<Collector>,
+pin_project! {
+    /// A future with a collector current around every poll of it: made by
+    /// [`WithCollector::with_collector`] and
+    /// [`WithCollector::in_current_collector`].
+    ///
+    /// ```
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
+    /// use collector_runtime::{Collector, WithCollector, collector::WithCollectorFuture};
+    ///
+    /// let fut: WithCollectorFuture<_> = async { 1 }.with_collector(Collector::new());
+    /// # let _ = fut;
+    /// ```
+    #[must_use = "futures do nothing unless polled"]
+    pub struct WithCollectorFuture<F> {
+        // `None` once it has completed.
+        #[pin]
+        fut: Option<F>,
+        // Let go of once the future completes: an execution waiting for its
+        // handles to flush does not wait for the executor to drop this.
+        collector: Option<Collector>,
+    }
+
+    impl<F> PinnedDrop for WithCollectorFuture<F> {
+        // A future dropped before it completed (an aborted task) drops its
+        // locals with the collector current, as it was polled.
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            let collector = this.collector.as_ref();
+            drop_inside(this.fut, || collector.map(Collector::enter));
+        }
+    }
 }
 
 impl<F> fmt::Debug for WithCollectorFuture<F> {
@@ -159,32 +174,14 @@ impl<F> fmt::Debug for WithCollectorFuture<F> {
 impl<F: Future> Future for WithCollectorFuture<F> {
     type Output = F::Output;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        let this = &mut *self;
-        let fut = this
-            .fut
-            .as_mut()
-            .expect("a WithCollectorFuture polled after it completed");
-        let _current = this.collector.as_ref().map(Collector::enter);
-        let poll = fut.as_mut().poll(cx);
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let collector = this.collector.as_ref();
+        let what = "a WithCollectorFuture";
+        let poll = poll_inside(this.fut, cx, || collector.map(Collector::enter), what);
         if poll.is_ready() {
-            // Dropped now, with the collector still current: what its
-            // locals record as they drop is the collector's.
-            this.fut = None;
-            drop(_current);
-            this.collector = None;
+            *this.collector = None;
         }
         poll
-    }
-}
-
-impl<F> Drop for WithCollectorFuture<F> {
-    /// A future dropped before it completed (an aborted task) drops its
-    /// locals with the collector current, as it was polled.
-    fn drop(&mut self) {
-        if self.fut.is_some() {
-            let _current = self.collector.as_ref().map(Collector::enter);
-            self.fut = None;
-        }
     }
 }

@@ -18,7 +18,9 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use crate::scope::call::{CallFuture, CallScope, ReturnKind};
+use crate::scope::call::CallScope;
+use crate::scope::call_future::CallFuture;
+use crate::scope::probe::ReturnKind;
 
 /// Wraps the returned future `R` (whose output is `O`) in the call's
 /// future: the scope, the future, how to tell an error from the output and

@@ -4,6 +4,7 @@
 //! Below both the thread-local frames (`context`) and the public handle
 //! (`collector`), so that neither has to import the other.
 
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
@@ -12,6 +13,10 @@ use crate::input::enclosing::Enclosing;
 use crate::input::notice::Notice;
 use crate::input::sample::{Kind, Sample};
 use crate::input::tags::Tags;
+use crate::scope::ending::{Ended, Plan};
+use crate::scope::outcome::Outcome;
+use crate::scope::panic_text;
+use crate::scope::recipe::Recipe;
 use crate::send::client::Client;
 use crate::store::accepted::{checked, refused, Accepted, Rejected};
 use crate::store::flush::{flush_series, Contents, FlushReport, LineTags};
@@ -34,11 +39,19 @@ pub(crate) struct Shared {
     client: Option<Arc<Client>>,
     pub(crate) on_error: Option<ErrorHandler>,
     pub(crate) max_series: usize,
-    /// An annotated call's collector: the call flushes it, not a handle.
-    pub(crate) for_call: bool,
-    /// The outcome tag of the call that ended, sent with every series when
-    /// the last handle drops.
-    outcome: OnceLock<&'static str>,
+    /// An execution's collector (an annotated call's, a request's, a
+    /// span's, one built with an ending): what its end adds. It is sent
+    /// once, by its last handle, after it ended; a handle's flush sends
+    /// nothing.
+    pub(crate) execution: Option<Box<Plan>>,
+    /// The tags the execution's end added (its outcome, a request's
+    /// status), sent with every series when the last handle drops; set
+    /// once, when it ends.
+    ended: OnceLock<Vec<Cow<'static, str>>>,
+    /// A collector built by hand as an execution: a handle's
+    /// [`Collector::end`](crate::Collector::end) ends it. Others (a call's,
+    /// a request's, a span's) are ended by what started them.
+    pub(crate) ends_by_handle: bool,
     /// The base tags of the collectors this one runs inside, learnt once:
     /// when a collector built by hand is built, when a call or a span ends
     /// (or first hands its collector out). Unset: none.
@@ -53,7 +66,7 @@ impl Shared {
         client: Option<Arc<Client>>,
         on_error: Option<ErrorHandler>,
         max_series: usize,
-        for_call: bool,
+        execution: Option<Box<Plan>>,
     ) -> Shared {
         Shared {
             store: Mutex::new(Store::with_base(max_series, key_base.clone())),
@@ -63,8 +76,9 @@ impl Shared {
             client,
             on_error,
             max_series,
-            for_call,
-            outcome: OnceLock::new(),
+            execution,
+            ended: OnceLock::new(),
+            ends_by_handle: false,
             enclosing: OnceLock::new(),
         }
     }
@@ -89,13 +103,64 @@ impl Shared {
         Some((tags, self.base_len))
     }
 
-    /// An annotated call's collector whose call has ended with `outcome`
-    /// (when the call reports it): sent with every series at the flush of
-    /// the last handle.
-    pub(crate) fn end_call(&self, outcome: Option<&'static str>) {
-        if let Some(outcome) = outcome {
-            let _ = self.outcome.set(outcome);
+    /// The collector of an execution that has not built one yet, from what
+    /// its frame keeps.
+    pub(crate) fn from_recipe(key_base: KeyBase, recipe: &Recipe, max_series: usize) -> Shared {
+        Shared::new(
+            key_base,
+            recipe.base_len,
+            recipe.client.clone(),
+            recipe.on_error.clone(),
+            max_series,
+            Some(Box::new(recipe.plan.to_owned_names())),
+        )
+    }
+
+    /// Ends the execution this collector is, once (a later end is
+    /// ignored): its duration and check go into the series, its end's tags
+    /// and the tags of the collectors around it (`enclosing`, unless known
+    /// already) go out with every line when the last handle drops. Whether
+    /// this call ended it.
+    pub(crate) fn end(&self, ended: Ended, enclosing: Enclosing) -> bool {
+        match &self.execution {
+            Some(plan) => self.end_as_planned(plan, ended, enclosing),
+            None => false,
         }
+    }
+
+    /// [`Shared::end`], with what `plan` adds rather than its own plan: a
+    /// span's collector retired by `Span::record` ends with the outcome
+    /// only, its current one with the span's duration and check too.
+    pub(crate) fn end_as_planned(&self, plan: &Plan, ended: Ended, enclosing: Enclosing) -> bool {
+        if self.execution.is_none() {
+            return false;
+        }
+        let mut closing = plan.close(ended);
+        if self.ended.set(std::mem::take(&mut closing.tags)).is_err() {
+            return false;
+        }
+        if plan.inherit {
+            self.set_enclosing(enclosing);
+        }
+        let rejected = {
+            let mut store = self.lock();
+            self.holds.store(true, Ordering::Release);
+            closing.write(&mut store, &self.on_error)
+        };
+        if let Some(rejected) = rejected {
+            rejected.report();
+        }
+        true
+    }
+
+    /// Sends now what the collector holds, with the tags its end added:
+    /// for the end of the process, which cannot wait for the last handle.
+    pub(crate) fn flush_ended(&self) -> FlushReport {
+        let tags: Vec<&str> = self
+            .ended
+            .get()
+            .map_or(Vec::new(), |tags| tags.iter().map(|tag| &**tag).collect());
+        self.flush(&tags)
     }
 
     #[inline]
@@ -135,14 +200,6 @@ impl Shared {
         // Past the bound it is counted as dropped, as a record is.
         let _ = store.keep_notice(notice);
         Ok(())
-    }
-
-    /// The annotated call's own service check: kept whatever the bound, so
-    /// that a call that filled its collector still reports how it ended.
-    pub(crate) fn keep_call_check(&self, notice: Notice) {
-        let mut store = self.lock();
-        self.holds.store(true, Ordering::Release);
-        store.notices.push(notice);
     }
 
     /// Moves what one thread recorded while it had the collector entered
@@ -203,11 +260,25 @@ impl Shared {
 impl Drop for Shared {
     /// The last handle is gone: what the collector still holds is sent, as a
     /// `BufWriter` writes out its buffer, never dropped silently. This is
-    /// also where an annotated call's collector is flushed, once, with the
-    /// call's outcome: when the call has ended and the work it handed its
-    /// collector to has let go of it.
+    /// also where an execution's collector is flushed, once, with what its
+    /// end added: when it has ended and the work it handed its collector to
+    /// has let go of it. An execution never ended (a collector built with
+    /// an ending and dropped without [`Collector::end`]) ends here: `panic`
+    /// during an unwind, else `cancelled`.
+    ///
+    /// [`Collector::end`]: crate::Collector::end
     fn drop(&mut self) {
-        let outcome = self.outcome.get().copied();
-        self.flush(outcome.as_slice());
+        if self.execution.is_some() && self.ended.get().is_none() {
+            let ended = if std::thread::panicking() {
+                Ended {
+                    text: panic_text::take(),
+                    ..Ended::with(Outcome::Panic)
+                }
+            } else {
+                Ended::with(Outcome::Cancelled)
+            };
+            self.end(ended, Enclosing::NONE);
+        }
+        self.flush_ended();
     }
 }

@@ -12,7 +12,8 @@
 use std::cell::Cell;
 use std::fmt::Display;
 
-use crate::scope::call::{Body, ReturnKind};
+use crate::scope::body::Body;
+use crate::scope::probe::ReturnKind;
 
 /// The operand of one `?`, beside the function's return type `R`.
 pub struct TryExit<X, R> {

@@ -8,7 +8,8 @@
 //! - `exit_inside_failing`: `collector_runtime::exit(2)` from inside it;
 //! - `current_flush_then_exit`: inside the job, `Collector::current()`'s
 //!   flush (an annotated call's collector is the call's to flush: it sends
-//!   nothing, and says so), then `collector_runtime::exit(0)`;
+//!   nothing, and says so: an empty report, and `Error::FlushDeferred` to
+//!   the error handler), then `collector_runtime::exit(0)`;
 //! - `thread_exit`: the job runs on a thread of its own, which ends before
 //!   `main` returns without touching the collector.
 //!

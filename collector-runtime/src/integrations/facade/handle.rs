@@ -10,7 +10,7 @@ use metrics::{Counter, CounterFn, Gauge, GaugeFn, Histogram, HistogramFn, Key};
 use crate::input::sample::{Kind, Sample};
 use crate::integrations::facade::labels::Labels;
 use crate::integrations::facade::outside::{self, Outside};
-use crate::scope::context::{accept_current, adjust_current_gauge};
+use crate::scope::frame_record::{accept_current, adjust_current_gauge};
 use crate::store::accepted::Accepted;
 
 /// One registered metric: its key, and where it goes outside a collector.

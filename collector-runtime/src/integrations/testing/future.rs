@@ -4,9 +4,13 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use pin_project_lite::pin_project;
+
 use crate::integrations::testing::line::Line;
 use crate::integrations::testing::scope::{Active, Lines};
+use crate::scope::instrumented::{drop_inside, poll_inside};
 
+pin_project! {
 /// Runs a future with a capture active around every poll; resolves to the
 /// future's output and the captured lines. Built by [`capture_async`](crate::testing::capture_async).
 ///
@@ -26,16 +30,28 @@ use crate::integrations::testing::scope::{Active, Lines};
 /// ```
 #[must_use = "futures do nothing unless polled"]
 pub struct CaptureFuture<F> {
-    /// Boxed: the crate has no `unsafe` to pin a field in place. `None`
-    /// once it has completed.
-    fut: Option<Pin<Box<F>>>,
+    // `None` once it has completed.
+    #[pin]
+    fut: Option<F>,
     lines: Lines,
+}
+
+impl<F> PinnedDrop for CaptureFuture<F> {
+    // A future dropped unfinished is dropped with the capture active, so
+    // that what it flushes then (an annotated call ending as cancelled)
+    // is not sent either.
+    fn drop(this: Pin<&mut Self>) {
+        let this = this.project();
+        let lines = &*this.lines;
+        drop_inside(this.fut, || Active::push(lines));
+    }
+}
 }
 
 impl<F> CaptureFuture<F> {
     pub(crate) fn new(fut: F, lines: Lines) -> Self {
         CaptureFuture {
-            fut: Some(Box::pin(fut)),
+            fut: Some(fut),
             lines,
         }
     }
@@ -44,31 +60,13 @@ impl<F> CaptureFuture<F> {
 impl<F: Future> Future for CaptureFuture<F> {
     type Output = (F::Output, Vec<Line>);
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = &mut *self;
-        let _active = Active::push(&this.lines);
-        let fut = this
-            .fut
-            .as_mut()
-            .expect("a capture's future polled after it completed");
-        let Poll::Ready(value) = fut.as_mut().poll(cx) else {
-            return Poll::Pending;
-        };
-        // Dropped here, with the capture active: what its locals flush on
-        // drop is the future's too.
-        this.fut = None;
-        Poll::Ready((value, super::take(&this.lines)))
-    }
-}
-
-impl<F> Drop for CaptureFuture<F> {
-    /// A future dropped unfinished is dropped with the capture active, so
-    /// that what it flushes then (an annotated call ending as cancelled)
-    /// is not sent either.
-    fn drop(&mut self) {
-        if self.fut.is_some() {
-            let _active = Active::push(&self.lines);
-            self.fut = None;
-        }
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let lines = &*this.lines;
+        // Dropped once ready with the capture still active: what its
+        // locals flush on drop is the future's too.
+        let what = "a capture's future";
+        let value = std::task::ready!(poll_inside(this.fut, cx, || Active::push(lines), what));
+        Poll::Ready((value, super::take(lines)))
     }
 }

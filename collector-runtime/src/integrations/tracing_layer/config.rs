@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use tracing::Metadata;
 
+use crate::errors::handler::ErrorHandler;
 use crate::scope::collector::DEFAULT_MAX_SERIES;
 use crate::send::client::Client;
 
@@ -26,6 +27,15 @@ pub(super) struct Config {
     pub(super) max_tags: usize,
     pub(super) max_tag_len: usize,
     pub(super) timing: bool,
+    /// Whether every line of a span carries `outcome:<how it ended>`.
+    pub(super) outcome: bool,
+    /// Whether a span sends a service check named after it when it closes.
+    pub(super) check: bool,
+    /// Tags every span's lines carry, sanitized, before the span's own.
+    pub(super) tags: Vec<String>,
+    /// Whether a span's lines carry the tags of the collectors around it.
+    pub(super) inherit: bool,
+    pub(super) on_error: Option<ErrorHandler>,
     /// The event fields that are tags of the event's own records.
     pub(super) event_tags: Arc<[String]>,
     pub(super) max_series: usize,
@@ -40,6 +50,11 @@ impl Default for Config {
             max_tags: DEFAULT_MAX_TAGS,
             max_tag_len: DEFAULT_MAX_TAG_LEN,
             timing: false,
+            outcome: false,
+            check: false,
+            tags: Vec::new(),
+            inherit: true,
+            on_error: None,
             event_tags: Arc::from(Vec::new()),
             max_series: DEFAULT_MAX_SERIES,
         }

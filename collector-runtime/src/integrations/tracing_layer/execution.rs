@@ -2,6 +2,7 @@
 //! the span's tags as base tags, and what its close sends. A span inside one
 //! carries only the way to it.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -12,6 +13,8 @@ use crate::integrations::tracing_layer::select::FieldRule;
 use crate::integrations::tracing_layer::span_tags::SpanTags;
 use crate::scope::collector::Collector;
 use crate::scope::context;
+use crate::scope::ending::{Ended, Plan};
+use crate::scope::outcome::Outcome;
 use crate::scope::shared::Shared;
 use crate::store::KeyBase;
 
@@ -25,9 +28,14 @@ pub(super) struct Execution {
     retired: Vec<Collector>,
     pub(super) tags: SpanTags,
     pub(super) rule: FieldRule,
-    /// When the span was created, and the name its duration is sent as,
-    /// when the layer sends durations.
-    timing: Option<(Instant, String)>,
+    /// What the span's end adds: its duration (from its creation), its
+    /// outcome, its service check (named after the span).
+    plan: Plan,
+    /// The text of the first error event inside the span (what
+    /// `#[instrument(err)]` emits): the span ends `error`.
+    pub(super) error: Option<String>,
+    /// A panic unwound through the span while it was entered.
+    pub(super) panicked: bool,
 }
 
 /// A span that is not chosen, inside one that is: the execution it belongs
@@ -36,15 +44,28 @@ pub(super) struct Execution {
 pub(super) struct Inherited(pub(super) Id);
 
 impl Execution {
-    pub(super) fn new(config: &Config, span_name: &str, rule: FieldRule, tags: SpanTags) -> Self {
+    pub(super) fn new(
+        config: &Config,
+        span_name: &'static str,
+        rule: FieldRule,
+        tags: SpanTags,
+    ) -> Self {
+        let plan = Plan {
+            timing: config
+                .timing
+                .then(|| (Cow::Owned(format!("{span_name}.duration")), Instant::now())),
+            outcome: config.outcome,
+            check: config.check.then_some(Cow::Borrowed(span_name)),
+            inherit: config.inherit,
+        };
         Execution {
             current: collector(config, &tags),
             retired: Vec::new(),
             tags,
             rule,
-            timing: config
-                .timing
-                .then(|| (Instant::now(), format!("{span_name}.duration"))),
+            plan,
+            error: None,
+            panicked: false,
         }
     }
 
@@ -58,32 +79,56 @@ impl Execution {
         (old, new)
     }
 
-    /// The span closed: its duration is recorded, and its collectors are
-    /// let go of; each one's last handle sends it, once (at once, unless
-    /// work handed a handle to it still holds one), with the tags of the
-    /// collectors current where it closed (an enclosing span's, an
-    /// annotated call's), as a nested annotated call's lines carry them.
-    pub(super) fn close(self) {
-        if let Some((started, name)) = &self.timing {
-            self.current.timing(name, started.elapsed(), ());
+    /// How the span ended, as far as the layer can tell: `panic` when a
+    /// panic unwound through it, `error` after an error event inside it,
+    /// else `ok` (a span whose future was dropped before it completed
+    /// cannot be told from one that completed: tracing closes both alike).
+    fn ended(&mut self) -> Ended {
+        let outcome = if self.panicked {
+            Outcome::Panic
+        } else if self.error.is_some() {
+            Outcome::Error
+        } else {
+            Outcome::Ok
+        };
+        Ended {
+            outcome,
+            text: self.error.take(),
+            tag: None,
         }
+    }
+
+    /// The span closed: it ends as every execution does, and its
+    /// collectors are let go of; each one's last handle sends it, once (at
+    /// once, unless work handed a handle to it still holds one), with the
+    /// tags of the collectors current where it closed (an enclosing span's,
+    /// an annotated call's), as a nested annotated call's lines carry them.
+    /// Its duration and check go with its current collector; the ones
+    /// retired by `Span::record` carry its outcome.
+    pub(super) fn close(mut self) {
+        let ended = self.ended();
         let Execution {
-            current, retired, ..
+            current,
+            retired,
+            plan,
+            ..
         } = self;
         // A span closes once nothing has it entered, so no frame of its own
         // is current; its retired collectors' frames were handed over.
         let enclosing = context::enclosing(&[Arc::as_ptr(current.arc()) as usize]);
-        for collector in std::iter::once(&current).chain(&retired) {
-            collector.shared().set_enclosing(enclosing.clone());
+        for collector in &retired {
+            collector.shared().end(ended.clone(), enclosing.clone());
         }
+        current.shared().end_as_planned(&plan, ended, enclosing);
         drop(retired);
         drop(current);
     }
 }
 
-/// A collector for one span: its tags as base tags, the layer's client. It
-/// belongs to the span, as an annotated call's belongs to the call: a
-/// handle's `flush()` sends nothing, the last handle's drop sends it all.
+/// A collector for one span: the layer's tags then the span's as base tags,
+/// the layer's client and error handler. It belongs to the span, as an
+/// annotated call's belongs to the call: a handle's `flush()` sends nothing,
+/// the last handle's drop sends it all, with the span's outcome.
 ///
 /// Its key base is put together here, as `CollectorBuilder` puts one
 /// together (the base tags, then the client's; the global client's tags
@@ -94,16 +139,34 @@ fn collector(config: &Config, tags: &SpanTags) -> Collector {
     let client_tags = client
         .as_ref()
         .map_or(&[][..], |client| client.default_tags());
-    let base_len = tags.len();
+    let base_len = config.tags.len() + tags.len();
     let key_base = KeyBase {
         tags: (base_len + client_tags.len() > 0).then(|| {
-            tags.texts()
+            config
+                .tags
+                .iter()
+                .chain(tags.texts())
                 .chain(client_tags.iter())
                 .cloned()
                 .collect::<Arc<[String]>>()
         }),
         global: client.is_none(),
     };
-    let shared = Shared::new(key_base, base_len, client, None, config.max_series, true);
+    // Each collector's own end adds the outcome only: the span's duration
+    // and check are added once, by the span's close.
+    let plan = Plan {
+        outcome: config.outcome,
+        inherit: config.inherit,
+        ..Plan::default()
+    };
+    let on_error = config.on_error.clone();
+    let shared = Shared::new(
+        key_base,
+        base_len,
+        client,
+        on_error,
+        config.max_series,
+        Some(Box::new(plan)),
+    );
     Collector::from_shared(Arc::new(shared))
 }

@@ -9,13 +9,18 @@ use tracing::{Event, Metadata, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::LookupSpan;
 
+use crate::errors::error::Error;
+use crate::input::sanitize::clean_tag;
+use crate::input::tags::{AsTag, Tags};
 use crate::integrations::tracing_layer::config::Config;
 use crate::integrations::tracing_layer::entered;
 use crate::integrations::tracing_layer::events;
 use crate::integrations::tracing_layer::execution::{Execution, Inherited};
+use crate::integrations::tracing_layer::failure;
 use crate::integrations::tracing_layer::select::choose;
 use crate::integrations::tracing_layer::span_tags::SpanTags;
 use crate::scope::context;
+use crate::scope::panic_text;
 use crate::send::client::Client;
 
 /// A [`tracing_subscriber::Layer`](https://docs.rs/tracing-subscriber/0.3/tracing_subscriber/layer/trait.Layer.html) that makes chosen spans executions.
@@ -89,6 +94,10 @@ impl fmt::Debug for SpanCollectorLayer {
             .field("max_tags", &config.max_tags)
             .field("max_tag_len", &config.max_tag_len)
             .field("timing", &config.timing)
+            .field("outcome", &config.outcome)
+            .field("service_check", &config.check)
+            .field("tags", &config.tags)
+            .field("inherit_tags", &config.inherit)
             .field("event_tags", &config.event_tags)
             .finish_non_exhaustive()
     }
@@ -240,6 +249,134 @@ impl SpanCollectorLayer {
         self.edit(|config| config.timing = true)
     }
 
+    /// Adds `outcome:ok|error|panic` to every line of a chosen span, as the
+    /// attribute's `outcome` does: `error` once an ERROR-level event with a
+    /// field named `error` happened inside the span (what
+    /// `#[instrument(err)]` emits when the function returns an `Err`; other
+    /// ERROR-level events do not count), `panic` when a panic unwound
+    /// through the span while it was entered, `ok` otherwise. A span whose
+    /// future was dropped before it completed cannot be told apart (tracing
+    /// closes it as any other): it ends `ok` unless one of those happened.
+    ///
+    /// ```
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
+    /// use collector_runtime::{testing, tracing::SpanCollectorLayer};
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// #[tracing::instrument(fields(collect_metrics), err)]
+    /// fn charge(cents: u32) -> Result<(), String> {
+    ///     collector_runtime::incr("charge.tried", ());
+    ///     if cents == 0 { Err("nothing to charge".into()) } else { Ok(()) }
+    /// }
+    ///
+    /// let layer = SpanCollectorLayer::new().outcome().tag_fields::<&str>([]);
+    /// let subscriber = tracing_subscriber::registry().with(layer);
+    /// let ((), lines) = tracing::subscriber::with_default(subscriber, || {
+    ///     testing::capture(|| {
+    ///         let _ = charge(5);
+    ///         let _ = charge(0);
+    ///     })
+    /// });
+    /// assert_eq!(lines, ["charge.tried:1|c|#outcome:ok", "charge.tried:1|c|#outcome:error"]);
+    /// ```
+    #[must_use]
+    pub fn outcome(self) -> Self {
+        self.edit(|config| config.outcome = true)
+    }
+
+    /// Sends one service check per chosen span when it closes, named after
+    /// the span, as the attribute's `service_check` does: `OK` when it
+    /// ended `ok`, `CRITICAL` otherwise, with the error event's `error`
+    /// field (or `panicked: <message>`) as its message (see
+    /// [`outcome`](SpanCollectorLayer::outcome) for how a span ends).
+    ///
+    /// ```
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
+    /// use collector_runtime::{testing, tracing::SpanCollectorLayer};
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// #[tracing::instrument(fields(collect_metrics), err)]
+    /// fn sync_accounts() -> Result<(), String> {
+    ///     Err("upstream timed out".into())
+    /// }
+    ///
+    /// let subscriber = tracing_subscriber::registry().with(SpanCollectorLayer::new().service_check());
+    /// let ((), lines) = tracing::subscriber::with_default(subscriber, || {
+    ///     testing::capture(|| {
+    ///         let _ = sync_accounts();
+    ///     })
+    /// });
+    /// assert_eq!(lines, ["_sc|sync_accounts|2|m:upstream timed out"]);
+    /// ```
+    #[must_use]
+    pub fn service_check(self) -> Self {
+        panic_text::install();
+        self.edit(|config| config.check = true)
+    }
+
+    /// Adds a tag to every line of every chosen span, before the span's own.
+    ///
+    /// ```
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
+    /// let layer = collector_runtime::tracing::SpanCollectorLayer::new().tag(("service", "billing"));
+    /// # let _ = layer;
+    /// ```
+    #[must_use]
+    pub fn tag(self, tag: impl AsTag) -> Self {
+        let Some(text) = clean_tag(tag.as_tag()) else {
+            return self;
+        };
+        self.edit(|config| {
+            if !config.tags.contains(&text) {
+                config.tags.push(text);
+            }
+        })
+    }
+
+    /// Adds tags to every line of every chosen span.
+    ///
+    /// ```
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
+    /// let layer = collector_runtime::tracing::SpanCollectorLayer::new().tags(&["service:billing", "team:core"]);
+    /// # let _ = layer;
+    /// ```
+    #[must_use]
+    pub fn tags(mut self, tags: impl Tags) -> Self {
+        for index in 0..tags.tag_count() {
+            self = self.tag(tags.tag_at(index));
+        }
+        self
+    }
+
+    /// Whether a span's lines carry the base tags of the collectors current
+    /// where it closes (default `true`), as the attribute's `inherit_tags`
+    /// does.
+    ///
+    /// ```
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
+    /// let layer = collector_runtime::tracing::SpanCollectorLayer::new().inherit_tags(false);
+    /// # let _ = layer;
+    /// ```
+    #[must_use]
+    pub fn inherit_tags(self, inherit: bool) -> Self {
+        self.edit(|config| config.inherit = inherit)
+    }
+
+    /// Sends the spans' collectors' errors to `handler` instead of the
+    /// global one.
+    ///
+    /// ```
+    /// # collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
+    /// let layer = collector_runtime::tracing::SpanCollectorLayer::new()
+    ///     .error_handler(|err| eprintln!("span metrics: {err}"));
+    /// # let _ = layer;
+    /// ```
+    #[must_use]
+    pub fn error_handler(self, handler: impl Fn(&Error) + Send + Sync + 'static) -> Self {
+        let handler: crate::errors::handler::ErrorHandler = Arc::new(handler);
+        self.edit(|config| config.on_error = Some(handler))
+    }
+
     /// These fields of a recording event are tags of what it records (by
     /// default none is: see the crate's README on cardinality).
     ///
@@ -357,7 +494,18 @@ where
         entered::push(id, guard);
     }
 
-    fn on_exit(&self, id: &Id, _ctx: Context<'_, S>) {
+    fn on_exit(&self, id: &Id, ctx: Context<'_, S>) {
+        // Exited while unwinding: a panic left the span.
+        if std::thread::panicking() {
+            if let Some(span) = ctx.span(id) {
+                if let Some(execution) = span.extensions_mut().get_mut::<Execution>() {
+                    if !execution.panicked {
+                        execution.panicked = true;
+                        execution.error = panic_text::take();
+                    }
+                }
+            }
+        }
         entered::pop(id);
     }
 
@@ -372,7 +520,20 @@ where
         }
     }
 
-    fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        if let Some(text) = failure::failure(event) {
+            // The innermost chosen span around the event failed.
+            let chosen = ctx.event_scope(event).and_then(|scope| {
+                scope
+                    .into_iter()
+                    .find(|span| span.extensions().get::<Execution>().is_some())
+            });
+            if let Some(span) = chosen {
+                if let Some(execution) = span.extensions_mut().get_mut::<Execution>() {
+                    execution.error.get_or_insert(text);
+                }
+            }
+        }
         if events::may_record(event.metadata()) {
             events::record_event(event, &self.config);
         }

@@ -3,7 +3,8 @@
 //! the collector's tags, and events with `counter.*`-style fields records.
 //!
 //! One idea per file: which spans are chosen (`select`), what a chosen span
-//! carries (`execution`), its fields as tags (`span_tags`, `tag_text`),
+//! carries and how it ends (`execution`), the events that say it failed
+//! (`failure`), its fields as tags (`span_tags`, `tag_text`),
 //! events that record (`events`, `duration_text`), the guards a thread
 //! holds between a span's enter and exit (`entered`), and the layer that
 //! ties them to tracing's callbacks (`layer`).
@@ -13,6 +14,7 @@ mod duration_text;
 mod entered;
 mod events;
 mod execution;
+mod failure;
 mod field_value;
 mod layer;
 mod select;
