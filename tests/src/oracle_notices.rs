@@ -16,7 +16,7 @@ use collector_runtime::{
 };
 
 use crate::notices::{parse_datagram_any, Sent};
-use crate::oracle::{clean_name, clean_tag, TagIn};
+use crate::oracle::{clean_chars, clean_name, TagIn};
 
 /// A service check or an event as a caller builds it.
 #[derive(Clone, Debug)]
@@ -171,7 +171,7 @@ pub fn check_notices(base: &[TagIn], notices: &[NoticeIn]) -> Result<(), String>
                 c.name == clean_name(name)
                     && c.status == status % 4
                     && c.tags == expected_tags(base, tags)
-                    && c.hostname == hostname.as_deref().map(clean_tag)
+                    && c.hostname == hostname.as_deref().map(clean_chars)
                     && match (message, &c.message) {
                         (Some(given), Some(sent)) => {
                             let given = given.replace('|', "\u{a6}").replace("\\n", "\n");
@@ -198,9 +198,9 @@ pub fn check_notices(base: &[TagIn], notices: &[NoticeIn]) -> Result<(), String>
                 same_or_cut(&title, &e.title, &mut cuts)
                     && (e.title.len() < title.len() || same_or_cut(&text, &e.text, &mut cuts))
                     && e.tags == expected_tags(base, tags)
-                    && e.hostname == hostname.as_deref().map(clean_tag)
-                    && e.aggregation_key == aggregation_key.as_deref().map(clean_tag)
-                    && e.source_type == source_type.as_deref().map(clean_tag)
+                    && e.hostname == hostname.as_deref().map(clean_chars)
+                    && e.aggregation_key == aggregation_key.as_deref().map(clean_chars)
+                    && e.source_type == source_type.as_deref().map(clean_chars)
             }
             _ => false,
         };

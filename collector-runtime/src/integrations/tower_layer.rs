@@ -620,15 +620,17 @@ mod tests {
         // Dropped before it was polled: the client hung up.
         drop(service.call(Request::get("/").body(()).unwrap()));
         crate::wait_for_delivery();
+        // The checks go out at each request's flush, the series with the
+        // client's aggregated lines after them.
         assert_eq!(
             sent(received.try_iter()),
             [
-                "called:1|c|#outcome:ok,status:404",
                 "_sc|api|0|#outcome:ok,status:404",
-                "called:1|c|#outcome:error,status:500",
                 "_sc|api|2|#outcome:error,status:500|m:500 Internal Server Error",
-                "called:1|c|#outcome:cancelled",
                 "_sc|api|2|#outcome:cancelled|m:cancelled",
+                "called:1|c|#outcome:ok,status:404",
+                "called:1|c|#outcome:error,status:500",
+                "called:1|c|#outcome:cancelled",
             ]
         );
     }

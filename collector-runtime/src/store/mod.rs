@@ -223,23 +223,21 @@ impl Store {
     pub(crate) fn reset(&mut self, max_series: usize, base: KeyBase) {
         let same_base = self.keyed_for.tags.as_deref() == base.tags.as_deref()
             && self.keyed_for.global == base.global;
-        if same_base && self.series.len() <= max_series.min(KEPT_SERIES) {
-            self.empty_series();
-        } else {
-            self.clear_series();
-        }
-        self.dropped = 0;
-        self.notices.clear();
+        self.empty(same_base && self.series.len() <= max_series.min(KEPT_SERIES));
         self.max_series = max_series;
         self.keyed_for = base.clone();
         self.base = base;
-        self.global_tags = None;
     }
 
     /// Empties the store for the thread's next execution, keeping at most
     /// [`KEPT_SERIES`] series, empty, for it to find (see [`Store::reset`]).
     pub(crate) fn park(&mut self) {
-        if self.series.len() <= KEPT_SERIES {
+        self.empty(self.series.len() <= KEPT_SERIES);
+    }
+
+    /// Empties the store, its series kept empty when `keep` says so.
+    fn empty(&mut self, keep: bool) {
+        if keep {
             self.empty_series();
         } else {
             self.clear_series();
