@@ -217,3 +217,37 @@ fn every_execution_is_exact_at_the_receiver_over_a_unix_socket() {
     });
     check(&parse_all(&datagrams));
 }
+
+#[collect_metrics(name = "burst", client = client)]
+fn one_histogram(client: &Client, id: u64) {
+    collector_runtime::histogram("burst.size", id % 1000, ());
+}
+
+#[test]
+fn an_interval_larger_than_the_outbox_bound_is_sent_whole() {
+    let _turn = turn();
+    let (received, sink) = cadence::SpyMetricSink::new();
+    // 64 KiB of room in the outbox; the interval's packed samples take
+    // about 200 KiB: the drain waits for the sender to make room rather
+    // than have its lines refused.
+    let client = Client::new(sink)
+        .max_queued_bytes(64 * 1024)
+        .flush_interval(Duration::from_secs(600));
+    const CALLS: u64 = 50_000;
+    let before = collector_runtime::wait_for_delivery();
+    for id in 0..CALLS {
+        one_histogram(&client, id);
+    }
+    let after = collector_runtime::wait_for_delivery();
+    assert_eq!(after.lines_dropped, before.lines_dropped, "{after:?}");
+    let datagrams: Vec<Vec<u8>> = received.try_iter().collect();
+    let mut values: Vec<u64> = parse_all(&datagrams)
+        .iter()
+        .filter(|line| line.name == "burst.size")
+        .flat_map(|line| line.values.iter().map(|v| *v as u64))
+        .collect();
+    values.sort_unstable();
+    let mut want: Vec<u64> = (0..CALLS).map(|id| id % 1000).collect();
+    want.sort_unstable();
+    assert_eq!(values, want);
+}

@@ -510,7 +510,7 @@ impl Outbox {
     /// being filled included, and waits until it has or `deadline` passes.
     /// Returns whether it finished in time.
     pub(crate) fn wait_sent(self: &Arc<Self>, deadline: Instant) -> bool {
-        self.drain_upstream();
+        self.drain_upstream(&|| self.wait_for_room(deadline));
         let mut state = self.lock();
         if !state.filling.is_empty() {
             state.flush_wanted = true;
@@ -563,9 +563,40 @@ impl Outbox {
 
     /// Has the upstream write what it holds into this outbox now, on this
     /// thread: what a wait for the outbox waits for must be in it first.
-    pub(crate) fn drain_upstream(self: &Arc<Self>) {
+    /// While another thread drains the upstream into this outbox: once the
+    /// queue holds half the bound, wakes the sender and waits (until
+    /// `deadline`) for it to make room, so that a large interval is not
+    /// refused for want of a sender.
+    fn wait_for_room(&self, deadline: Instant) {
+        let half = self.settings.max_queued_bytes() / 2;
+        let mut state = self.lock();
+        if state.queued_bytes <= half || state.stuck {
+            return;
+        }
+        if matches!(state.sender, SenderState::Idle | SenderState::Timed) {
+            state.sender = SenderState::Busy;
+            self.work.notify_one();
+        }
+        while state.queued_bytes > half && !state.stuck {
+            let now = Instant::now();
+            if now >= deadline
+                || matches!(state.sender, SenderState::NotStarted | SenderState::Absent)
+            {
+                return;
+            }
+            state = self
+                .progress
+                .wait_timeout(state, deadline - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
+    /// `relieve` is called after each run of lines handed over (see
+    /// [`Upstream::drain`]).
+    pub(crate) fn drain_upstream(self: &Arc<Self>, relieve: &dyn Fn()) {
         if let Some(upstream) = self.upstream.get() {
-            upstream.drain();
+            upstream.drain(relieve);
         }
     }
 
@@ -587,7 +618,7 @@ impl Outbox {
                     // next wait for the outbox, and it takes no more.
                     self.lock().sender = SenderState::Absent;
                     self.no_sender.store(true, Ordering::Relaxed);
-                    self.drain_upstream();
+                    self.drain_upstream(&|| {});
                 }
             }
             SenderState::Idle => {

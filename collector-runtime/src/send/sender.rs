@@ -13,7 +13,7 @@
 use std::io;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, MutexGuard};
 use std::time::Instant;
 
 use cadence::MetricSink;
@@ -22,7 +22,7 @@ use crate::errors::error::Error;
 
 use crate::errors::handler::{count_only, report, ErrorHandler};
 use crate::send::exit;
-use crate::send::outbox::{Outbox, SenderState, Waiting};
+use crate::send::outbox::{Outbox, SenderState, State, Waiting};
 use crate::send::payload::first_name;
 
 /// Starts `outbox`'s sender thread.
@@ -49,6 +49,12 @@ fn run(outbox: &Arc<Outbox>) {
                 outbox.telemetry_due.store(true, Ordering::Relaxed);
             }
         }
+        // What is queued goes first: a thread draining the upstream into
+        // the outbox may be waiting for room.
+        if !state.queue.is_empty() {
+            state = send_queue(outbox, state, &mut taken);
+            continue;
+        }
         let now = Instant::now();
         if state
             .upstream_due
@@ -58,7 +64,7 @@ fn run(outbox: &Arc<Outbox>) {
             // waited one interval already.
             state.upstream_due = None;
             drop(state);
-            outbox.drain_upstream();
+            outbox.drain_upstream(&|| relieve(outbox));
             state = outbox.lock();
             state.seal_filling();
         }
@@ -67,37 +73,7 @@ fn run(outbox: &Arc<Outbox>) {
             state.seal_filling();
         }
         if !state.queue.is_empty() {
-            taken.extend(state.queue.drain(..));
-            drop(state);
-            let last = taken.len() - 1;
-            for (at, waiting) in taken.drain(..).enumerate() {
-                // Once the process has given up on its lines (its last
-                // report counted them as not sent), none is written.
-                if outbox.ledger.abandoned() {
-                    break;
-                }
-                send(outbox, &waiting);
-                if at == last {
-                    // The run's last payload is finished once the sink is
-                    // flushed: a waiter then sees the flush's error too.
-                    flush_sink(outbox, waiting.extra.on_error.as_ref());
-                }
-                // Progress is told payload by payload: a waiter sees a
-                // slow sink move, and only one that finishes nothing is
-                // taken as stuck.
-                let mut state = outbox.lock();
-                state.queued_bytes -= waiting.payload.text.len().min(state.queued_bytes);
-                state.done += 1;
-                state.stuck = false;
-                drop(state);
-                outbox.progress.notify_all();
-            }
-            taken.clear();
-            state = outbox.lock();
-            if outbox.ledger.abandoned() {
-                // Waiters return at once (see `wait_locked`).
-                outbox.progress.notify_all();
-            }
+            // Sent at the top of the loop.
             continue;
         }
         if state.closing {
@@ -133,6 +109,58 @@ fn run(outbox: &Arc<Outbox>) {
             .wait_timeout(state, due - now)
             .unwrap_or_else(|e| e.into_inner())
             .0;
+    }
+}
+
+/// Sends every payload waiting in the queue (taken under `state`, sent
+/// without the lock) and gives the lock back.
+fn send_queue<'a>(
+    outbox: &'a Outbox,
+    mut state: MutexGuard<'a, State>,
+    taken: &mut Vec<Waiting>,
+) -> MutexGuard<'a, State> {
+    taken.extend(state.queue.drain(..));
+    drop(state);
+    let last = taken.len() - 1;
+    for (at, waiting) in taken.drain(..).enumerate() {
+        // Once the process has given up on its lines (its last
+        // report counted them as not sent), none is written.
+        if outbox.ledger.abandoned() {
+            break;
+        }
+        send(outbox, &waiting);
+        if at == last {
+            // The run's last payload is finished once the sink is
+            // flushed: a waiter then sees the flush's error too.
+            flush_sink(outbox, waiting.extra.on_error.as_ref());
+        }
+        // Progress is told payload by payload: a waiter sees a
+        // slow sink move, and only one that finishes nothing is
+        // taken as stuck.
+        let mut state = outbox.lock();
+        state.queued_bytes -= waiting.payload.text.len().min(state.queued_bytes);
+        state.done += 1;
+        state.stuck = false;
+        drop(state);
+        outbox.progress.notify_all();
+    }
+    taken.clear();
+    state = outbox.lock();
+    if outbox.ledger.abandoned() {
+        // Waiters return at once (see `wait_locked`).
+        outbox.progress.notify_all();
+    }
+    state
+}
+
+/// While the sender drains its upstream: sends what the drain has queued
+/// so far once the queue holds half the outbox's bound, so that an
+/// interval's lines never outgrow the bound for want of a sender.
+pub(crate) fn relieve(outbox: &Outbox) {
+    let state = outbox.lock();
+    if state.queued_bytes * 2 > outbox.settings.max_queued_bytes() && !state.queue.is_empty() {
+        let mut taken = Vec::new();
+        drop(send_queue(outbox, state, &mut taken));
     }
 }
 

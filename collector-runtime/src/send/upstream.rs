@@ -11,8 +11,11 @@ use std::any::Any;
 
 /// Something that writes lines into the outbox that holds it, when asked.
 pub(crate) trait Upstream: Send + Sync {
-    /// Writes everything it holds into its outbox as lines, now.
-    fn drain(&self);
+    /// Writes everything it holds into its outbox as lines, now, calling
+    /// `relieve` after each run of lines it hands over: the sender passes
+    /// what sends the payloads queued so far, so that a large interval
+    /// never outgrows the outbox's bound; another thread passes nothing.
+    fn drain(&self, relieve: &dyn Fn());
 
     /// The concrete type, for the floor that made it.
     fn as_any(&self) -> &dyn Any;

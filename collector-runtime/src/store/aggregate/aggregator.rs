@@ -87,7 +87,7 @@ impl Aggregator {
 }
 
 impl Upstream for Aggregator {
-    fn drain(&self) {
+    fn drain(&self, relieve: &dyn Fn()) {
         let Some(outbox) = self.outbox.upgrade() else {
             return;
         };
@@ -96,7 +96,7 @@ impl Upstream for Aggregator {
         let Drain { combined, spare } = &mut *drain;
         self.armed.store(false, Ordering::SeqCst);
         let shards: Vec<ShardTable> = self.lock_shards().clone();
-        let mut out = LineOut::new(&self.client, outbox);
+        let mut out = LineOut::new(&self.client, outbox, relieve);
         for shard in &shards {
             // The thread's table is swapped for an empty one and combined
             // after: its thread waits for a swap, never for the combining.

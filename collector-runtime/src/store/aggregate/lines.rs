@@ -14,17 +14,26 @@ use crate::send::payload::Batch;
 use crate::store::aggregate::table::{Held, Table};
 use crate::store::handoff::{hand_to_outbox, write_transport_counts};
 
-/// Lines are handed to the outbox in batches of about this many bytes, so
-/// that a drain of many contexts holds no more than that at once.
+/// Lines are handed to the outbox in batches of about this many bytes (or a
+/// quarter of its bound, if less), so that a drain of many contexts holds
+/// no more than that at once.
 const BATCH_BYTES: usize = 32 * 1024;
 
 /// A drain's lines on their way into the outbox.
 pub(crate) struct LineOut<'a> {
     client: &'a Client,
+    /// Called after each hand-over (see [`Upstream::drain`]).
+    ///
+    /// [`Upstream::drain`]: crate::send::upstream::Upstream::drain
+    relieve: &'a dyn Fn(),
     outbox: &'a Arc<Outbox>,
     batch: Batch,
     /// The longest line that fits a payload.
     limit: usize,
+    /// How many bytes of lines go to the outbox at once: at most a quarter
+    /// of its bound, so that a batch always fits once the queue is below
+    /// half of it (see `relieve`).
+    batch_bytes: usize,
     head: String,
     suffix: String,
     /// Where a failure to send the batch's lines is reported.
@@ -34,12 +43,20 @@ pub(crate) struct LineOut<'a> {
 }
 
 impl<'a> LineOut<'a> {
-    pub(crate) fn new(client: &'a Client, outbox: &'a Arc<Outbox>) -> LineOut<'a> {
+    pub(crate) fn new(
+        client: &'a Client,
+        outbox: &'a Arc<Outbox>,
+        relieve: &'a dyn Fn(),
+    ) -> LineOut<'a> {
         LineOut {
             client,
+            relieve,
             outbox,
             batch: Batch::default(),
             limit: client.max_payload().saturating_sub(1).max(1),
+            batch_bytes: BATCH_BYTES
+                .min(outbox.settings.max_queued_bytes() / 4)
+                .max(1),
             head: String::new(),
             suffix: String::new(),
             on_error: None,
@@ -87,11 +104,17 @@ impl<'a> LineOut<'a> {
             let mut values = std::iter::once(series.total)
                 .chain(held.more.iter().copied())
                 .peekable();
-            let (head, suffix, limit) = (&self.head, &self.suffix, self.limit);
+            // Taken out while the lines are written: a context with many
+            // samples is handed over a batch at a time.
+            let (head, suffix) = (
+                std::mem::take(&mut self.head),
+                std::mem::take(&mut self.suffix),
+            );
+            let limit = self.limit;
             while let Some(first) = values.next() {
                 self.batch.line(true, |out| {
                     let start = out.len();
-                    out.push_str(head);
+                    out.push_str(&head);
                     out.push(':');
                     write_value(out, first);
                     while let Some(&next) = values.peek().filter(|_| packed) {
@@ -104,12 +127,13 @@ impl<'a> LineOut<'a> {
                         }
                         values.next();
                     }
-                    out.push_str(suffix);
+                    out.push_str(&suffix);
                 });
+                if self.batch.len() >= self.batch_bytes {
+                    self.hand(0);
+                }
             }
-            if self.batch.len() >= BATCH_BYTES {
-                self.hand(0);
-            }
+            (self.head, self.suffix) = (head, suffix);
         }
     }
 
@@ -127,6 +151,8 @@ impl<'a> LineOut<'a> {
 
     fn hand(&mut self, carried: u64) {
         if !self.batch.is_empty() {
+            // Room first: the queue is brought below half the bound.
+            (self.relieve)();
             hand_to_outbox(
                 self.outbox,
                 &self.batch,
