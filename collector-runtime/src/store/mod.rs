@@ -269,11 +269,7 @@ impl Store {
     fn drop_empty_series(&mut self) {
         self.index.clear(&self.series);
         self.series.retain(Series::is_live);
-        for position in 0..self.series.len() {
-            let hash = self.series[position].hash;
-            let next = self.index.insert(hash, position as u32, &self.series);
-            self.series[position].next = next;
-        }
+        self.reindex();
     }
 
     /// Heap capacity, in series, that an idle store keeps.
@@ -375,11 +371,30 @@ impl Store {
         (series, std::mem::take(&mut self.dropped))
     }
 
-    /// Gives back an emptied vector so its capacity serves the next round.
+    /// Gives back the series a flush took: when nothing was recorded in the
+    /// meantime, they are kept, empty, for the collector's next round (a
+    /// loop of jobs records into the same series, found without building
+    /// them again), as a thread's store keeps them ([`Store::park`]);
+    /// otherwise only the vector's capacity is kept.
     pub(crate) fn give_back(&mut self, mut spare: Vec<Series>) {
+        if self.series.is_empty() && spare.len() <= self.max_series {
+            spare.iter_mut().for_each(Series::empty);
+            self.series = spare;
+            self.reindex();
+            return;
+        }
         spare.clear();
         if self.series.is_empty() && self.series.capacity() < spare.capacity() {
             self.series = spare;
+        }
+    }
+
+    /// Indexes every held series again (the index was cleared).
+    fn reindex(&mut self) {
+        for position in 0..self.series.len() {
+            let hash = self.series[position].hash;
+            let next = self.index.insert(hash, position as u32, &self.series);
+            self.series[position].next = next;
         }
     }
 
@@ -535,6 +550,25 @@ mod tests {
         assert_eq!(incr(&mut store, "q", &["a"]), Err(Refused::Full));
         let (taken, dropped) = store.take(Vec::new());
         assert_eq!((taken.len(), dropped), (2, 1));
+    }
+
+    #[test]
+    fn series_given_back_are_kept_and_start_again_from_what_is_absorbed() {
+        let mut shared = Store::new(10);
+        for _ in 0..3 {
+            incr(&mut shared, "q", &["a"]).unwrap();
+        }
+        let (taken, _) = shared.take(Vec::new());
+        assert_eq!(taken[0].total, Total::Count(3));
+        shared.give_back(taken);
+        assert!(shared.is_empty());
+        let mut local = Store::new(10);
+        incr(&mut local, "q", &["a"]).unwrap();
+        shared.absorb(&mut local);
+        incr(&mut shared, "q", &["b"]).unwrap();
+        let (taken, _) = shared.take(Vec::new());
+        let totals: Vec<_> = taken.iter().map(|s| s.total).collect();
+        assert_eq!(totals, [Total::Count(1), Total::Count(1)]);
     }
 
     #[test]

@@ -359,7 +359,12 @@ impl Series {
 
     /// Folds the same series, recorded later elsewhere, into this one.
     pub(crate) fn absorb(&mut self, later: &Series) {
-        self.total.absorb(later.total);
+        if self.records == 0 {
+            // A kept series holds an earlier execution's total: replaced.
+            self.total = later.total;
+        } else {
+            self.total.absorb(later.total);
+        }
         self.records = self.records.saturating_add(later.records);
     }
 
