@@ -174,7 +174,9 @@ pub fn check_notices(base: &[TagIn], notices: &[NoticeIn]) -> Result<(), String>
                     && c.hostname == hostname.as_deref().map(clean_chars)
                     && match (message, &c.message) {
                         (Some(given), Some(sent)) => {
-                            let given = given.replace('|', "\u{a6}").replace("\\n", "\n");
+                            let given = without_controls(given)
+                                .replace('|', "\u{a6}")
+                                .replace("\\n", "\n");
                             same_or_cut(&given, sent, &mut cuts)
                         }
                         (None, None) => true,
@@ -194,7 +196,10 @@ pub fn check_notices(base: &[TagIn], notices: &[NoticeIn]) -> Result<(), String>
             ) => {
                 // A written `\n` reads back as a line break: the agent's
                 // rule, which the model follows.
-                let (title, text) = (title.replace("\\n", "\n"), text.replace("\\n", "\n"));
+                let (title, text) = (
+                    without_controls(title).replace("\\n", "\n"),
+                    without_controls(text).replace("\\n", "\n"),
+                );
                 same_or_cut(&title, &e.title, &mut cuts)
                     && (e.title.len() < title.len() || same_or_cut(&text, &e.text, &mut cuts))
                     && e.tags == expected_tags(base, tags)
@@ -216,4 +221,13 @@ pub fn check_notices(base: &[TagIn], notices: &[NoticeIn]) -> Result<(), String>
         ));
     }
     Ok(())
+}
+
+/// A text as the agent reads it back: every control character but a line
+/// break arrives as a space (the documented rule for checks' and events'
+/// texts).
+fn without_controls(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() && c != '\n' { ' ' } else { c })
+        .collect()
 }
