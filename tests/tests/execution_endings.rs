@@ -8,7 +8,6 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use axum::extract::MatchedPath;
 use axum::routing::get;
 use axum::Router;
 use collector_runtime::collector::Outcome;
@@ -21,7 +20,7 @@ use tower::{service_fn, Layer, ServiceExt};
 use tracing_subscriber::prelude::*;
 
 mod axum_common;
-use axum_common::{request, serve};
+use axum_common::{request, request_layer, serve};
 
 #[derive(Clone, Copy, Debug)]
 enum Ends {
@@ -289,15 +288,7 @@ fn request_lines(
 fn work_that_outlives_the_response_is_sent_with_the_request_once() {
     let receiver = UdpReceiver::bind_with_buffer(1 << 20);
     let _ = CLIENT.set(receiver.client());
-    let layer = CollectorLayer::new()
-        .client(receiver.client())
-        .method()
-        .route_with(|extensions, _uri| {
-            extensions
-                .get::<MatchedPath>()
-                .map(|path| path.as_str().to_owned())
-        })
-        .status();
+    let layer = request_layer(receiver.client());
     let app = Router::new()
         .route("/layer", get(handler))
         .layer(layer)

@@ -8,14 +8,14 @@
 
 use std::time::Duration;
 
-use axum::extract::{MatchedPath, Path};
+use axum::extract::Path;
 use axum::routing::get;
 use axum::Router;
-use collector_runtime::{collect_metrics, tower::CollectorLayer};
+use collector_runtime::collect_metrics;
 use collector_tests::{parse_all, Line, UdpReceiver};
 
 mod axum_common;
-use axum_common::{request, serve};
+use axum_common::{request, request_layer, serve};
 
 #[collect_metrics(name = "handler.get_user", timing, outcome)]
 async fn get_user(Path(id): Path<u32>) -> Result<String, String> {
@@ -37,18 +37,9 @@ fn an_annotated_handler_under_the_layer_carries_the_requests_method_and_route() 
     // `client = ...`; the layer through its own. Both go to this socket.
     let receiver = UdpReceiver::bind();
     collector_runtime::set_global_client(receiver.client());
-    let app = Router::new().route("/users/{id}", get(get_user)).layer(
-        CollectorLayer::new()
-            .client(receiver.client())
-            .method()
-            .route_with(|extensions, _uri| {
-                extensions
-                    .get::<MatchedPath>()
-                    .map(|path| path.as_str().to_owned())
-            })
-            .status()
-            .timing(),
-    );
+    let app = Router::new()
+        .route("/users/{id}", get(get_user))
+        .layer(request_layer(receiver.client()).timing());
     let (server, runtime) = serve(app);
     assert_eq!(request(server, "GET", "/users/7", ""), 200);
     drop(runtime);

@@ -9,7 +9,7 @@ use std::io::Write;
 use std::net::TcpStream;
 use std::time::Duration;
 
-use axum::extract::{MatchedPath, Path};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
@@ -17,7 +17,7 @@ use collector_runtime::tower::CollectorLayer;
 use collector_tests::{parse_datagram, series, UdpReceiver};
 
 mod axum_common;
-use axum_common::{request, serve};
+use axum_common::{request, request_layer, serve};
 
 /// Yields to the executor so the rest of the handler may run on another
 /// worker thread.
@@ -61,18 +61,7 @@ fn app(receiver: &UdpReceiver) -> Router {
         .route("/items/{id}", get(get_item))
         .route("/items", post(create_item))
         .route("/slow/{id}", get(slow))
-        .layer(
-            CollectorLayer::new()
-                .client(receiver.client())
-                .tag("service:shop")
-                .method()
-                .route_with(|extensions, _uri| {
-                    extensions
-                        .get::<MatchedPath>()
-                        .map(|path| path.as_str().to_owned())
-                })
-                .status(),
-        )
+        .layer(request_layer(receiver.client()).tag("service:shop"))
 }
 
 type Totals = BTreeMap<(String, String, Vec<String>), (f64, usize)>;

@@ -1,11 +1,14 @@
-//! What the axum tests share: a server on a loopback port, and plain
-//! HTTP/1.1 requests over std sockets.
+//! What the axum tests share: a server on a loopback port, plain HTTP/1.1
+//! requests over std sockets, and the request layer as the guide sets it up.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
+use axum::extract::MatchedPath;
 use axum::Router;
+use collector_runtime::tower::CollectorLayer;
+use collector_runtime::Client;
 
 /// Serves `app` on a free loopback port on a multi-thread runtime.
 pub(crate) fn serve(app: Router) -> (SocketAddr, tokio::runtime::Runtime) {
@@ -42,4 +45,19 @@ pub(crate) fn request(server: SocketAddr, method: &str, path: &str, body: &str) 
         .nth(1)
         .and_then(|code| code.parse().ok())
         .unwrap_or_else(|| panic!("no status in {response:?}"))
+}
+
+/// The request layer on `client`, tagging each request's method, its
+/// matched route (`/users/{id}`, sent as `/users/_id_`) and its status.
+#[allow(dead_code)] // a binary whose handlers are annotated alone builds none
+pub(crate) fn request_layer(client: Client) -> CollectorLayer {
+    CollectorLayer::new()
+        .client(client)
+        .method()
+        .route_with(|extensions, _uri| {
+            extensions
+                .get::<MatchedPath>()
+                .map(|path| path.as_str().to_owned())
+        })
+        .status()
 }
