@@ -60,24 +60,29 @@ fn every_field_of_a_check_and_an_event_is_sent_exactly() {
     });
     let text = String::from_utf8(datagrams.concat()).unwrap();
     // The buffered UDP sink ends each datagram with a line break. Checks
-    // and events pass through at the flush; the series goes out with the
-    // client's aggregated lines, at the end of the interval.
+    // and events pass through at the flush, in the order recorded; the
+    // series goes out with the client's aggregated lines, which the sender
+    // may drain before or after the notices are queued.
+    let (notices, metrics): (Vec<&str>, Vec<&str>) = text
+        .lines()
+        .partition(|line| line.starts_with("_sc|") || line.starts_with("_e{"));
     assert_eq!(
-        text.trim_end(),
+        notices.join("\n"),
         "_sc|jobs.nightly|1|d:1700000000|h:worker-1|#db:main,env:test,job:nightly\
          |m:slow: 3 retries\n\
          _e{12,16}:nightly done|4 rows\\nall good|d:1700000001|h:worker-1|k:nightly|p:low\
-         |s:cron|t:success|#env:test,job:nightly,kind:report\n\
-         rows:1|c|#env:test,job:nightly"
+         |s:cron|t:success|#env:test,job:nightly,kind:report"
     );
-    let Sent::Check(check) = &sent[0] else {
+    assert_eq!(metrics, ["rows:1|c|#env:test,job:nightly"]);
+    let mut notices = sent.iter().filter(|s| !matches!(s, Sent::Metric(_)));
+    let Some(Sent::Check(check)) = notices.next() else {
         panic!("{sent:?}")
     };
     assert_eq!(
         (check.status, check.message.as_deref()),
         (1, Some("slow: 3 retries"))
     );
-    let Sent::Event(event) = &sent[1] else {
+    let Some(Sent::Event(event)) = notices.next() else {
         panic!("{sent:?}")
     };
     assert_eq!(event.text, "4 rows\nall good");
@@ -272,18 +277,21 @@ fn a_text_longer_than_a_payload_is_cut_whole_into_one_datagram_and_reported() {
     for datagram in &datagrams {
         assert!(datagram.len() <= 1432, "{}", datagram.len());
     }
-    // The checks and events in the order recorded, then the series with
-    // the client's aggregated lines.
-    assert!(matches!(&sent[3..], [Sent::Metric(_), Sent::Metric(_)]));
-    let Sent::Event(event) = &sent[0] else {
+    // The checks and events in the order recorded; the series go out with
+    // the client's aggregated lines, which the sender may drain before or
+    // after the notices are queued.
+    let (metrics, notices): (Vec<&Sent>, Vec<&Sent>) =
+        sent.iter().partition(|s| matches!(s, Sent::Metric(_)));
+    assert_eq!(metrics.len(), 2, "{sent:?}");
+    let Sent::Event(event) = notices[0] else {
         panic!()
     };
     assert!(event.text.len() > 1300 && event.text.chars().all(|c| c == 'é'));
-    let Sent::Check(check) = &sent[1] else {
+    let Sent::Check(check) = notices[1] else {
         panic!()
     };
     assert!(check.message.as_ref().unwrap().chars().all(|c| c == 'é'));
-    let Sent::Event(titled) = &sent[2] else {
+    let Sent::Event(titled) = notices[2] else {
         panic!()
     };
     assert!(titled.title.len() > 1300 && titled.title.chars().all(|c| c == 'é'));
