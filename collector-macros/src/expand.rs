@@ -36,6 +36,10 @@ use crate::body::{self, local, Exits};
 use crate::params::{self, Params};
 use crate::validate::{Options, Tag};
 
+mod spelled_async;
+
+use spelled_async::SpelledAsync;
+
 /// The function, with its body wrapped.
 pub(crate) fn function(func: ItemFn, options: &Options) -> TokenStream {
     let ItemFn {
@@ -52,7 +56,16 @@ pub(crate) fn function(func: ItemFn, options: &Options) -> TokenStream {
         Some(path) => path.to_token_stream(),
         None => quote!(::collector_runtime),
     };
-    let params = params::params(&mut sig, &options.mentioned());
+    let spelled = SpelledAsync::of(&sig, &block, options);
+    // A spelled-out async fn's block captures what it names, as it does
+    // plain: nothing is moved in, and the signature keeps its `mut`s.
+    let params = match spelled {
+        Some(_) => Params {
+            rebind: TokenStream::new(),
+            self_by_value: false,
+        },
+        None => params::params(&mut sig, &options.mentioned()),
+    };
     let lifetimes = sig
         .generics
         .params
@@ -62,11 +75,14 @@ pub(crate) fn function(func: ItemFn, options: &Options) -> TokenStream {
             _ => None,
         })
         .collect();
-    let returns = Returns::of(
-        &sig.output,
-        sig.asyncness.is_none(),
-        &ElideLifetimes(lifetimes),
-    );
+    let returns = match &spelled {
+        Some(spelled) => Returns::of(spelled.output(), false, &ElideLifetimes(lifetimes)),
+        None => Returns::of(
+            &sig.output,
+            sig.asyncness.is_none(),
+            &ElideLifetimes(lifetimes),
+        ),
+    };
     let cx = Context {
         krate: &krate,
         options,
@@ -75,11 +91,15 @@ pub(crate) fn function(func: ItemFn, options: &Options) -> TokenStream {
     };
     let start = start(&krate, options);
     let braces = block.brace_token;
-    let wrapped = if sig.asyncness.is_some() && (params.self_by_value || body::can_suspend(&block))
-    {
-        cx.suspending(block)
+    let wrapped = if let Some(spelled) = spelled {
+        // The collector starts in the block, when it is first polled.
+        spelled.expand(&cx, start)
+    } else if sig.asyncness.is_some() && (params.self_by_value || body::can_suspend(&block)) {
+        let wrapped = cx.suspending(block, quote!(move));
+        quote!(#start #wrapped)
     } else {
-        cx.in_place(block.as_ref().clone())
+        let wrapped = cx.in_place(block.as_ref().clone());
+        quote!(#start #wrapped)
     };
     // The function's braces are the user's: its span (for lints and
     // diagnostics) stays the user's code.
@@ -87,7 +107,6 @@ pub(crate) fn function(func: ItemFn, options: &Options) -> TokenStream {
     braces.surround(&mut out, |out| {
         out.extend(quote! {
             #(#inner)*
-            #start
             #wrapped
         });
     });
@@ -519,45 +538,48 @@ impl Context<'_> {
         (is_error, error_text)
     }
 
+    /// An async block has no return type to write; a `return` that is never
+    /// taken gives it one, so that `?` in the body knows what to convert
+    /// into and the outcome probes what they read. The `allow`s cover this
+    /// statement only, never the user's body. For `-> !`, which a `let`
+    /// cannot name, the block yields `Infallible`, matched away after the
+    /// `await`.
+    fn async_output(&self) -> Option<TokenStream> {
+        let fake = local("fake");
+        let ty = match self.returns {
+            Returns::Typed { ty, .. } => quote!(#ty),
+            Returns::Never => quote!(::core::convert::Infallible),
+            _ => return None,
+        };
+        Some(quote! {
+            #[allow(
+                unknown_lints,
+                unreachable_code,
+                clippy::diverging_sub_expression,
+                clippy::empty_loop,
+                clippy::let_unit_value,
+                clippy::let_with_type_underscore,
+                clippy::needless_return,
+                clippy::unreachable
+            )]
+            if false {
+                let #fake: #ty = loop {};
+                return #fake;
+            }
+        })
+    }
+
     /// An async body that may suspend becomes an inner future, polled by
     /// `scope.run` with the collector current around every poll, on
     /// whichever thread runs it, and dropped with the collector current if
-    /// the call is cancelled.
-    fn suspending(&self, block: Box<Block>) -> TokenStream {
+    /// the call is cancelled. `capture` is `move` for an `async fn`, whose
+    /// future owns the parameters, and a spelled-out one's own.
+    fn suspending(&self, block: Box<Block>, capture: TokenStream) -> TokenStream {
         let krate = self.krate;
-        let (scope, fut, value, fake) =
-            (local("scope"), local("fut"), local("value"), local("fake"));
-        // An async block has no return type to write; a `return` that is
-        // never taken gives it one, so `?` in the body knows what to convert
-        // into. The `allow`s cover this statement only, never the user's
-        // body. For `-> !`, which a `let` cannot name, the inner future
-        // yields `Infallible`, matched away after the `await`.
-        let edge_ty = match self.returns {
-            Returns::Typed { ty, .. } => Some(quote!(#ty)),
-            Returns::Never => Some(quote!(::core::convert::Infallible)),
-            _ => None,
-        };
-        let edge = edge_ty.map(|ty| {
-            quote! {
-                #[allow(
-                    unknown_lints,
-                    unreachable_code,
-                    clippy::diverging_sub_expression,
-                    clippy::empty_loop,
-                    clippy::let_unit_value,
-                    clippy::let_with_type_underscore,
-                    clippy::needless_return,
-                    clippy::unreachable
-                )]
-                if false {
-                    let #fake: #ty = loop {};
-                    return #fake;
-                }
-            }
-        });
-        let inner = self.prelude(&block, true, edge.unwrap_or_default());
+        let (scope, fut, value) = (local("scope"), local("fut"), local("value"));
+        let inner = self.prelude(&block, true, self.async_output().unwrap_or_default());
         let head = quote! {
-            let mut #fut = #krate::__private::pin!(::core::option::Option::Some(async move #inner));
+            let mut #fut = #krate::__private::pin!(::core::option::Option::Some(async #capture #inner));
         };
         let run = quote!(#scope.run(#fut.as_mut()).await);
         match self.returns {

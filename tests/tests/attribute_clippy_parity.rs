@@ -76,6 +76,49 @@ fn aliased(n: &u8) -> BoxFut<'_, u8> {
     Box::pin(async move { *n })
 }
 
+// An async fn written out: `manual_async_fn` fires on both forms.
+
+#[expect(clippy::manual_async_fn)]
+fn plain_spelled(n: u8) -> impl Future<Output = u8> {
+    async move { n + 1 }
+}
+
+#[collect_metrics(outcome, timing)]
+#[expect(clippy::manual_async_fn)]
+fn spelled(n: u8) -> impl Future<Output = u8> {
+    async move { n + 1 }
+}
+
+#[expect(clippy::manual_async_fn)]
+fn plain_spelled_waiting(text: &str) -> impl Future<Output = Result<usize, String>> + '_ {
+    async move {
+        tokio::task::yield_now().await;
+        let n: usize = text.parse().map_err(|_| text.to_owned())?;
+        Ok(n)
+    }
+}
+
+#[collect_metrics(outcome, service_check, tags(kind = "parse"))]
+#[expect(clippy::manual_async_fn)]
+fn spelled_waiting(text: &str) -> impl Future<Output = Result<usize, String>> + '_ {
+    async move {
+        tokio::task::yield_now().await;
+        let n: usize = text.parse().map_err(|_| text.to_owned())?;
+        Ok(n)
+    }
+}
+
+#[expect(clippy::manual_async_fn)]
+fn plain_spelled_borrowing(v: &[u8]) -> impl Future<Output = usize> + '_ {
+    async { v.len() }
+}
+
+#[collect_metrics(timing)]
+#[expect(clippy::manual_async_fn)]
+fn spelled_borrowing(v: &[u8]) -> impl Future<Output = usize> + '_ {
+    async { v.len() }
+}
+
 #[tokio::test]
 async fn both_forms_run_alike() {
     collector_runtime::set_global_client(collector_runtime::Client::new(cadence::NopMetricSink));
@@ -90,4 +133,15 @@ async fn both_forms_run_alike() {
     assert_eq!(plain_checked_word("a b"), checked_word("a b"));
     assert_eq!(plain_shown().to_string(), shown().to_string());
     assert_eq!(plain_aliased(&3).await, aliased(&3).await);
+    assert_eq!(plain_spelled(1).await, spelled(1).await);
+    for text in ["12", "x"] {
+        assert_eq!(
+            plain_spelled_waiting(text).await,
+            spelled_waiting(text).await
+        );
+    }
+    assert_eq!(
+        plain_spelled_borrowing(&[1, 2]).await,
+        spelled_borrowing(&[1, 2]).await
+    );
 }

@@ -15,5 +15,6 @@ fn ui() {
     cases.pass("../ui/pass/parameter_cfg.rs");
     cases.pass("../ui/pass/parameter_lints.rs");
     cases.pass("../ui/pass/single_expression_bodies.rs");
+    cases.pass("../ui/pass/spelled_async_fn.rs");
     cases.compile_fail("ui/fail/*.rs");
 }
