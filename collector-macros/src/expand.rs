@@ -415,8 +415,18 @@ impl Context<'_> {
             Returns::Future { boxed: Some(ty) } => Some(quote!(: #ty)),
             _ => None,
         };
+        // The tail leaves through the last exit, which is located at the
+        // tail (or the closing brace), so that an error about the returned
+        // value (a reference to a local) points at the user's code.
+        let at_tail = match block.stmts.last() {
+            Some(syn::Stmt::Expr(tail, None)) => tail.span(),
+            _ => block.brace_token.span.close(),
+        };
         let block = self.prelude(&block, false, TokenStream::new());
-        let last = exit(&syn::parse_quote!(#value));
+        let mut returned = value.clone();
+        returned.set_span(value.span().located_at(at_tail));
+        let last = exit(&syn::parse_quote!(#returned));
+        let ret = quote_spanned!(value.span().located_at(at_tail)=> return);
         quote! {
             #try_traits
             #head
@@ -424,7 +434,7 @@ impl Context<'_> {
                 () => #block
             };
             #[allow(unknown_lints, unreachable_code, clippy::needless_return)]
-            return #last;
+            #ret #last;
         }
     }
 
@@ -466,12 +476,16 @@ impl Context<'_> {
                     }
                 }
             });
+            // The value leaves located where the user returned it, so that
+            // a borrow error about it points there.
+            let mut leaving = value.clone();
+            leaving.set_span(value.span().located_at(returned.span()));
             quote_spanned! {returned.span()=>
                 {
                     let #value: #ty = #returned;
                     #wrapped
                     #ended
-                    #value
+                    #leaving
                 }
             }
         };
@@ -649,12 +663,15 @@ impl Context<'_> {
                         .error_text(#error_text)
                 }
             };
+            // The call's future leaves located where the user returned it,
+            // so that a borrow error about it points there.
+            let leaving = quote_spanned!(value.span().located_at(returned.span())=> { #call });
             quote_spanned! {returned.span()=>
                 {
                     let #value #ty = #returned;
                     let #value = #body.constructed(#value);
                     ::core::mem::drop(#body);
-                    #call
+                    #leaving
                 }
             }
         };
