@@ -146,7 +146,9 @@ pub(crate) fn send_all(
     // one line per context once per interval; those it cannot take (a
     // synchronous client, the end of the process, a full table) are
     // written here as lines of their own.
-    let shard = aggregate::shard_for(client);
+    // Asked once: in a process that may have forked, it costs a `getpid`.
+    let outbox = client.outbox();
+    let shard = aggregate::shard_for(client, outbox);
     let mut table = shard.as_ref().map(Shard::lock);
     let set = table.as_mut().and_then(|table| {
         let (base, inherited) = writer.context_tags();
@@ -193,7 +195,7 @@ pub(crate) fn send_all(
         errors: refused,
         ..FlushReport::default()
     };
-    match client.outbox() {
+    match outbox {
         Some(outbox) => {
             // The transport's own counts go out with this flush's lines,
             // with the client's tags only, not the collector's (with none,

@@ -64,10 +64,15 @@ impl Shard<'_> {
 
 /// This thread's table of `client`'s aggregator, or `None` when its lines
 /// are not aggregated: a capture's or a synchronous client, the end of the
-/// process, no sender thread.
+/// process, no sender thread. `outbox` is the client's, as
+/// [`Client::outbox`] gave it: the caller asks once per flush, as the
+/// question costs a `getpid`.
 #[inline]
-pub(crate) fn shard_for(client: &Client) -> Option<Shard<'_>> {
-    let outbox = client.outbox()?;
+pub(crate) fn shard_for<'a>(
+    client: &'a Client,
+    outbox: Option<&'a Arc<Outbox>>,
+) -> Option<Shard<'a>> {
+    let outbox = outbox?;
     if outbox.settings.synchronous || exit::ending() || outbox.no_sender.load(Ordering::Relaxed) {
         return None;
     }
