@@ -48,7 +48,9 @@
 //!   handler), [`tags`], [`values`], [`checks_events`], [`telemetry`] (the
 //!   reports and the crate's own counters), [`testing`], and the
 //!   integrations `tower`, `tracing` and `metrics`, each behind its feature.
-#![forbid(unsafe_code)]
+// Denied, not forbidden: one call to `pthread_atfork` (send/process_id.rs)
+// keeps the per-flush fork check to an atomic load instead of a `getpid`.
+#![deny(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 // The floors, top down. A file imports from its own folder and from the

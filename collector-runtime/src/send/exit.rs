@@ -66,7 +66,7 @@ fn lock() -> std::sync::MutexGuard<'static, Vec<Arc<Outbox>>> {
 #[inline]
 pub(crate) fn ending() -> bool {
     let pid = ENDING.load(Ordering::Relaxed);
-    pid != 0 && pid == std::process::id()
+    pid != 0 && pid == crate::send::process_id::id()
 }
 
 /// Waits for every outbox when the thread that holds it ends.
@@ -207,7 +207,7 @@ fn read_ledgers(outboxes: &[Arc<Outbox>]) -> DeliveryReport {
 /// pending, gives up on them (no write starts after this, so the count
 /// stays true) and says so, once, with the count.
 pub(crate) fn end_of_process() -> DeliveryReport {
-    ENDING.store(std::process::id(), Ordering::Relaxed);
+    ENDING.store(crate::send::process_id::id(), Ordering::Relaxed);
     let delivery = wait_for_outboxes();
     if delivery.lines_pending == 0 {
         return delivery;

@@ -18,6 +18,7 @@ pub(crate) mod origin;
 pub(crate) mod outbox;
 mod parse;
 pub(crate) mod payload;
+pub(crate) mod process_id;
 mod retry;
 pub(crate) mod sender;
 pub(crate) mod target;

@@ -301,7 +301,7 @@ impl Outbox {
             start_sender,
             upstream: OnceLock::new(),
             no_sender: AtomicBool::new(false),
-            pid: std::process::id(),
+            pid: crate::send::process_id::id(),
             successor: OnceLock::new(),
         }
     }
@@ -311,7 +311,7 @@ impl Outbox {
     /// (same sink, same settings, a sender of its own started on first
     /// use). The inherited one is never locked.
     pub(crate) fn for_this_process(self: &Arc<Self>) -> &Arc<Outbox> {
-        let pid = std::process::id();
+        let pid = crate::send::process_id::id();
         let mut outbox = self;
         while outbox.pid != pid {
             outbox = outbox.successor.get_or_init(|| {

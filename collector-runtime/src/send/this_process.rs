@@ -6,7 +6,8 @@
 //! and none of its threads but the one that called `fork`. So each value
 //! here remembers the process that made it; a process whose id differs
 //! makes its own, linked after the inherited one, and never touches the
-//! inherited one again. The check is one `getpid` per use.
+//! inherited one again. The check is an atomic load per use (see
+//! [`process_id`](crate::send::process_id)).
 
 use std::sync::atomic::AtomicU64;
 use std::sync::OnceLock;
@@ -34,7 +35,7 @@ impl<T: Send + Sync> PerProcess<T> {
 
     /// This process's value.
     pub(crate) fn get(&'static self) -> &'static T {
-        let pid = std::process::id();
+        let pid = crate::send::process_id::id();
         let link = |pid| Link {
             pid,
             value: (self.make)(),
