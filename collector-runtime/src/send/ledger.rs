@@ -64,14 +64,13 @@ impl Ledger {
     /// not yet written as lines) to [`Ledger::pending`], for every report
     /// and wait that reads it. One upstream per ledger: a second is
     /// refused and handed back.
-    #[allow(dead_code)] // The hook for an aggregator in front of the outbox.
     pub(crate) fn add_upstream(&self, pending: Upstream) -> Result<(), Upstream> {
         self.upstream.set(pending)
     }
 
     /// `lines` were taken into the outbox: waiting from now on.
     pub(crate) fn accept(&self, lines: usize) {
-        self.accepted.fetch_add(lines as u64, Ordering::Relaxed);
+        self.accepted.fetch_add(lines as u64, Ordering::Release);
     }
 
     /// `lines` were dropped without entering the outbox (it was full, or a
@@ -121,10 +120,14 @@ impl Ledger {
     /// Lines accepted and not finished (waiting or in flight), and the
     /// upstream's pending count.
     pub(crate) fn pending(&self) -> u64 {
-        let finished = self.finished.load(Ordering::Acquire);
-        let accepted = self.accepted.load(Ordering::Relaxed);
+        // Read in the order a line moves (upstream, accepted, finished), so
+        // that a line moving meanwhile is counted twice or is already
+        // finished (and then sent or dropped), never missed: read the other
+        // way, a line accepted between the two reads would be in neither.
         let upstream = self.upstream.get().map_or(0, |pending| pending());
-        accepted.saturating_sub(finished) + upstream
+        let accepted = self.accepted.load(Ordering::Acquire);
+        let finished = self.finished.load(Ordering::Acquire);
+        (upstream + accepted).saturating_sub(finished)
     }
 
     /// Lines inside the write now under way.

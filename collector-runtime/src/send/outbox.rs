@@ -145,6 +145,8 @@ pub(crate) struct State {
     /// executions): one flush interval after its first line of the
     /// interval was merged; `None` while it holds nothing.
     pub(crate) upstream_due: Option<Instant>,
+    /// The sender is writing the upstream's lines into this outbox.
+    pub(crate) draining: bool,
     pub(crate) queue: VecDeque<Waiting>,
     /// Bytes of lines waiting or being sent, `filling`'s included.
     pub(crate) queued_bytes: usize,
@@ -278,6 +280,7 @@ impl Outbox {
                 filling_extra: Extra::default(),
                 filling_due: None,
                 upstream_due: None,
+                draining: false,
                 queue: VecDeque::new(),
                 queued_bytes: 0,
                 handed: 0,
@@ -507,16 +510,48 @@ impl Outbox {
     }
 
     /// Asks the sender to send everything handed to it so far, the payload
-    /// being filled included, and waits until it has or `deadline` passes.
-    /// Returns whether it finished in time.
+    /// being filled included, and the upstream's lines, and waits until it
+    /// has or `deadline` passes. Returns whether it finished in time.
+    ///
+    /// With a sender, the sender writes the upstream's lines, sending as it
+    /// goes, and the waiter only waits: a wait that runs out leaves the rest
+    /// of the interval pending (the ledger counts it, see
+    /// [`Ledger::add_upstream`]) for the sender to go on with, instead of
+    /// writing it into a full outbox that would refuse it. Without one (or
+    /// with one that is stuck), the waiter writes them itself.
     pub(crate) fn wait_sent(self: &Arc<Self>, deadline: Instant) -> bool {
-        self.drain_upstream(&|| self.wait_for_room(deadline));
         let mut state = self.lock();
+        // Progress is judged over the whole wait, the drain's part included.
+        let progress_before = state.done;
+        if self.sender_can_drain(&state) {
+            if state.upstream_due.is_some() || state.draining {
+                state.flush_wanted = true;
+                let drained = |state: &State| state.upstream_due.is_none() && !state.draining;
+                let in_time;
+                (state, in_time) = self.wait_until(state, deadline, progress_before, drained);
+                if !in_time {
+                    return false;
+                }
+            }
+        } else {
+            drop(state);
+            self.drain_upstream(&|| self.wait_for_room(deadline));
+            state = self.lock();
+        }
         if !state.filling.is_empty() {
             state.flush_wanted = true;
         }
         let upto = state.handed + u64::from(!state.filling.is_empty());
-        self.wait_locked(state, upto, deadline)
+        self.wait_until(state, deadline, progress_before, |state| state.done >= upto)
+            .1
+    }
+
+    /// Whether the sender thread will write the upstream's lines when asked:
+    /// it runs, it is not stuck, and the process has not given up.
+    fn sender_can_drain(&self, state: &State) -> bool {
+        !state.stuck
+            && !self.ledger.abandoned()
+            && !matches!(state.sender, SenderState::NotStarted | SenderState::Absent)
     }
 
     /// Waits until the sender has finished the first `upto` payloads, or
@@ -524,25 +559,37 @@ impl Outbox {
     pub(crate) fn wait_for(&self, upto: u64, deadline: Instant) -> bool {
         let mut state = self.lock();
         state.flush_wanted = true;
-        self.wait_locked(state, upto, deadline)
+        let progress_before = state.done;
+        self.wait_until(state, deadline, progress_before, |state| state.done >= upto)
+            .1
     }
 
-    /// Waits, unless the sender is stuck (a wait ran out of time while it
-    /// finished nothing, and it has finished nothing since) or the process
-    /// has given up on its lines.
-    fn wait_locked(&self, mut state: MutexGuard<'_, State>, upto: u64, deadline: Instant) -> bool {
+    /// Wakes the sender and waits until `done` holds of the state, unless
+    /// the sender is stuck (a wait ran out of time while it finished
+    /// nothing, and it has finished nothing since) or the process has
+    /// given up on its lines; `false` if `done` does not hold when it
+    /// returns. `progress_before` is the payloads finished when the wait
+    /// began: a sender is taken as stuck only if it finished nothing during
+    /// the whole of it, not only in what was left when this part began.
+    fn wait_until<'a>(
+        &'a self,
+        mut state: MutexGuard<'a, State>,
+        deadline: Instant,
+        progress_before: u64,
+        done: impl Fn(&State) -> bool,
+    ) -> (MutexGuard<'a, State>, bool) {
         if state.stuck
             || self.ledger.abandoned()
             || matches!(state.sender, SenderState::NotStarted | SenderState::Absent)
         {
-            return state.done >= upto;
+            let ok = done(&state);
+            return (state, ok);
         }
         if matches!(state.sender, SenderState::Idle | SenderState::Timed) {
             state.sender = SenderState::Busy;
             self.work.notify_one();
         }
-        let progress_before = state.done;
-        while state.done < upto {
+        while !done(&state) {
             let now = Instant::now();
             if now >= deadline {
                 // A sender that finished nothing in a whole wait is stuck
@@ -550,7 +597,7 @@ impl Outbox {
                 // that is slow but moving is waited for again.
                 state.stuck = state.done == progress_before;
                 this_process().timeouts.fetch_add(1, Ordering::Relaxed);
-                return false;
+                return (state, false);
             }
             state = self
                 .progress
@@ -558,7 +605,7 @@ impl Outbox {
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
         }
-        true
+        (state, true)
     }
 
     /// Has the upstream write what it holds into this outbox now, on this

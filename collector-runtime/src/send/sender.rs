@@ -63,10 +63,14 @@ fn run(outbox: &Arc<Outbox>) {
             // The interval's lines, written now and sent at once: they
             // waited one interval already.
             state.upstream_due = None;
+            state.draining = true;
             drop(state);
             outbox.drain_upstream(&|| relieve(outbox));
             state = outbox.lock();
+            state.draining = false;
             state.seal_filling();
+            // A waiter waits for the drain before it counts what to wait for.
+            outbox.progress.notify_all();
         }
         if state.flush_wanted || state.closing {
             state.flush_wanted = false;

@@ -4,7 +4,7 @@
 
 use std::any::Any;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex, TryLockError, Weak};
 
 use crate::send::client::Client;
 use crate::send::outbox::Outbox;
@@ -42,6 +42,10 @@ pub(crate) struct Aggregator {
     /// and emptied tables to swap in for the threads' full ones. One drain
     /// at a time.
     drain: Mutex<Drain>,
+    /// Lines the drain under way has taken from the threads' tables and
+    /// not handed to the outbox yet: with the tables' own, what the ledger
+    /// counts as pending upstream of the outbox.
+    in_drain: AtomicU64,
 }
 
 struct Drain {
@@ -61,7 +65,21 @@ impl Aggregator {
                 combined: Table::new(MAX_CONTEXTS),
                 spare: Vec::new(),
             }),
+            in_drain: AtomicU64::new(0),
         }
+    }
+
+    /// Lines not yet written: the threads' tables' and the drain's. Read by
+    /// the ledger's reports and waits, never on a flush. Each table is
+    /// locked in turn, as a drain's swap locks it.
+    pub(crate) fn pending_lines(&self) -> u64 {
+        // The drain's first: a line it hands over meanwhile is then counted
+        // twice (here and by the ledger), never missed.
+        let in_drain = self.in_drain.load(Ordering::Acquire);
+        let packed = self.client.packs_samples();
+        let shards: Vec<ShardTable> = self.lock_shards().clone();
+        let held: u64 = shards.iter().map(|shard| lock(shard).lines(packed)).sum();
+        in_drain + held
     }
 
     /// A table for a thread that has none yet.
@@ -92,11 +110,19 @@ impl Upstream for Aggregator {
             return;
         };
         let outbox = &outbox;
-        let mut drain = self.drain.lock().unwrap_or_else(|e| e.into_inner());
+        // One drain at a time; a second caller returns at once, and the
+        // drain under way writes what it finds (a waiter never blocks
+        // behind a sender whose sink hangs mid-drain).
+        let mut drain = match self.drain.try_lock() {
+            Ok(drain) => drain,
+            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+            Err(TryLockError::WouldBlock) => return,
+        };
         let Drain { combined, spare } = &mut *drain;
         self.armed.store(false, Ordering::SeqCst);
         let shards: Vec<ShardTable> = self.lock_shards().clone();
-        let mut out = LineOut::new(&self.client, outbox, relieve);
+        let packed = self.client.packs_samples();
+        let mut out = LineOut::new(&self.client, outbox, relieve, &self.in_drain);
         for shard in &shards {
             // The thread's table is swapped for an empty one and combined
             // after: its thread waits for a swap, never for the combining.
@@ -106,23 +132,33 @@ impl Upstream for Aggregator {
                     continue;
                 }
                 let empty = spare.pop().unwrap_or_else(|| Table::new(MAX_CONTEXTS));
+                // Counted as the drain's before the thread's table lets
+                // go of them.
+                self.in_drain
+                    .fetch_add(table.lines(packed), Ordering::AcqRel);
                 std::mem::replace(&mut *table, empty)
             };
             combined.absorb(&mut taken, &mut |full| {
                 out.write_table(full);
                 full.clear();
             });
+            // Exact again: contexts of several threads are one line.
+            self.in_drain
+                .store(combined.lines(packed), Ordering::Release);
             if taken.capacity() <= KEPT_CAPACITY {
                 spare.push(taken);
             }
         }
         out.write_table(combined);
         combined.clear();
+        // What is left is in the outbox or the last batch (counted by the
+        // ledger once `finish` hands it over, below).
         if combined.capacity() > KEPT_CAPACITY {
             // A burst's room is given back, not kept for every interval.
             *combined = Table::new(MAX_CONTEXTS);
         }
         out.finish();
+        self.in_drain.store(0, Ordering::Release);
         drop(shards);
         // The tables of threads that ended, once empty.
         self.lock_shards()

@@ -3,7 +3,7 @@
 //! multi-values (`name:v1:v2:v3|h|#tags`), split across lines only where a
 //! line would outgrow a payload; or, with packing off, one sample per line.
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crate::errors::handler::ErrorHandler;
@@ -40,6 +40,11 @@ pub(crate) struct LineOut<'a> {
     on_error: Option<ErrorHandler>,
     /// Whether the drain wrote any line.
     wrote: bool,
+    /// The aggregator's count of lines not handed over yet, lowered as
+    /// each batch is handed.
+    in_drain: &'a AtomicU64,
+    /// Lines in `batch` that came from the aggregator's contexts.
+    batch_lines: u64,
 }
 
 impl<'a> LineOut<'a> {
@@ -47,6 +52,7 @@ impl<'a> LineOut<'a> {
         client: &'a Client,
         outbox: &'a Arc<Outbox>,
         relieve: &'a dyn Fn(),
+        in_drain: &'a AtomicU64,
     ) -> LineOut<'a> {
         LineOut {
             client,
@@ -61,6 +67,8 @@ impl<'a> LineOut<'a> {
             suffix: String::new(),
             on_error: None,
             wrote: false,
+            in_drain,
+            batch_lines: 0,
         }
     }
 
@@ -112,6 +120,7 @@ impl<'a> LineOut<'a> {
             );
             let limit = self.limit;
             while let Some(first) = values.next() {
+                self.batch_lines += 1;
                 self.batch.line(true, |out| {
                     let start = out.len();
                     out.push_str(&head);
@@ -160,6 +169,14 @@ impl<'a> LineOut<'a> {
                 self.on_error.as_ref(),
                 false,
             );
+            // Counted by the ledger from here (sent, dropped or pending),
+            // so no longer by the aggregator.
+            let handed = std::mem::take(&mut self.batch_lines);
+            let _ = self
+                .in_drain
+                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |left| {
+                    Some(left.saturating_sub(handed))
+                });
         }
         self.batch = Batch::default();
     }

@@ -76,9 +76,17 @@ pub(crate) fn shard_for<'a>(
     if outbox.settings.synchronous || exit::ending() || outbox.no_sender.load(Ordering::Relaxed) {
         return None;
     }
-    let upstream = outbox
-        .upstream
-        .get_or_init(|| Arc::new(Aggregator::new(client, outbox)));
+    let upstream = outbox.upstream.get_or_init(|| {
+        let aggregator = Arc::new(Aggregator::new(client, outbox));
+        // Its lines not yet written are pending for every report and wait.
+        let counted = Arc::downgrade(&aggregator);
+        let _ = outbox.ledger.add_upstream(Box::new(move || {
+            counted
+                .upgrade()
+                .map_or(0, |aggregator| aggregator.pending_lines())
+        }));
+        aggregator
+    });
     let aggregator = upstream.as_any().downcast_ref::<Aggregator>()?;
     let table = shard::of_this_thread(aggregator.id, || aggregator.new_shard())?;
     Some(Shard {

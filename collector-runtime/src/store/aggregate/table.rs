@@ -74,6 +74,18 @@ impl Table {
         self.series.is_empty()
     }
 
+    /// The lines its drain will write: one per context when samples are
+    /// packed (more only for a context whose samples outgrow a payload),
+    /// one per sample when they are not.
+    pub(crate) fn lines(&self, packed: bool) -> u64 {
+        let lines = if packed {
+            self.series.len()
+        } else {
+            self.held.iter().map(Held::samples).sum()
+        };
+        lines as u64
+    }
+
     /// How many contexts it has room for without growing.
     pub(crate) fn capacity(&self) -> usize {
         self.series.capacity()

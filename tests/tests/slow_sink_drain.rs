@@ -1,0 +1,90 @@
+//! A wait for delivery that runs out of time while a slow sink works
+//! through an interval's aggregated lines drops none of them: they stay
+//! pending (and the report says so), and the sender goes on until every
+//! line is on the sink. A process of its own: `wait_for_delivery` reads
+//! every client of the process.
+//!
+//! The sink is slow but never stuck: each payload takes a little while,
+//! so an interval of many contexts takes longer than the client's flush
+//! timeout to write.
+
+use std::collections::BTreeSet;
+use std::io;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use cadence::MetricSink;
+use collector_runtime::{Client, Collector};
+use collector_tests::parse_line;
+
+/// Lines a flush merges into the aggregator, one context each.
+const CONTEXTS: usize = 3_000;
+
+/// A sink that takes its time with every payload, and keeps the lines.
+#[derive(Clone, Default)]
+struct SlowSink(Arc<Mutex<Vec<String>>>);
+
+impl MetricSink for SlowSink {
+    fn emit(&self, payload: &str) -> io::Result<usize> {
+        std::thread::sleep(Duration::from_millis(2));
+        let mut lines = self.0.lock().unwrap();
+        lines.extend(payload.lines().map(str::to_owned));
+        Ok(payload.len())
+    }
+}
+
+#[test]
+fn a_wait_that_runs_out_leaves_the_interval_pending_and_the_sender_sends_it_all() {
+    let sink = SlowSink::default();
+    let client = Client::new(sink.clone())
+        // Only the waits below drain the interval.
+        .flush_interval(Duration::from_secs(3600))
+        .flush_timeout(Duration::from_millis(50))
+        // Room for a few payloads only: the drain must wait for the sink.
+        .max_queued_bytes(8 * 1024)
+        .payload_size(512);
+    let collector = Collector::builder().client(client).build();
+    for n in 0..CONTEXTS {
+        collector.incr("jobs.done", &[("job", n.to_string().as_str())]);
+    }
+    // A collector's flush merges into the client's aggregator: nothing is
+    // written yet.
+    collector.flush();
+
+    let first = collector_runtime::wait_for_delivery();
+    assert_eq!(first.lines_dropped, 0, "{first:?}");
+    assert!(
+        first.lines_pending > 0,
+        "the wait ran out with lines still to write: {first:?}"
+    );
+    // The sender goes on while the report is read, so a line that moves
+    // meanwhile may be counted twice; none is missed.
+    assert!(
+        first.lines_sent + first.lines_pending >= CONTEXTS as u64,
+        "every line is sent or pending: {first:?}"
+    );
+
+    // Waits again until everything is on the sink (a bound, not a timing:
+    // the sender needs well under a second).
+    let mut last = first;
+    let give_up = std::time::Instant::now() + Duration::from_secs(60);
+    while last.lines_pending > 0 && std::time::Instant::now() < give_up {
+        std::thread::sleep(Duration::from_millis(10));
+        last = collector_runtime::wait_for_delivery();
+    }
+    assert_eq!(
+        (last.lines_sent, last.lines_dropped, last.lines_pending),
+        (CONTEXTS as u64, 0, 0),
+        "{last:?}"
+    );
+    let lines = sink.0.lock().unwrap().clone();
+    let jobs: BTreeSet<String> = lines
+        .iter()
+        .map(|line| {
+            let line = parse_line(line).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!((line.name.as_str(), line.value), ("jobs.done", 1.0));
+            line.tags.join(",")
+        })
+        .collect();
+    assert_eq!((lines.len(), jobs.len()), (CONTEXTS, CONTEXTS));
+}
