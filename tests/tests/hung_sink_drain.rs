@@ -69,7 +69,7 @@ fn a_sink_that_hangs_mid_drain_costs_one_timeout_and_leaves_the_rest_pending() {
     // without waiting again while the sink has finished nothing.
     let second = collector_runtime::wait_for_delivery();
     assert_eq!(second.timeouts, 1, "{second:?}");
-    std::thread::spawn(|| collector_runtime::wait_for_delivery())
+    std::thread::spawn(collector_runtime::wait_for_delivery)
         .join()
         .unwrap();
     let third = collector_runtime::wait_for_delivery();
