@@ -3,8 +3,9 @@
 //! an atomic load.
 //!
 //! `std::process::id()` is a `getpid` system call each time (the C library
-//! no longer caches it): 135 ns here, a fifth of an annotated call that
-//! records twenty values. So the id is kept in an atomic, and a handler
+//! no longer caches it): 135 ns here, where a whole annotated call of
+//! twenty records now costs about 500 ns of CPU (BENCHMARKS.md, section
+//! 13). So the id is kept in an atomic, and a handler
 //! registered with `pthread_atfork` writes the new id in each child, before
 //! `fork` returns there, so that no code of the child reads the parent's.
 //! Until the handler is registered, and wherever it cannot be (a process
