@@ -146,7 +146,8 @@ pub(crate) fn send_all(
     // one line per context once per interval; those it cannot take (a
     // synchronous client, the end of the process, a full table) are
     // written here as lines of their own.
-    // Asked once: in a process that may have forked, it costs a `getpid`.
+    // Asked once per flush: the answer checks which process this is (see
+    // `send::process_id`).
     let outbox = client.outbox();
     let shard = aggregate::shard_for(client, outbox);
     let mut table = shard.as_ref().map(Shard::lock);

@@ -65,8 +65,8 @@ impl Shard<'_> {
 /// This thread's table of `client`'s aggregator, or `None` when its lines
 /// are not aggregated: a capture's or a synchronous client, the end of the
 /// process, no sender thread. `outbox` is the client's, as
-/// [`Client::outbox`] gave it: the caller asks once per flush, as the
-/// question costs a `getpid`.
+/// [`Client::outbox`] gave it: the caller asks once per flush, and the
+/// answer checks which process this is.
 #[inline]
 pub(crate) fn shard_for<'a>(
     client: &'a Client,
