@@ -22,9 +22,11 @@ use std::sync::OnceLock;
 use crate::send::this_process::Process;
 
 /// A source of pending lines outside the outbox (an aggregator holding
-/// samples that become lines at its next drain): added to the pending
-/// count by [`Ledger::add_upstream`].
-pub(crate) type Upstream = Box<dyn Fn() -> u64 + Send + Sync>;
+/// samples that become lines at its next drain), added to the pending count
+/// by [`Ledger::add_upstream`]: given what reads the outbox's own count, it
+/// returns the total, both read at one moment (no line moves from it into
+/// the outbox meanwhile), so that no line is missed or counted twice.
+pub(crate) type Upstream = Box<dyn Fn(&dyn Fn() -> u64) -> u64 + Send + Sync>;
 
 /// The marker the end-of-process report sets in [`Ledger::in_flight`]: no
 /// new write may start after it, so what it counted stays true.
@@ -120,14 +122,15 @@ impl Ledger {
     /// Lines accepted and not finished (waiting or in flight), and the
     /// upstream's pending count.
     pub(crate) fn pending(&self) -> u64 {
-        // Read in the order a line moves (upstream, accepted, finished), so
-        // that a line moving meanwhile is counted twice or is already
-        // finished (and then sent or dropped), never missed: read the other
-        // way, a line accepted between the two reads would be in neither.
-        let upstream = self.upstream.get().map_or(0, |pending| pending());
-        let accepted = self.accepted.load(Ordering::Acquire);
-        let finished = self.finished.load(Ordering::Acquire);
-        (upstream + accepted).saturating_sub(finished)
+        let own = || {
+            let finished = self.finished.load(Ordering::Acquire);
+            let accepted = self.accepted.load(Ordering::Acquire);
+            accepted.saturating_sub(finished)
+        };
+        match self.upstream.get() {
+            Some(with_upstream) => with_upstream(&own),
+            None => own(),
+        }
     }
 
     /// Lines inside the write now under way.
@@ -196,8 +199,8 @@ mod tests {
     fn an_upstream_adds_its_pending_count() {
         let ledger = ledger();
         ledger.accept(2);
-        assert!(ledger.add_upstream(Box::new(|| 40)).is_ok());
-        assert!(ledger.add_upstream(Box::new(|| 1)).is_err());
+        assert!(ledger.add_upstream(Box::new(|own| own() + 40)).is_ok());
+        assert!(ledger.add_upstream(Box::new(|own| own() + 1)).is_err());
         assert_eq!(ledger.pending(), 42);
     }
 }

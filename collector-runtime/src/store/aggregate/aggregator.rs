@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex, TryLockError, Weak};
 use crate::send::client::Client;
 use crate::send::outbox::Outbox;
 use crate::send::upstream::Upstream;
+use crate::store::aggregate::in_drain::InDrain;
 use crate::store::aggregate::lines::LineOut;
 use crate::store::aggregate::shard::{lock, ShardTable};
 use crate::store::aggregate::table::Table;
@@ -45,7 +46,7 @@ pub(crate) struct Aggregator {
     /// Lines the drain under way has taken from the threads' tables and
     /// not handed to the outbox yet: with the tables' own, what the ledger
     /// counts as pending upstream of the outbox.
-    in_drain: AtomicU64,
+    in_drain: InDrain,
 }
 
 struct Drain {
@@ -65,21 +66,21 @@ impl Aggregator {
                 combined: Table::new(MAX_CONTEXTS),
                 spare: Vec::new(),
             }),
-            in_drain: AtomicU64::new(0),
+            in_drain: InDrain::default(),
         }
     }
 
-    /// Lines not yet written: the threads' tables' and the drain's. Read by
-    /// the ledger's reports and waits, never on a flush. Each table is
-    /// locked in turn, as a drain's swap locks it.
-    pub(crate) fn pending_lines(&self) -> u64 {
-        // The drain's first: a line it hands over meanwhile is then counted
-        // twice (here and by the ledger), never missed.
-        let in_drain = self.in_drain.load(Ordering::Acquire);
+    /// Lines not yet written (the threads' tables' and the drain's), with
+    /// `outbox_pending`, the outbox's own count, read at the same moment:
+    /// no line moves from a table to the drain or from the drain to the
+    /// outbox while they are read (see `in_drain`). Read by the ledger's
+    /// reports and waits, never on a flush.
+    pub(crate) fn pending_lines(&self, outbox_pending: &dyn Fn() -> u64) -> u64 {
         let packed = self.client.packs_samples();
         let shards: Vec<ShardTable> = self.lock_shards().clone();
+        let _moving = self.in_drain.moving();
         let held: u64 = shards.iter().map(|shard| lock(shard).lines(packed)).sum();
-        in_drain + held
+        held + self.in_drain.get() + outbox_pending()
     }
 
     /// A table for a thread that has none yet.
@@ -124,27 +125,33 @@ impl Upstream for Aggregator {
         let packed = self.client.packs_samples();
         let mut out = LineOut::new(&self.client, outbox, relieve, &self.in_drain);
         for shard in &shards {
+            // Once the process has given up on its lines, what is left
+            // stays where it is, counted as pending by its last report.
+            if outbox.ledger.abandoned() {
+                return;
+            }
             // The thread's table is swapped for an empty one and combined
             // after: its thread waits for a swap, never for the combining.
             let mut taken = {
+                let _moving = self.in_drain.moving();
                 let mut table = lock(shard);
                 if table.is_empty() {
                     continue;
                 }
                 let empty = spare.pop().unwrap_or_else(|| Table::new(MAX_CONTEXTS));
-                // Counted as the drain's before the thread's table lets
-                // go of them.
-                self.in_drain
-                    .fetch_add(table.lines(packed), Ordering::AcqRel);
+                self.in_drain.take(table.lines(packed));
                 std::mem::replace(&mut *table, empty)
             };
             combined.absorb(&mut taken, &mut |full| {
                 out.write_table(full);
                 full.clear();
             });
-            // Exact again: contexts of several threads are one line.
-            self.in_drain
-                .store(combined.lines(packed), Ordering::Release);
+            // Exact again (contexts of several threads are one line): what
+            // is combined, and what is written and not handed over yet.
+            {
+                let _moving = self.in_drain.moving();
+                self.in_drain.set(combined.lines(packed) + out.unhanded());
+            }
             if taken.capacity() <= KEPT_CAPACITY {
                 spare.push(taken);
             }
@@ -157,8 +164,10 @@ impl Upstream for Aggregator {
             // A burst's room is given back, not kept for every interval.
             *combined = Table::new(MAX_CONTEXTS);
         }
-        out.finish();
-        self.in_drain.store(0, Ordering::Release);
+        if out.finish() {
+            let _moving = self.in_drain.moving();
+            self.in_drain.set(0);
+        }
         drop(shards);
         // The tables of threads that ended, once empty.
         self.lock_shards()

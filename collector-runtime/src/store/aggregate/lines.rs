@@ -3,7 +3,7 @@
 //! multi-values (`name:v1:v2:v3|h|#tags`), split across lines only where a
 //! line would outgrow a payload; or, with packing off, one sample per line.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use crate::errors::handler::ErrorHandler;
@@ -11,6 +11,7 @@ use crate::line::writer::{write_value, LineWriter};
 use crate::send::client::Client;
 use crate::send::outbox::Outbox;
 use crate::send::payload::Batch;
+use crate::store::aggregate::in_drain::InDrain;
 use crate::store::aggregate::table::{Held, Table};
 use crate::store::handoff::{hand_to_outbox, write_transport_counts};
 
@@ -42,7 +43,7 @@ pub(crate) struct LineOut<'a> {
     wrote: bool,
     /// The aggregator's count of lines not handed over yet, lowered as
     /// each batch is handed.
-    in_drain: &'a AtomicU64,
+    in_drain: &'a InDrain,
     /// Lines in `batch` that came from the aggregator's contexts.
     batch_lines: u64,
 }
@@ -52,7 +53,7 @@ impl<'a> LineOut<'a> {
         client: &'a Client,
         outbox: &'a Arc<Outbox>,
         relieve: &'a dyn Fn(),
-        in_drain: &'a AtomicU64,
+        in_drain: &'a InDrain,
     ) -> LineOut<'a> {
         LineOut {
             client,
@@ -146,22 +147,37 @@ impl<'a> LineOut<'a> {
         }
     }
 
+    /// Lines written and not handed over yet.
+    pub(crate) fn unhanded(&self) -> u64 {
+        self.batch_lines
+    }
+
     /// Hands what is written to the outbox, with the transport's own counts
     /// when they are due and the drain wrote lines (as a flush's lines
-    /// carry them: a drain of nothing sends nothing).
-    pub(crate) fn finish(mut self) {
+    /// carry them: a drain of nothing sends nothing). `false` if the
+    /// process gave up on its lines first: what was not handed over stays
+    /// counted as pending.
+    pub(crate) fn finish(mut self) -> bool {
         let carried = if self.wrote {
             write_transport_counts(self.client, self.outbox, &mut self.batch)
         } else {
             0
         };
-        self.hand(carried);
+        self.hand(carried)
     }
 
-    fn hand(&mut self, carried: u64) {
+    fn hand(&mut self, carried: u64) -> bool {
         if !self.batch.is_empty() {
             // Room first: the queue is brought below half the bound.
             (self.relieve)();
+            // The ledger counts the lines from here (sent, dropped or
+            // pending), so the aggregator no longer does: both at once.
+            let _moving = self.in_drain.moving();
+            // Once the process has given up on its lines (its last report
+            // read them here, as pending), they stay here.
+            if self.outbox.ledger.abandoned() {
+                return false;
+            }
             hand_to_outbox(
                 self.outbox,
                 &self.batch,
@@ -169,16 +185,10 @@ impl<'a> LineOut<'a> {
                 self.on_error.as_ref(),
                 false,
             );
-            // Counted by the ledger from here (sent, dropped or pending),
-            // so no longer by the aggregator.
-            let handed = std::mem::take(&mut self.batch_lines);
-            let _ = self
-                .in_drain
-                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |left| {
-                    Some(left.saturating_sub(handed))
-                });
+            self.in_drain.hand(std::mem::take(&mut self.batch_lines));
         }
         self.batch = Batch::default();
+        true
     }
 }
 

@@ -19,6 +19,7 @@
 
 mod aggregator;
 mod context_tags;
+mod in_drain;
 mod lines;
 mod shard;
 mod table;
@@ -80,11 +81,14 @@ pub(crate) fn shard_for<'a>(
         let aggregator = Arc::new(Aggregator::new(client, outbox));
         // Its lines not yet written are pending for every report and wait.
         let counted = Arc::downgrade(&aggregator);
-        let _ = outbox.ledger.add_upstream(Box::new(move || {
-            counted
-                .upgrade()
-                .map_or(0, |aggregator| aggregator.pending_lines())
-        }));
+        let _ = outbox
+            .ledger
+            .add_upstream(Box::new(
+                move |outbox_pending: &dyn Fn() -> u64| match counted.upgrade() {
+                    Some(aggregator) => aggregator.pending_lines(outbox_pending),
+                    None => outbox_pending(),
+                },
+            ));
         aggregator
     });
     let aggregator = upstream.as_any().downcast_ref::<Aggregator>()?;
