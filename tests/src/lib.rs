@@ -407,6 +407,7 @@ impl UdpReceiver {
     }
 }
 
+pub mod delivery;
 pub mod notices;
 pub mod oracle;
 pub mod oracle_notices;

@@ -10,7 +10,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use cadence::MetricSink;
-use collector_runtime::{Client, Collector};
+use collector_tests::delivery::{record_contexts, small_client, wait_until_delivered};
 
 const CONTEXTS: usize = 2_000;
 
@@ -45,16 +45,7 @@ fn a_sink_that_hangs_mid_drain_costs_one_timeout_and_leaves_the_rest_pending() {
         open: 0,
         released: Arc::clone(&released),
     };
-    let client = Client::new(sink.clone())
-        .flush_interval(Duration::from_secs(3600))
-        .flush_timeout(Duration::from_millis(100))
-        .max_queued_bytes(8 * 1024)
-        .payload_size(512);
-    let collector = Collector::builder().client(client).build();
-    for n in 0..CONTEXTS {
-        collector.incr("jobs.done", &[("job", n.to_string().as_str())]);
-    }
-    collector.flush();
+    record_contexts(small_client(sink, Duration::from_millis(100)), CONTEXTS);
 
     let first = collector_runtime::wait_for_delivery();
     assert_eq!(first.timeouts, 1, "{first:?}");
@@ -78,12 +69,7 @@ fn a_sink_that_hangs_mid_drain_costs_one_timeout_and_leaves_the_rest_pending() {
     // Released, the sender goes on with the rest.
     *released.0.lock().unwrap() = true;
     released.1.notify_all();
-    let mut last = third;
-    let give_up = std::time::Instant::now() + Duration::from_secs(60);
-    while last.lines_pending > 0 && std::time::Instant::now() < give_up {
-        std::thread::sleep(Duration::from_millis(10));
-        last = collector_runtime::wait_for_delivery();
-    }
+    let last = wait_until_delivered(third, Duration::from_secs(60));
     assert_eq!(
         (last.lines_sent, last.lines_dropped, last.lines_pending),
         (CONTEXTS as u64, 0, 0),

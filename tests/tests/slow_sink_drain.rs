@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use cadence::MetricSink;
-use collector_runtime::{Client, Collector};
+use collector_tests::delivery::{record_contexts, small_client, wait_until_delivered};
 use collector_tests::parse_line;
 
 /// Lines a flush merges into the aggregator, one context each.
@@ -36,20 +36,11 @@ impl MetricSink for SlowSink {
 #[test]
 fn a_wait_that_runs_out_leaves_the_interval_pending_and_the_sender_sends_it_all() {
     let sink = SlowSink::default();
-    let client = Client::new(sink.clone())
-        // Only the waits below drain the interval.
-        .flush_interval(Duration::from_secs(3600))
-        .flush_timeout(Duration::from_millis(50))
-        // Room for a few payloads only: the drain must wait for the sink.
-        .max_queued_bytes(8 * 1024)
-        .payload_size(512);
-    let collector = Collector::builder().client(client).build();
-    for n in 0..CONTEXTS {
-        collector.incr("jobs.done", &[("job", n.to_string().as_str())]);
-    }
-    // A collector's flush merges into the client's aggregator: nothing is
-    // written yet.
-    collector.flush();
+    // Merged into the client's aggregator: nothing is written yet.
+    record_contexts(
+        small_client(sink.clone(), Duration::from_millis(50)),
+        CONTEXTS,
+    );
 
     let first = collector_runtime::wait_for_delivery();
     assert_eq!(first.lines_dropped, 0, "{first:?}");
@@ -57,21 +48,16 @@ fn a_wait_that_runs_out_leaves_the_interval_pending_and_the_sender_sends_it_all(
         first.lines_pending > 0,
         "the wait ran out with lines still to write: {first:?}"
     );
-    // The sender goes on while the report is read, so a line that moves
-    // meanwhile may be counted twice; none is missed.
+    // The sender goes on while the report is read: a line it finishes
+    // meanwhile may be counted as pending and as sent; none is missed.
     assert!(
         first.lines_sent + first.lines_pending >= CONTEXTS as u64,
         "every line is sent or pending: {first:?}"
     );
 
-    // Waits again until everything is on the sink (a bound, not a timing:
-    // the sender needs well under a second).
-    let mut last = first;
-    let give_up = std::time::Instant::now() + Duration::from_secs(60);
-    while last.lines_pending > 0 && std::time::Instant::now() < give_up {
-        std::thread::sleep(Duration::from_millis(10));
-        last = collector_runtime::wait_for_delivery();
-    }
+    // Waits again until everything is on the sink (the sender needs well
+    // under a second).
+    let last = wait_until_delivered(first, Duration::from_secs(60));
     assert_eq!(
         (last.lines_sent, last.lines_dropped, last.lines_pending),
         (CONTEXTS as u64, 0, 0),
