@@ -546,8 +546,9 @@ impl Outbox {
             .1
     }
 
-    /// Whether the sender thread will write the upstream's lines when asked:
-    /// it runs, it is not stuck, and the process has not given up.
+    /// Whether the sender thread will do what a waiter asks (write the
+    /// upstream's lines, send what is queued): it runs, it is not stuck,
+    /// and the process has not given up.
     fn sender_can_drain(&self, state: &State) -> bool {
         !state.stuck
             && !self.ledger.abandoned()
@@ -578,10 +579,7 @@ impl Outbox {
         progress_before: u64,
         done: impl Fn(&State) -> bool,
     ) -> (MutexGuard<'a, State>, bool) {
-        if state.stuck
-            || self.ledger.abandoned()
-            || matches!(state.sender, SenderState::NotStarted | SenderState::Absent)
-        {
+        if !self.sender_can_drain(&state) {
             let ok = done(&state);
             return (state, ok);
         }
